@@ -1,0 +1,182 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+)
+
+// Writer appends records as JSON Lines. It is safe for concurrent use.
+type Writer struct {
+	mu  sync.Mutex
+	bw  *bufio.Writer
+	enc *json.Encoder
+	c   io.Closer
+}
+
+// NewWriter writes JSON Lines to w.
+func NewWriter(w io.Writer) *Writer {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	hw := &Writer{bw: bw, enc: json.NewEncoder(bw)}
+	hw.enc.SetEscapeHTML(false)
+	if c, ok := w.(io.Closer); ok {
+		hw.c = c
+	}
+	return hw
+}
+
+// Create creates (or truncates) a JSON Lines file.
+func Create(path string) (*Writer, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewWriter(f), nil
+}
+
+// Write appends one record.
+func (w *Writer) Write(v any) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.enc.Encode(v)
+}
+
+// Flush writes buffered records through.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bw.Flush()
+}
+
+// Close flushes and closes the underlying file, if it is one.
+func (w *Writer) Close() error {
+	err := w.Flush()
+	if w.c != nil {
+		if cerr := w.c.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Read decodes every JSON Lines record of r into a slice of T. Blank lines are
+// skipped; a malformed line is an error naming its line number.
+func Read[T any](r io.Reader) ([]T, error) { return readLines(r, unmarshal[T], 0) }
+
+func unmarshal[T any](b []byte, v *T) error { return json.Unmarshal(b, v) }
+
+func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]T, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	out := make([]T, 0, lines)
+	var zero T
+	line := 0
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(b) == 0 {
+			continue
+		}
+		out = append(out, zero)
+		if err := decode(b, &out[len(out)-1]); err != nil {
+			return out[:len(out)-1], fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	return out, sc.Err()
+}
+
+// ReadFile decodes a JSON Lines file; a missing file is an error.
+func ReadFile[T any](path string) ([]T, error) { return ReadFileWith(path, unmarshal[T]) }
+
+// ReadFileWith is ReadFile decoding each line with decode (Interner.DecodeOp and
+// Interner.DecodeEffect read a large history fast and small).
+func ReadFileWith[T any](path string, decode func([]byte, *T) error) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Counting the lines first costs a read of the file and saves growing the slice
+	// by copies, which for a moment doubled the memory of a large load.
+	lines, err := countLines(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	v, err := readLines(f, decode, lines)
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 256<<10)
+	n := 0
+	for {
+		k, err := r.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n + 1, nil // a last line without its newline
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// Interner makes equal strings of decoded records share one copy. A history repeats
+// the same few names (types, functions, views, states), the same keys and each op id
+// on several lines; at a million operations the separate copies are a third of the
+// memory a loaded run takes. The zero value is ready to use; it is not safe for
+// concurrent use.
+type Interner struct {
+	strs map[string]string
+	vals map[string]json.RawMessage
+}
+
+func (in *Interner) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if in.strs == nil {
+		in.strs = map[string]string{}
+	}
+	if v, ok := in.strs[s]; ok {
+		return v
+	}
+	in.strs[s] = s
+	return s
+}
+
+// Op interns an operation's strings and its value (values are shared read-only):
+// what DecodeOp does for a line its fast path left to encoding/json.
+func (in *Interner) Op(o *Op) {
+	o.Type = OpType(in.str(string(o.Type)))
+	o.F, o.Key, o.ID, o.Error = in.str(o.F), in.str(o.Key), in.str(o.ID), in.str(o.Error)
+	if len(o.Value) > 0 && len(o.Value) <= 64 {
+		if in.vals == nil {
+			in.vals = map[string]json.RawMessage{}
+		}
+		if v, ok := in.vals[string(o.Value)]; ok {
+			o.Value = v
+		} else {
+			in.vals[string(o.Value)] = o.Value
+		}
+	}
+	for i, e := range o.Errors {
+		o.Errors[i] = in.str(e)
+	}
+}
+
+// Effect interns an effect's strings.
+func (in *Interner) Effect(e *Effect) {
+	e.Service, e.View, e.Kind = in.str(e.Service), in.str(e.View), in.str(e.Kind)
+	e.Key, e.ID, e.State = in.str(e.Key), in.str(e.ID), in.str(e.State)
+}

@@ -1,0 +1,326 @@
+package history
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
+
+// A million-operation run is five million JSON lines; encoding/json's reflection
+// spends most of a load on them. The records mscli writes are flat objects of plain
+// strings and integers, so a small scanner decodes them directly, interning strings
+// as it goes. Anything it does not recognise — an escape in a string, an unknown key,
+// a float — makes it give up on that line, and encoding/json decodes it instead: the
+// fast path accepts only what encoding/json would decode to the same record
+// (FuzzDecode checks exactly that).
+
+// DecodeOp decodes one history line into o.
+func (in *Interner) DecodeOp(b []byte, o *Op) error { return decode(b, o, in.fastOp, in.Op) }
+
+// DecodeEffect decodes one effects line into e.
+func (in *Interner) DecodeEffect(b []byte, e *Effect) error {
+	return decode(b, e, in.fastEffect, in.Effect)
+}
+
+// decode tries the fast path, then encoding/json (interning what it decoded).
+func decode[T any](b []byte, v *T, fast func([]byte, *T) bool, intern func(*T)) error {
+	var zero T
+	*v = zero
+	if fast(b, v) {
+		return nil
+	}
+	*v = zero
+	if err := json.Unmarshal(b, v); err != nil {
+		return err
+	}
+	intern(v)
+	return nil
+}
+
+func (in *Interner) fastOp(b []byte, o *Op) bool {
+	return scanObject(b, func(k, v []byte) (ok bool) {
+		var n int64
+		switch string(k) {
+		case "i":
+			o.Index, ok = integer(v)
+		case "t":
+			o.Time, ok = integer(v)
+		case "proc":
+			n, ok = integer(v)
+			o.Process = int(n)
+		case "type":
+			var s string
+			s, ok = in.plain(v)
+			o.Type = OpType(s)
+		case "f":
+			o.F, ok = in.plain(v)
+		case "key":
+			o.Key, ok = in.plain(v)
+		case "id":
+			o.ID, ok = in.plain(v)
+		case "value":
+			// encoding/json keeps "null" in a RawMessage; leave that to it.
+			o.Value, ok = in.raw(v), string(v) != "null"
+		case "error":
+			o.Error, ok = in.plain(v)
+		case "attempts":
+			n, ok = integer(v)
+			o.Attempts = int(n)
+		case "errors":
+			o.Errors, ok = in.plainList(v)
+		}
+		return ok
+	})
+}
+
+func (in *Interner) fastEffect(b []byte, e *Effect) bool {
+	return scanObject(b, func(k, v []byte) (ok bool) {
+		switch string(k) {
+		case "service":
+			e.Service, ok = in.plain(v)
+		case "view":
+			e.View, ok = in.plain(v)
+		case "kind":
+			e.Kind, ok = in.plain(v)
+		case "key":
+			e.Key, ok = in.plain(v)
+		case "id":
+			e.ID, ok = in.plain(v)
+		case "amount":
+			e.Amount, ok = integer(v)
+		case "seq":
+			e.Seq, ok = integer(v)
+		case "pos":
+			e.Pos, ok = integer(v)
+		case "value":
+			var n int64
+			if n, ok = integer(v); ok {
+				e.Value = &n
+			}
+		case "state":
+			e.State, ok = in.plain(v)
+		case "t":
+			e.Time, ok = integer(v)
+		}
+		return ok // an unknown key is encoding/json's to match (case-insensitively)
+	})
+}
+
+// scanObject walks one JSON object of b, handing each key (without quotes) and raw
+// value to field. It accepts keys without escapes and values that are plain strings,
+// integers, or objects and arrays of those; anything else, or field returning false,
+// makes it return false. A repeated key is handed over again: the later value wins,
+// as in encoding/json.
+func scanObject(b []byte, field func(k, v []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		end := plainString(b, i)
+		if end < 0 {
+			return false
+		}
+		key := b[i+1 : end-1]
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+		vend := value(b, i, 0)
+		if vend < 0 || !field(key, b[i:vend]) {
+			return false
+		}
+		i = skipSpace(b, vend)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return skipSpace(b, i+1) == len(b)
+		default:
+			return false
+		}
+	}
+}
+
+// value returns the end of the value at b[i:], or -1.
+func value(b []byte, i, depth int) int {
+	if i >= len(b) || depth > 8 {
+		return -1
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return plainString(b, i)
+	case c == '-' || c >= '0' && c <= '9':
+		j := i
+		if b[j] == '-' {
+			j++
+		}
+		start := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == start || b[start] == '0' && j-start > 1 {
+			return -1 // no digits, or a leading zero
+		}
+		if j < len(b) && (b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+			return -1 // floats are encoding/json's
+		}
+		return j
+	case c == 'n':
+		if bytes.HasPrefix(b[i:], []byte("null")) {
+			return i + 4
+		}
+		return -1
+	case c == '{' || c == '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		j := skipSpace(b, i+1)
+		if j < len(b) && b[j] == closing {
+			return j + 1
+		}
+		for {
+			if c == '{' {
+				if j >= len(b) || b[j] != '"' {
+					return -1
+				}
+				if j = plainString(b, j); j < 0 {
+					return -1
+				}
+				if j = skipSpace(b, j); j >= len(b) || b[j] != ':' {
+					return -1
+				}
+				j = skipSpace(b, j+1)
+			}
+			if j = value(b, j, depth+1); j < 0 {
+				return -1
+			}
+			j = skipSpace(b, j)
+			if j >= len(b) {
+				return -1
+			}
+			if b[j] == closing {
+				return j + 1
+			}
+			if b[j] != ',' {
+				return -1
+			}
+			j = skipSpace(b, j+1)
+		}
+	}
+	return -1
+}
+
+// plainString returns the end (after the closing quote) of the string starting at
+// b[i] == '"', or -1 if it holds an escape or a control character (encoding/json's
+// business) or does not end.
+func plainString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			// Escapes, control characters and non-ASCII (which encoding/json checks
+			// for valid UTF-8 and may rewrite) go the slow way.
+			return -1
+		}
+	}
+	return -1
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func integer(v []byte) (int64, bool) {
+	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	return n, err == nil
+}
+
+// plain is a plain string value, interned; "null" leaves the field empty, as
+// encoding/json does.
+func (in *Interner) plain(v []byte) (string, bool) {
+	if string(v) == "null" {
+		return "", true
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	return in.bytes(v[1 : len(v)-1]), true
+}
+
+func (in *Interner) plainList(v []byte) ([]string, bool) {
+	if string(v) == "null" {
+		return nil, true
+	}
+	if len(v) < 2 || v[0] != '[' {
+		return nil, false
+	}
+	out := []string{}
+	i := skipSpace(v, 1)
+	for i < len(v) && v[i] != ']' {
+		if v[i] != '"' {
+			return nil, false
+		}
+		end := plainString(v, i)
+		if end < 0 {
+			return nil, false
+		}
+		out = append(out, in.bytes(v[i+1:end-1]))
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return out, true
+}
+
+// bytes interns a string given as bytes, allocating only the first time it is seen.
+func (in *Interner) bytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if in.strs == nil {
+		in.strs = map[string]string{}
+	}
+	if s, ok := in.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	in.strs[s] = s
+	return s
+}
+
+// raw interns a raw JSON value.
+func (in *Interner) raw(v []byte) json.RawMessage {
+	if len(v) > 64 {
+		return append(json.RawMessage(nil), v...)
+	}
+	if in.vals == nil {
+		in.vals = map[string]json.RawMessage{}
+	}
+	if r, ok := in.vals[string(v)]; ok {
+		return r
+	}
+	r := append(json.RawMessage(nil), v...)
+	in.vals[string(r)] = r
+	return r
+}

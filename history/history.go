@@ -1,0 +1,152 @@
+// Package history holds the records every part of mscli exchanges: operations the
+// workload invoked and their outcomes, faults the scheduler started and healed, and
+// effects the system under test says it applied. It is the contract between the
+// workload, the chaos scheduler, the checkers and users' own services, so it is a leaf
+// package with a JSON Lines codec and nothing else.
+//
+// Field names are the contract: more fields may be added, none renamed.
+package history
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// OpType is the kind of an operation record.
+type OpType string
+
+// The four operation record types, Jepsen-style. Every operation has one Invoke and at
+// most one completion (Ok, Fail or Info).
+const (
+	// Invoke is written before a client sends the operation.
+	Invoke OpType = "invoke"
+	// Ok means the system acknowledged the operation: from then on it owes exactly one
+	// effect or a recorded rejection.
+	Ok OpType = "ok"
+	// Fail means the operation definitely did not and will not take effect.
+	Fail OpType = "fail"
+	// Info means the outcome is unknown (timeout, reset): it may or may not take effect.
+	Info OpType = "info"
+)
+
+// Op is one line of history.jsonl.
+type Op struct {
+	Index   int64           `json:"i"`
+	Time    int64           `json:"t"` // nanoseconds since the run's start
+	Process int             `json:"proc"`
+	Type    OpType          `json:"type"`
+	F       string          `json:"f"`
+	Key     string          `json:"key,omitempty"`
+	ID      string          `json:"id,omitempty"`
+	Value   json.RawMessage `json:"value,omitempty"`
+	// Error is the error of the last attempt of a fail or info completion.
+	Error string `json:"error,omitempty"`
+	// Attempts is how many requests the client sent for this completion (retries + 1).
+	Attempts int `json:"attempts,omitempty"`
+	// Errors holds every distinct error the attempts met (seed 002's retry loop keeps them).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Phase tells whether a fault record starts or heals a fault.
+type Phase string
+
+// Fault phases.
+const (
+	Start Phase = "start"
+	Stop  Phase = "stop"
+)
+
+// Fault is one line of faults.jsonl: a fault started or healed.
+type Fault struct {
+	Time   int64             `json:"t"`
+	Phase  Phase             `json:"phase"`
+	Fault  string            `json:"fault"`
+	Target string            `json:"target"`
+	Params map[string]string `json:"params,omitempty"`
+	// Error is set when applying or healing the fault failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Views of an effect.
+const (
+	WriteView = "write"
+	ReadView  = "read"
+)
+
+// Effect kinds with a special meaning; any other kind (debit, credit, …) is an applied
+// operation's effect.
+const (
+	KindState     = "state"
+	KindOperation = "operation"
+)
+
+// Operation states reported in KindOperation effects; anything else is pending.
+const (
+	// StateApplied: the operation took effect exactly once.
+	StateApplied = "applied"
+	// StateRejected: the service accepted the operation and then refused it by a rule
+	// (insufficient funds); it has no effect.
+	StateRejected = "rejected"
+	// StateAborted: the service never accepted the operation (it answered the client
+	// that it did not) and guarantees it will not take effect.
+	StateAborted = "aborted"
+	// StateDeadLettered: the service gave up on the operation after repeated failures
+	// and parked it for a person (a dead-letter queue). It will not change by itself,
+	// but it is no outcome: an acknowledged operation left here is lost to the client.
+	StateDeadLettered = "dead_lettered"
+)
+
+// Terminal reports whether an operation state is final.
+func Terminal(state string) bool {
+	return state == StateApplied || state == StateRejected || state == StateAborted
+}
+
+// Settled reports whether an operation state will not change without a person: a
+// final state, or dead-lettered. A run waits for every operation to settle.
+func Settled(state string) bool { return Terminal(state) || state == StateDeadLettered }
+
+// Effect is one line of effects.jsonl: something a service says it applied.
+//
+// An applied operation in the write model: Kind (debit, credit…), Key, ID, Amount, Seq.
+// An applied event in a read model: View "read", Key, ID, Amount, Seq, Pos.
+// A final value: Kind "state", Key, Value, and Seq where the service counts the events
+// that made the value (its version). An operation's final state: Kind "operation", ID,
+// State.
+type Effect struct {
+	Service string `json:"service"`
+	View    string `json:"view"`
+	Kind    string `json:"kind,omitempty"`
+	Key     string `json:"key,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Amount  int64  `json:"amount,omitempty"`
+	Seq     int64  `json:"seq,omitempty"`
+	Pos     int64  `json:"pos,omitempty"`
+	Value   *int64 `json:"value,omitempty"`
+	State   string `json:"state,omitempty"`
+	// Time is set on read-model snapshots taken while converging (ns since run start).
+	Time int64 `json:"t,omitempty"`
+}
+
+// SameState reports whether two state effects hold the same value at the same version.
+// The version matters: a read model a few events behind can hold the write model's
+// balance by chance (+12, +32, −44).
+func SameState(a, b *Effect) bool {
+	return a != nil && b != nil && a.Value != nil && b.Value != nil && *a.Value == *b.Value && a.Seq == b.Seq
+}
+
+// StateString describes a state effect's value for a message: "196", "196 at seq 63"
+// or "missing".
+func StateString(e *Effect) string {
+	switch {
+	case e == nil || e.Value == nil:
+		return "missing"
+	case e.Seq != 0:
+		return fmt.Sprintf("%d at seq %d", *e.Value, e.Seq)
+	default:
+		return fmt.Sprint(*e.Value)
+	}
+}
+
+// Since converts a time since the run's start into a record time.
+func Since(start time.Time) int64 { return int64(time.Since(start)) }

@@ -1,0 +1,147 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration written as a Go duration string ("250ms", "3s") in YAML,
+// JSON and plans.
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Plan is what a run executes: the scenario resolved and drawn from a seed. The same
+// scenario file and seed always give a byte-identical plan (see Plan.JSON); timing in a
+// real network still varies, so the plan, not the outcome, is what is reproducible.
+type Plan struct {
+	Scenario   string      `json:"scenario"`
+	Summary    string      `json:"summary,omitempty"`
+	Seed       int64       `json:"seed"`
+	Duration   Duration    `json:"duration"`
+	Topology   Topology    `json:"topology"`
+	Workload   Workload    `json:"workload"`
+	Faults     []Fault     `json:"faults"` // ordered by At, then by their order in the file
+	Invariants []Invariant `json:"invariants"`
+	// Catches maps a known bug of the fixtures to the invariant that must catch it (the
+	// scenario's catches:), so a run against a buggy fixture knows what to expect.
+	Catches map[string]string `json:"catches,omitempty"`
+}
+
+// Topology is the system under test: a broker, services with their replicas and
+// databases, and the links between them.
+type Topology struct {
+	Broker   string    `json:"broker"` // "nats"
+	Services []Service `json:"services"`
+	Links    []Link    `json:"links"`
+}
+
+// Service is one service of the system under test.
+type Service struct {
+	Name     string `json:"name"`
+	Fixture  string `json:"fixture,omitempty"`  // a built-in fixture ("bank"), or
+	Image    string `json:"image,omitempty"`    // a user's image
+	Observe  string `json:"observe,omitempty"`  // path of the effects endpoint ("/effects")
+	Replicas int    `json:"replicas"`           // ≥ 1
+	Database string `json:"database,omitempty"` // "postgres", "sqlite" or "" (testbed default)
+}
+
+// Node names: the broker is "broker", a service replica "<service>/<i>", a service's
+// database "<service>-db".
+const BrokerNode = "broker"
+
+// ReplicaNode names replica i of a service.
+func ReplicaNode(service string, i int) string { return fmt.Sprintf("%s/%d", service, i) }
+
+// DatabaseNode names a service's database.
+func DatabaseNode(service string) string { return service + "-db" }
+
+// ServiceOf maps a replica node ("bank/0") to its service; other names map to
+// themselves.
+func ServiceOf(node string) string {
+	if i := strings.LastIndexByte(node, '/'); i >= 0 {
+		return node[:i]
+	}
+	return node
+}
+
+// Covers reports whether a link end named sel (a node or a whole service) covers node.
+func Covers(sel, node string) bool { return sel == node || sel == ServiceOf(node) }
+
+// ClientNode is the "from" end of the workload's links.
+const ClientNode = "client"
+
+// Link is a network path that crosses a proxy: "client->bank", "bank->broker",
+// "bank->bank-db". A link between services covers every replica; a fault may also
+// target one replica's link, "bank/1->broker".
+type Link struct {
+	Name string `json:"name"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Fault is one planned fault on the run clock.
+type Fault struct {
+	At     Duration          `json:"at"`
+	For    Duration          `json:"for,omitempty"` // 0: instantaneous (kill) or until the end
+	Kind   string            `json:"fault"`
+	Target string            `json:"target"` // a link, node or stream name, per Kind
+	Params map[string]string `json:"params,omitempty"`
+	// Source is "scenario" for a fault written in the file, "nemesis" for a drawn one.
+	Source string `json:"source"`
+}
+
+// End is when the fault is healed on the run clock.
+func (f Fault) End() Duration { return f.At + f.For }
+
+// Workload is what the clients do.
+type Workload struct {
+	Kind     string `json:"kind"` // "bank"
+	Clients  int    `json:"clients"`
+	Rate     int    `json:"rate"`     // operations per second over all clients
+	Accounts int    `json:"accounts"` // number of keys
+	Opening  int64  `json:"opening"`  // opening balance of each account
+	// Mix is the share of withdrawals among operations, 0..1.
+	Mix   float64 `json:"mix"`
+	Retry Retry   `json:"retry"`
+	// Timeout bounds one request.
+	Timeout Duration `json:"timeout"`
+	// Seed draws the operation sequence; it is the plan's seed.
+	Seed int64 `json:"seed"`
+}
+
+// Retry is the client's retry policy (seed 002's retry loop): exponential back-off with
+// full jitter, capped at Max, Attempts in all.
+type Retry struct {
+	Attempts int      `json:"attempts"`
+	Backoff  Duration `json:"backoff"`
+	Max      Duration `json:"max"`
+}
+
+// Invariant is an invariant to check, with its parameters ("within" for converges).
+type Invariant struct {
+	Name   string            `json:"name"`
+	Params map[string]string `json:"params,omitempty"`
+}

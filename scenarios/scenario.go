@@ -1,0 +1,237 @@
+package scenarios
+
+import (
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Scenario is a scenario file, checked: what the author wrote, with defaults filled in,
+// before anything is drawn from a seed. Plan turns it into what a run executes.
+//
+// A Scenario may also be built in Go (a user's go test); Validate then checks it and
+// Plan refuses an invalid one.
+type Scenario struct {
+	// File is where the scenario came from; errors name it.
+	File     string
+	Name     string
+	Summary  string
+	Duration Duration
+	System   System
+	// Workload has the defaults (DefaultWorkload) for every key the file leaves out; its
+	// Seed is ignored, Plan sets it.
+	Workload Workload
+	// Faults are the hand-written faults, in file order.
+	Faults []FaultSpec
+	// Nemesis draws more faults from the seed; nil when there is none.
+	Nemesis    *Nemesis
+	Invariants []Invariant
+	// Catches maps a known bug of the fixtures to the invariant that must catch it: the
+	// scenario's claim, tested by running it against the fixture with that bug switched on.
+	Catches map[string]string
+
+	// pos maps a structural path ("faults[1].for") to where it is written, so that checks
+	// made after decoding still report file:line:col; bad holds the paths that already
+	// failed to decode, so a broken value is reported once, not again by every check that
+	// depends on it. Both are empty for a Scenario built in Go.
+	pos map[string]position
+	bad map[string]bool
+}
+
+// System is the system under test.
+type System struct {
+	Broker string // "nats"
+	// Services are sorted by name, so the plan does not depend on the order of the file's
+	// services mapping.
+	Services []Service
+}
+
+// FaultSpec is one fault as the scenario writes it. Plan resolves it into a Fault: the
+// target made concrete (a service name becomes one of its replicas) and every parameter
+// present, defaults included.
+type FaultSpec struct {
+	At   Duration
+	For  Duration // required for window kinds, absent for instantaneous ones
+	Kind string   // a key of FaultKinds
+	// Target is a link, node or stream name, per the kind's TargetKind.
+	Target string
+	// Params are the parameters the file gives, as strings ("250ms", "0.2").
+	Params map[string]string
+}
+
+// End is when the fault heals on the run clock (its start, for an instantaneous fault).
+func (f FaultSpec) End() Duration { return f.At + f.For }
+
+// Nemesis draws Count faults from the seed: each of a kind picked from Faults, on a
+// target picked among the topology's links, the broker and the service replicas, or the
+// fixture services' streams; lasting between Min and Max; starting inside Between.
+type Nemesis struct {
+	Faults []NemesisFault
+	Count  int
+	Min    Duration
+	Max    Duration
+	// Between bounds the start of the drawn faults; the zero value means the whole run.
+	Between [2]Duration
+}
+
+// NemesisFault is a kind the nemesis may draw, with parameters that override the
+// nemesis defaults (NemesisParams) and the kind's.
+type NemesisFault struct {
+	Kind   string
+	Params map[string]string
+}
+
+// Nemesis defaults, used for every key the file leaves out.
+const (
+	DefaultNemesisCount = 3
+	DefaultNemesisMin   = Duration(time.Second)
+	DefaultNemesisMax   = Duration(3 * time.Second)
+)
+
+// NemesisParams are the parameters the nemesis gives the kinds that have a required
+// parameter, since it cannot ask anyone; a scenario overrides them per kind.
+var NemesisParams = map[string]map[string]string{
+	"latency":    {"latency": "200ms"},
+	"bandwidth":  {"rate": "64"},
+	"slow-close": {"delay": "1s"},
+}
+
+// window is the range in which the nemesis starts faults.
+func (n *Nemesis) window(duration Duration) (lo, hi Duration) {
+	if n.Between == [2]Duration{} {
+		return 0, duration
+	}
+	return n.Between[0], n.Between[1]
+}
+
+// KnownInvariants is every invariant a scenario may name: exactly those the invariants
+// package has a checker for (a runner test keeps the two lists equal). DESIGN §5's
+// saga-atomic, dead-letters-accounted and linearizable join when their checkers and
+// the fixtures that exercise them exist; naming one before would only ever be unknown.
+var KnownInvariants = []string{
+	"idempotent",
+	"durable",
+	"conservation",
+	"ordered",
+	"converges",
+}
+
+// InvariantParams are the parameters each invariant takes; an invariant not listed takes
+// none.
+var InvariantParams = map[string]map[string]Param{
+	"converges": {
+		"within": {Type: ParamDuration, Default: "10s", Doc: "how long read models may take to equal the write model after the faults heal"},
+	},
+}
+
+// KnownFixtures are the built-in sample services a scenario can name with fixture:.
+var KnownFixtures = []string{"bank"}
+
+// KnownBrokers, KnownDatabases and KnownWorkloads are the values system.broker,
+// services' database and workload.kind accept.
+var (
+	KnownBrokers   = []string{"nats"}
+	KnownDatabases = []string{"postgres", "sqlite"}
+	KnownWorkloads = []string{"bank"}
+)
+
+// DefaultObserve is the path of a user's service's effects endpoint when the scenario
+// does not give one.
+const DefaultObserve = "/effects"
+
+// DefaultWorkload is the workload of a scenario that does not write one, and the value
+// of every workload key it leaves out.
+func DefaultWorkload() Workload {
+	return Workload{
+		Kind:     "bank",
+		Clients:  4,
+		Rate:     100,
+		Accounts: 10,
+		Opening:  1000,
+		Mix:      0.7,
+		Timeout:  Duration(500 * time.Millisecond),
+		Retry:    Retry{Attempts: 5, Backoff: Duration(20 * time.Millisecond), Max: Duration(time.Second)},
+	}
+}
+
+// Topology derives the system's nodes and links: client->svc for every service (the
+// workload's path), svc->broker for every service, and svc->svc-db for a service whose
+// database is postgres (SQLite lives inside the service's process, there is no link).
+func (s *Scenario) Topology() Topology {
+	t := Topology{Broker: s.System.Broker, Services: slices.Clone(s.System.Services), Links: []Link{}}
+	if t.Services == nil {
+		t.Services = []Service{}
+	}
+	for _, svc := range t.Services {
+		t.Links = append(t.Links, link(ClientNode, svc.Name), link(svc.Name, BrokerNode))
+		if svc.Database == "postgres" {
+			t.Links = append(t.Links, link(svc.Name, DatabaseNode(svc.Name)))
+		}
+	}
+	return t
+}
+
+func link(from, to string) Link { return Link{Name: from + "->" + to, From: from, To: to} }
+
+// targets are the names a fault may act on, per target kind, in a stable order. draw
+// holds the subset the nemesis draws from: it leaves out per-replica links (the
+// service-level link already covers them), databases and service names (a service name
+// is only a shorthand for one of its replicas).
+type targets struct {
+	valid map[TargetKind][]string
+	draw  map[TargetKind][]string
+	// services maps a service name to its replica count, to resolve a node target that
+	// names a service.
+	services map[string]int
+}
+
+func (s *Scenario) targets() targets {
+	t := targets{valid: map[TargetKind][]string{}, draw: map[TargetKind][]string{}, services: map[string]int{}}
+	add := func(k TargetKind, name string, drawn bool) {
+		t.valid[k] = append(t.valid[k], name)
+		if drawn {
+			t.draw[k] = append(t.draw[k], name)
+		}
+	}
+	add(TargetNode, BrokerNode, true)
+	for _, l := range s.Topology().Links {
+		add(TargetLink, l.Name, true)
+	}
+	for _, svc := range s.System.Services {
+		t.services[svc.Name] = svc.Replicas
+		add(TargetNode, svc.Name, false)
+		for i := range svc.Replicas {
+			r := ReplicaNode(svc.Name, i)
+			add(TargetNode, r, true)
+			add(TargetLink, link(ClientNode, r).Name, false)
+			add(TargetLink, link(r, BrokerNode).Name, false)
+			if svc.Database == "postgres" {
+				add(TargetLink, link(r, DatabaseNode(svc.Name)).Name, false)
+			}
+		}
+		if svc.Fixture != "" || svc.Database == "postgres" {
+			// A fixture's data is a node for data faults whatever the database: the
+			// PostgreSQL container, or on the local testbed the SQLite file.
+			add(TargetNode, DatabaseNode(svc.Name), false)
+		}
+		if svc.Fixture != "" {
+			add(TargetStream, svc.Name+".commands", true)
+			add(TargetStream, svc.Name+".events", true)
+		}
+	}
+	return t
+}
+
+// sortedKeys returns a map's keys in order: maps are never iterated unsorted, since the
+// plan must not depend on Go's random map order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// formatRatio writes a float the way a person would ("0.2", not "0.200000").
+func formatRatio(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -1,0 +1,113 @@
+package scenarios
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTimeline writes the plan for a person: what `mscli plan` (the dry run) shows. It
+// is deterministic, like the plan: the same plan gives the same text.
+func (p *Plan) WriteTimeline(w io.Writer) error {
+	ew := &errWriter{w: w}
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s\n", p.Scenario)
+	if p.Summary != "" {
+		fmt.Fprintf(tw, "summary\t%s\n", p.Summary)
+	}
+	fmt.Fprintf(tw, "seed\t%d\n", p.Seed)
+	fmt.Fprintf(tw, "duration\t%s\n", p.Duration)
+	tw.Flush()
+
+	fmt.Fprintf(ew, "\ntopology\n")
+	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  broker\t%s\n", p.Topology.Broker)
+	for _, s := range p.Topology.Services {
+		from := "fixture " + s.Fixture
+		if s.Image != "" {
+			from = "image " + s.Image + "  observe " + s.Observe
+		}
+		db := s.Database
+		if db == "" {
+			db = "testbed default"
+		}
+		fmt.Fprintf(tw, "  service\t%s\t%s\treplicas %d\tdatabase %s\n", s.Name, from, s.Replicas, db)
+	}
+	for _, l := range p.Topology.Links {
+		fmt.Fprintf(tw, "  link\t%s\n", l.Name)
+	}
+	tw.Flush()
+
+	wl := p.Workload
+	fmt.Fprintf(ew, "\nworkload  %s: %d clients, %d ops/s, %d accounts opening at %d, mix %s withdrawals, timeout %s, retry %d attempts (backoff %s, max %s)\n",
+		wl.Kind, wl.Clients, wl.Rate, wl.Accounts, wl.Opening, formatRatio(wl.Mix), wl.Timeout, wl.Retry.Attempts, wl.Retry.Backoff, wl.Retry.Max)
+
+	if len(p.Faults) == 0 {
+		fmt.Fprintf(ew, "\nfaults    none\n")
+	} else {
+		fmt.Fprintf(ew, "\nfaults (%d)\n", len(p.Faults))
+		tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "  START\tSTOP\tFAULT\tTARGET\tPARAMS\tSOURCE\n")
+		for _, f := range p.Faults {
+			stop := "instant"
+			if f.For > 0 {
+				stop = f.End().String()
+			}
+			params := make([]string, 0, len(f.Params))
+			for _, k := range sortedKeys(f.Params) {
+				params = append(params, k+"="+f.Params[k])
+			}
+			ps := strings.Join(params, " ")
+			if ps == "" {
+				ps = "-"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", f.At, stop, f.Kind, f.Target, ps, f.Source)
+		}
+		tw.Flush()
+	}
+
+	fmt.Fprintf(ew, "\ninvariants\n")
+	width := 0
+	for _, inv := range p.Invariants {
+		width = max(width, len(inv.Name))
+	}
+	for _, inv := range p.Invariants {
+		params := make([]string, 0, len(inv.Params))
+		for _, k := range sortedKeys(inv.Params) {
+			params = append(params, k+"="+inv.Params[k])
+		}
+		// Padded by hand: a tabwriter would leave trailing blanks on the lines without
+		// parameters.
+		line := "  " + inv.Name
+		if len(params) > 0 {
+			line += strings.Repeat(" ", width-len(inv.Name)+2) + strings.Join(params, " ")
+		}
+		fmt.Fprintln(ew, line)
+	}
+
+	if len(p.Catches) > 0 {
+		fmt.Fprintf(ew, "\ncatches\n")
+		tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		for _, bug := range sortedKeys(p.Catches) {
+			fmt.Fprintf(tw, "  %s\tby %s\n", bug, p.Catches[bug])
+		}
+		tw.Flush()
+	}
+	return ew.err
+}
+
+// errWriter keeps the first write error, so the many prints above need one check.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}

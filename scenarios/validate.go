@@ -1,0 +1,493 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	scenarioNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	// A service name becomes part of node, link and stream names ("bank/0",
+	// "client->bank", "bank.commands"), so it may not hold the separators those use.
+	serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	bugNameRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	paramNameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+// Validate checks a scenario: known kinds, valid targets, faults inside the run, and
+// so on. Parse and Load already call it; call it on a Scenario built in Go. The error is
+// an ErrorList; for a built Scenario its errors have no position but a Path.
+func (s *Scenario) Validate() error { return s.validate().err() }
+
+// validator checks the decoded scenario. Its messages carry the positions recorded while
+// decoding; a path that already failed to decode is not reported again.
+type validator struct {
+	s    *Scenario
+	errs ErrorList
+}
+
+func (s *Scenario) validate() ErrorList {
+	v := &validator{s: s}
+	v.check()
+	return v.errs
+}
+
+// parent strips the last segment of a path: "faults[1].for" → "faults[1]" → "faults".
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// isBad says whether path or one of its ancestors failed to decode.
+func (v *validator) isBad(path string) bool {
+	for p := path; p != ""; p = parent(p) {
+		if v.s.bad[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// anyBad says whether path or anything under it failed to decode.
+func (v *validator) anyBad(path string) bool {
+	if v.isBad(path) {
+		return true
+	}
+	for p := range v.s.bad {
+		if strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// report records a problem at path: at its key when atKey, else at its value, or at the
+// nearest enclosing thing whose position is known.
+func (v *validator) report(path string, atKey bool, format string, args ...any) {
+	if v.isBad(path) {
+		return
+	}
+	e := &Error{File: v.s.File, Path: path, Msg: fmt.Sprintf(format, args...)}
+	p, ok := v.s.pos[path+"#key"]
+	if !atKey || !ok {
+		p, ok = v.s.pos[path]
+	}
+	for q := path; !ok && q != ""; {
+		q = parent(q)
+		p, ok = v.s.pos[q]
+	}
+	if ok {
+		e.Line, e.Col = p.line, p.col
+	}
+	v.errs = append(v.errs, e)
+}
+
+func (v *validator) check() {
+	s := v.s
+	switch {
+	case s.Name == "":
+		v.report("name", false, "name must not be empty")
+	case !scenarioNameRE.MatchString(s.Name):
+		v.report("name", false, "invalid name %q: use letters, digits, '.', '-' and '_'", s.Name)
+	}
+	if s.Duration <= 0 {
+		v.report("duration", false, "duration must be more than 0s")
+	}
+	v.system()
+	systemOK := v.targetsSound()
+	v.workload()
+	listed := v.invariants()
+	v.catches(listed)
+	timingOK := s.Duration > 0 && !v.isBad("duration")
+	var t targets
+	if systemOK {
+		t = s.targets()
+	}
+	for i := range s.Faults {
+		v.fault(i, t, systemOK, timingOK)
+	}
+	if s.Nemesis != nil {
+		v.nemesis(t, systemOK, timingOK)
+	}
+}
+
+// targetsSound says whether the services are known well enough to check fault targets
+// against them. When a service, its replica count or its database failed to decode,
+// every fault on it would be reported too, for a mistake already reported once.
+func (v *validator) targetsSound() bool {
+	if v.isBad("system.services") || len(v.s.System.Services) == 0 {
+		return false
+	}
+	for _, svc := range v.s.System.Services {
+		p := "system.services." + svc.Name
+		if svc.Replicas < 1 || v.isBad(p) {
+			return false
+		}
+		for _, k := range []string{"replicas", "database", "fixture", "image"} {
+			if v.s.bad[p+"."+k] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (v *validator) system() {
+	s := v.s
+	if !slices.Contains(KnownBrokers, s.System.Broker) {
+		v.report("system.broker", false, "unknown broker %q%s (known: %s)", s.System.Broker, didYouMean(s.System.Broker, KnownBrokers), strings.Join(KnownBrokers, ", "))
+	}
+	if len(s.System.Services) == 0 {
+		v.report("system.services", false, "no services: a scenario needs at least one")
+	}
+	seen := map[string]bool{}
+	for _, svc := range s.System.Services {
+		p := "system.services." + svc.Name
+		switch {
+		case seen[svc.Name]:
+			v.report(p, true, "service %q is declared twice", svc.Name)
+		case svc.Name == ClientNode || svc.Name == BrokerNode:
+			v.report(p, true, "%q names the workload's clients or the broker; give the service another name", svc.Name)
+		case strings.HasSuffix(svc.Name, "-db"):
+			v.report(p, true, "invalid service name %q: names ending in -db are kept for databases", svc.Name)
+		case !serviceNameRE.MatchString(svc.Name):
+			v.report(p, true, "invalid service name %q: use lower-case letters, digits and '-', starting with a letter", svc.Name)
+		}
+		seen[svc.Name] = true
+		switch {
+		case svc.Fixture == "" && svc.Image == "":
+			v.report(p, true, "service %s needs fixture: (a built-in service: %s) or image: (your own)", svc.Name, strings.Join(KnownFixtures, ", "))
+		case svc.Fixture != "" && svc.Image != "":
+			v.report(p+".image", true, "service %s has both fixture: and image:; give one", svc.Name)
+		case svc.Fixture != "" && !slices.Contains(KnownFixtures, svc.Fixture):
+			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, KnownFixtures), strings.Join(KnownFixtures, ", "))
+		}
+		if svc.Observe != "" {
+			if svc.Image == "" {
+				v.report(p+".observe", true, "observe: is for a service given by image:; a fixture serves its effects itself")
+			} else if !strings.HasPrefix(svc.Observe, "/") {
+				v.report(p+".observe", false, "observe must be a path starting with /, e.g. /effects")
+			}
+		}
+		if svc.Replicas < 1 {
+			v.report(p+".replicas", false, "replicas must be at least 1")
+		}
+		if svc.Database != "" && !slices.Contains(KnownDatabases, svc.Database) {
+			v.report(p+".database", false, "unknown database %q%s (known: %s)", svc.Database, didYouMean(svc.Database, KnownDatabases), strings.Join(KnownDatabases, ", "))
+		}
+	}
+}
+
+func (v *validator) workload() {
+	w := v.s.Workload
+	if !slices.Contains(KnownWorkloads, w.Kind) {
+		v.report("workload.kind", false, "unknown workload kind %q%s (known: %s)", w.Kind, didYouMean(w.Kind, KnownWorkloads), strings.Join(KnownWorkloads, ", "))
+	}
+	positive := func(key string, n int) {
+		if n < 1 {
+			v.report("workload."+key, false, "%s must be at least 1", key)
+		}
+	}
+	positive("clients", w.Clients)
+	positive("rate", w.Rate)
+	positive("accounts", w.Accounts)
+	if w.Opening < 0 {
+		v.report("workload.opening", false, "opening must not be negative")
+	}
+	if math.IsNaN(w.Mix) || w.Mix < 0 || w.Mix > 1 {
+		v.report("workload.mix", false, "mix is the share of withdrawals: a number from 0 to 1")
+	}
+	if w.Timeout <= 0 {
+		v.report("workload.timeout", false, "timeout must be more than 0s")
+	}
+	positive("retry.attempts", w.Retry.Attempts)
+	if w.Retry.Backoff < 0 {
+		v.report("workload.retry.backoff", false, "backoff must not be negative")
+	}
+	if w.Retry.Max < w.Retry.Backoff {
+		v.report("workload.retry.max", false, "max (%s) must not be less than backoff (%s)", w.Retry.Max, w.Retry.Backoff)
+	}
+}
+
+// invariants checks the list and returns the names it holds.
+func (v *validator) invariants() map[string]bool {
+	listed := map[string]bool{}
+	if len(v.s.Invariants) == 0 {
+		v.report("invariants", false, "no invariants: a scenario must check at least one (known: %s)", strings.Join(KnownInvariants, ", "))
+	}
+	for i, inv := range v.s.Invariants {
+		p := index("invariants", i)
+		if v.isBad(p) {
+			continue
+		}
+		if !slices.Contains(KnownInvariants, inv.Name) {
+			v.report(p+".name", true, "unknown invariant %q%s (known: %s)", inv.Name, didYouMean(inv.Name, KnownInvariants), strings.Join(KnownInvariants, ", "))
+			continue
+		}
+		if listed[inv.Name] {
+			v.report(p+".name", true, "invariant %s is listed twice", inv.Name)
+		}
+		listed[inv.Name] = true
+		v.params(p, "invariant "+inv.Name, InvariantParams[inv.Name], inv.Params, nil)
+	}
+	return listed
+}
+
+func (v *validator) catches(listed map[string]bool) {
+	for _, bug := range sortedKeys(v.s.Catches) {
+		inv := v.s.Catches[bug]
+		p := "catches." + bug
+		if !bugNameRE.MatchString(bug) {
+			v.report(p, true, "invalid bug name %q: use lower-case letters, digits and '-'", bug)
+		}
+		switch {
+		case listed[inv]:
+		case slices.Contains(KnownInvariants, inv):
+			if !v.anyBad("invariants") {
+				v.report(p, false, "%s is caught by invariant %s, which the scenario does not check: add it to invariants", bug, inv)
+			}
+		default:
+			v.report(p, false, "unknown invariant %q%s (known: %s)", inv, didYouMean(inv, KnownInvariants), strings.Join(KnownInvariants, ", "))
+		}
+	}
+}
+
+// params checks given parameters against a kind's: unknown ones (suggesting among the
+// kind's and also among others, such as a fault's own keys), values of the wrong type,
+// and required ones that are missing.
+func (v *validator) params(path, what string, spec map[string]Param, given map[string]string, others []string) {
+	names := sortedKeys(spec)
+	for _, k := range sortedKeys(given) {
+		pp := path + ".params." + k
+		param, ok := spec[k]
+		if !ok {
+			hint := didYouMean(k, append(slices.Clone(names), others...))
+			switch {
+			case hint != "":
+			case len(names) == 0:
+				hint = " (it takes none)"
+			default:
+				hint = " (its parameters: " + strings.Join(names, ", ") + ")"
+			}
+			v.report(pp, true, "%s has no parameter %q%s", what, k, hint)
+			continue
+		}
+		if _, msg := normParam(k, param, given[k]); msg != "" {
+			v.report(pp, false, "%s", msg)
+		}
+	}
+	for _, k := range names {
+		if _, ok := given[k]; !ok && spec[k].Default == "" && !spec[k].Optional && !v.s.bad[path+".params."+k] {
+			v.report(path, false, "%s needs parameter %s: (%s)", what, k, spec[k].Doc)
+		}
+	}
+}
+
+// normParam checks a parameter's value and writes it in one canonical way ("250ms",
+// "0.2"), so that plans compare equal however the file spells a value. The message is
+// "" when the value is valid.
+func normParam(name string, p Param, val string) (string, string) {
+	switch p.Type {
+	case ParamDuration:
+		d, msg := parseDuration(val)
+		if msg != "" {
+			return "", msg
+		}
+		return d.String(), ""
+	case ParamInt:
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil || n < 0 {
+			return "", fmt.Sprintf("invalid %s %q: want a whole number, 0 or more", name, val)
+		}
+		return strconv.FormatInt(n, 10), ""
+	case ParamRatio:
+		f, err := strconv.ParseFloat(val, 64)
+		if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+			return "", fmt.Sprintf("invalid %s %q: want a number from 0 to 1", name, val)
+		}
+		return formatRatio(f), ""
+	case ParamEnum:
+		if !slices.Contains(p.Enum, val) {
+			return "", fmt.Sprintf("invalid %s %q%s (one of %s)", name, val, didYouMean(val, p.Enum), strings.Join(p.Enum, ", "))
+		}
+		return val, ""
+	case ParamName:
+		if !paramNameRE.MatchString(val) {
+			return "", fmt.Sprintf("invalid %s %q: use letters, digits, '-' and '_'", name, val)
+		}
+		return val, ""
+	}
+	return val, ""
+}
+
+func (v *validator) fault(i int, t targets, systemOK, timingOK bool) {
+	s := v.s
+	f := s.Faults[i]
+	p := index("faults", i)
+	if v.isBad(p) {
+		return
+	}
+	kind, ok := FaultKinds[f.Kind]
+	if !ok {
+		kinds := sortedKeys(FaultKinds)
+		v.report(p+".fault", false, "unknown fault %q%s (known: %s)", f.Kind, didYouMean(f.Kind, kinds), strings.Join(kinds, ", "))
+		return
+	}
+	v.params(p, "fault "+f.Kind, kind.Params, f.Params, faultKeys)
+
+	switch {
+	case f.Target == "":
+		v.report(p+".target", false, "fault %s needs a target: %s: <%s name>", f.Kind, kind.Target, kind.Target)
+	case systemOK && !slices.Contains(t.valid[kind.Target], f.Target):
+		v.report(p+".target", false, "unknown %s %q%s", kind.Target, f.Target, v.knownTargets(f.Target, t, kind.Target))
+	}
+
+	if !timingOK || v.isBad(p+".at") || v.isBad(p+".for") {
+		return
+	}
+	if f.At < 0 || f.For < 0 {
+		v.report(p, false, "at and for must not be negative")
+		return
+	}
+	if kind.Window {
+		switch {
+		case f.For == 0 && v.misspelt(f.Params, "for"):
+			// Already reported as an unknown parameter that looks like for:.
+		case f.For == 0:
+			v.report(p+".for", false, "fault %s lasts a while: give for: (how long), more than 0s", f.Kind)
+		case f.End() > s.Duration:
+			v.report(p+".for", false, "fault ends at %s, after the scenario's duration %s", f.End(), s.Duration)
+		}
+	} else {
+		if f.For != 0 {
+			v.report(p+".for", true, "fault %s is instantaneous: for: does not apply", f.Kind)
+		}
+		if f.At >= s.Duration {
+			v.report(p+".at", false, "fault at %s is not before the end of the scenario (duration %s)", f.At, s.Duration)
+		}
+	}
+	if r, given := f.Params["restart-after"]; given && f.Kind == "kill" {
+		if d, msg := parseDuration(r); msg == "" && d > 0 && f.At+d > s.Duration {
+			v.report(p+".params.restart-after", false, "node restarts at %s, after the scenario's duration %s", f.At+d, s.Duration)
+		}
+	}
+	if restore := f.Params["restore"]; f.Kind == "wipe" && restore != "" && !v.isBad(p+".target") {
+		if !v.snapshotBefore(i, restore) {
+			v.report(p+".params.restore", false, "no snapshot %q of %s is taken before %s: add a snapshot fault on %s earlier", restore, f.Target, f.At, f.Target)
+		}
+	}
+}
+
+// misspelt says whether one of a fault's parameters is probably a misspelling of key.
+func (v *validator) misspelt(params map[string]string, key string) bool {
+	for k := range params {
+		if suggest(k, faultKeys) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshotBefore says whether a scenario fault takes snapshot name of fault i's node
+// before fault i: a wipe can only restore what was saved.
+func (v *validator) snapshotBefore(i int, name string) bool {
+	w := v.s.Faults[i]
+	for _, f := range v.s.Faults {
+		if f.Kind != "snapshot" || f.Target != w.Target || f.At >= w.At {
+			continue
+		}
+		n := f.Params["name"]
+		if n == "" {
+			n = FaultKinds["snapshot"].Params["name"].Default
+		}
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// knownTargets is the tail of an unknown-target message: the likely one, or the list.
+func (v *validator) knownTargets(name string, t targets, k TargetKind) string {
+	valid := t.valid[k]
+	if hint := didYouMean(name, valid); hint != "" {
+		return hint
+	}
+	if len(valid) == 0 {
+		return fmt.Sprintf(" (the system has no %ss)", k)
+	}
+	return fmt.Sprintf(" (%ss: %s)", k, oneOf(valid))
+}
+
+func (v *validator) nemesis(t targets, systemOK, timingOK bool) {
+	s := v.s
+	n := s.Nemesis
+	if v.isBad("nemesis") {
+		return
+	}
+	if len(n.Faults) == 0 {
+		v.report("nemesis.faults", false, "the nemesis needs at least one fault kind (known: %s)", strings.Join(sortedKeys(FaultKinds), ", "))
+	}
+	lasting := false
+	for i, nf := range n.Faults {
+		p := index("nemesis.faults", i)
+		if v.isBad(p) {
+			continue
+		}
+		kind, ok := FaultKinds[nf.Kind]
+		if !ok {
+			kinds := sortedKeys(FaultKinds)
+			v.report(p+".name", true, "unknown fault %q%s (known: %s)", nf.Kind, didYouMean(nf.Kind, kinds), strings.Join(kinds, ", "))
+			continue
+		}
+		lasting = lasting || kind.Window || kind.Name == "kill"
+		if _, ok := nf.Params["restore"]; ok && kind.Name == "wipe" {
+			v.report(p+".params.restore", true, "the nemesis cannot restore: it does not order a wipe after a snapshot; write that pair as faults")
+		}
+		given := map[string]string{}
+		for k, val := range NemesisParams[nf.Kind] {
+			given[k] = val
+		}
+		for k, val := range nf.Params {
+			given[k] = val
+		}
+		v.params(p, "fault "+nf.Kind, kind.Params, given, nil)
+		if systemOK && len(t.draw[kind.Target]) == 0 {
+			why := ""
+			if kind.Target == TargetStream {
+				why = " (only fixture services have streams)"
+			}
+			v.report(p+".name", true, "the nemesis cannot draw %s: the system has no %s to act on%s", nf.Kind, kind.Target, why)
+		}
+	}
+	if n.Count < 1 || n.Count > 1000 {
+		v.report("nemesis.count", false, "count must be from 1 to 1000")
+	}
+	if lasting && n.Min <= 0 {
+		v.report("nemesis.min", false, "min must be more than 0s")
+	}
+	if n.Max < n.Min {
+		v.report("nemesis.max", false, "max (%s) must not be less than min (%s)", n.Max, n.Min)
+	}
+	if !timingOK || v.anyBad("nemesis.between") {
+		return
+	}
+	lo, hi := n.window(s.Duration)
+	switch {
+	case lo < 0 || hi < lo:
+		v.report("nemesis.between", false, "between is [start, end] with start ≤ end")
+	case hi > s.Duration:
+		v.report("nemesis.between", false, "between ends at %s, after the scenario's duration %s", hi, s.Duration)
+	case lasting && n.Max >= n.Min && lo+n.Max > s.Duration:
+		v.report("nemesis.max", false, "a nemesis fault starting at %s may last until %s, after the scenario's duration %s", lo, lo+n.Max, s.Duration)
+	case !lasting && lo >= s.Duration:
+		v.report("nemesis.between", false, "between starts at %s, not before the end of the scenario (duration %s)", lo, s.Duration)
+	}
+}
