@@ -1,0 +1,10 @@
+// Package invariants checks a recorded run — its operation history, its fault records
+// and the effects the services reported — and returns a three-valued verdict per
+// invariant: pass, fail with witnesses (the operation ids, their history lines and the
+// faults active at the time), or unknown when a checker could not decide (it ran out of
+// time, or the run recorded nothing to judge). Unknown is never reported as pass.
+//
+// Checkers are registered by name, so a scenario names the invariants it wants and a
+// user can add their own (Register). Every checker works on one Index built once per
+// check, so checking a history of a million operations stays linear.
+package invariants

@@ -1,0 +1,164 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mscli/mscli/history"
+)
+
+// Verdict is a checker's answer.
+type Verdict string
+
+// The three verdicts.
+const (
+	Pass    Verdict = "pass"
+	Fail    Verdict = "fail"
+	Unknown Verdict = "unknown"
+)
+
+// MaxWitnesses bounds the witnesses a result carries; Result.Violations counts them all.
+const MaxWitnesses = 20
+
+// Witness is one piece of evidence against an invariant.
+type Witness struct {
+	ID      string           `json:"id,omitempty"`
+	Key     string           `json:"key,omitempty"`
+	View    string           `json:"view,omitempty"`
+	Note    string           `json:"note"`
+	Ops     []history.Op     `json:"ops,omitempty"`     // the operation's history lines
+	Effects []history.Effect `json:"effects,omitempty"` // the effects that show the violation
+	Faults  []history.Fault  `json:"faults,omitempty"`  // faults active while the operation ran
+}
+
+// Result is one invariant's verdict.
+type Result struct {
+	Name       string    `json:"name"`
+	Verdict    Verdict   `json:"verdict"`
+	Summary    string    `json:"summary"`
+	Violations int       `json:"violations"`
+	Checked    int       `json:"checked"` // how many items (ops, keys, views) were judged
+	Witnesses  []Witness `json:"witnesses,omitempty"`
+	// Measures holds numbers a checker reports beside its verdict, e.g. converges'
+	// time_to_converge_ns.
+	Measures map[string]int64 `json:"measures,omitempty"`
+	Elapsed  time.Duration    `json:"elapsed_ns"`
+}
+
+// Spec names an invariant to check and its parameters.
+type Spec struct {
+	Name   string
+	Params map[string]string
+}
+
+// Input is a recorded run.
+type Input struct {
+	Ops     []history.Op
+	Faults  []history.Fault
+	Effects []history.Effect
+}
+
+// Checker judges one invariant over an index of the run.
+type Checker func(ctx context.Context, ix *Index, params map[string]string) Result
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Checker{}
+)
+
+// Register adds a checker under a name; registering a name twice panics.
+func Register(name string, c Checker) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("invariants: checker registered twice: " + name)
+	}
+	registry[name] = c
+}
+
+// Names lists the registered checkers, sorted.
+func Names() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Check runs every spec over the input and returns one result per spec, in order.
+// A checker still running when ctx is done yields Unknown.
+func Check(ctx context.Context, in *Input, specs []Spec) []Result {
+	ix := NewIndex(in)
+	out := make([]Result, len(specs))
+	for i, s := range specs {
+		out[i] = CheckOne(ctx, ix, s)
+	}
+	return out
+}
+
+// CheckOne runs one spec over a prepared index.
+func CheckOne(ctx context.Context, ix *Index, s Spec) Result {
+	regMu.RLock()
+	c, ok := registry[s.Name]
+	regMu.RUnlock()
+	if !ok {
+		return Result{Name: s.Name, Verdict: Unknown, Summary: fmt.Sprintf("no checker named %q (known: %v)", s.Name, Names())}
+	}
+	start := time.Now()
+	r := c(ctx, ix, s.Params)
+	r.Name = s.Name
+	r.Elapsed = time.Since(start)
+	if ctx.Err() != nil && r.Verdict == Pass {
+		r.Verdict = Unknown
+		r.Summary = "ran out of time before finishing: " + ctx.Err().Error()
+	}
+	return r
+}
+
+// Worst folds verdicts: any fail is fail, else any unknown is unknown, else pass.
+func Worst(rs []Result) Verdict {
+	v := Pass
+	for _, r := range rs {
+		switch r.Verdict {
+		case Fail:
+			return Fail
+		case Unknown:
+			v = Unknown
+		}
+	}
+	return v
+}
+
+// verdictOf builds a result from a violation count.
+func verdictOf(violations, checked int, ws []Witness, what string) Result {
+	r := Result{Violations: violations, Checked: checked, Witnesses: ws}
+	if violations > 0 {
+		r.Verdict = Fail
+		r.Summary = fmt.Sprintf("%d of %d %s violate it", violations, checked, what)
+	} else {
+		r.Verdict = Pass
+		r.Summary = fmt.Sprintf("%d %s checked", checked, what)
+	}
+	return r
+}
+
+func durationParam(params map[string]string, name string, def time.Duration) (time.Duration, error) {
+	s, ok := params[name]
+	if !ok || s == "" {
+		return def, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Duration(n), nil
+	}
+	return 0, fmt.Errorf("parameter %s: invalid duration %q", name, s)
+}
