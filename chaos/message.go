@@ -1,0 +1,99 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mscli/mscli/scenarios"
+)
+
+func init() {
+	Register("duplicate", FaultFunc(duplicate))
+}
+
+// duplicate republishes a share of a stream's existing messages with their subject,
+// data and application headers but without Nats-Msg-Id, so JetStream's de-duplication
+// window does not catch them: consumers see the same command twice, as after a
+// publisher retry that outlived the window, and only an idempotent consumer survives.
+//
+// The stream is the one bound to "<target>.>". Which messages are picked depends only on
+// the fault (kind, target, time) and the stream's sequence numbers, so the same plan
+// over the same stream duplicates the same messages.
+func duplicate(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
+	v := param(f, "ratio")
+	ratio, err := strconv.ParseFloat(v, 64)
+	if err != nil || ratio < 0 || ratio > 1 {
+		return nil, fmt.Errorf("duplicate: parameter \"ratio\": want a number in [0,1], got %q", v)
+	}
+	prefix := strings.TrimSuffix(f.Target, ".>")
+	if prefix == "" {
+		return nil, errors.New("duplicate: empty stream subject prefix")
+	}
+	nc, err := nats.Connect(env.BrokerURL(), nats.Name("mscli-chaos-duplicate"), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("duplicate: connect to broker: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate: %w", err)
+	}
+	name, err := js.StreamNameBySubject(ctx, prefix+".>")
+	if err != nil {
+		return nil, fmt.Errorf("duplicate: find the stream of %s.>: %w", prefix, err)
+	}
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate: stream %s: %w", name, err)
+	}
+	state := st.CachedInfo().State
+	if state.Msgs == 0 {
+		return nil, nil
+	}
+	rng := rand.New(rand.NewPCG(choiceSeed(f), 0))
+	// The range is fixed before publishing so the copies themselves are never copied.
+	for seq := state.FirstSeq; seq <= state.LastSeq; seq++ {
+		if rng.Float64() >= ratio {
+			continue
+		}
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue // deleted or consumed from a work queue: only existing messages count
+		}
+		if err != nil {
+			return nil, fmt.Errorf("duplicate: get %s #%d: %w", name, seq, err)
+		}
+		if !strings.HasPrefix(m.Subject, prefix+".") {
+			continue // the stream may hold more subjects than the target's
+		}
+		out := nats.NewMsg(m.Subject)
+		out.Data = m.Data
+		for k, vs := range m.Header {
+			// Nats-* headers are instructions to the server (Msg-Id, Expected-*) or
+			// metadata of the stored original (direct get): the copy is a plain publish.
+			if strings.HasPrefix(k, "Nats-") {
+				continue
+			}
+			out.Header[k] = vs
+		}
+		if _, err := js.PublishMsg(ctx, out); err != nil {
+			return nil, fmt.Errorf("duplicate: republish %s #%d: %w", name, seq, err)
+		}
+	}
+	return nil, nil
+}
+
+func choiceSeed(f scenarios.Fault) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00%d", f.Kind, f.Target, int64(f.At))
+	return h.Sum64()
+}
