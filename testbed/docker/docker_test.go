@@ -1,0 +1,273 @@
+package docker_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscli/mscli/fixtures/images"
+	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/testbed"
+	"github.com/mscli/mscli/testbed/docker"
+)
+
+// These tests start real containers. Without an engine they skip, except under
+// CI=true, where a missing engine is a failure. They build the images they need: the
+// mscli image from the binary, and the offline PostgreSQL image when no PostgreSQL
+// image is present.
+var bin string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		ctx := context.Background()
+		if _, err := docker.Ping(ctx, 5*time.Second); err != nil {
+			if os.Getenv("CI") == "true" {
+				fmt.Fprintf(os.Stderr, "docker tests under CI=true need an engine: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(os.Stderr, "skipping the docker tests: %v\n", err)
+			return 0
+		}
+		bin = os.Getenv("MSCLI_BIN")
+		if bin == "" {
+			dir, err := os.MkdirTemp("", "mscli-docker-test-")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			bin = filepath.Join(dir, "mscli")
+			cmd := exec.Command("go", "build", "-o", bin, "./cmd/mscli")
+			cmd.Dir = filepath.Join("..", "..")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+				return 1
+			}
+		}
+		if _, err := docker.BuildMscliImage(ctx, bin, images.MscliImage("test"), "test", nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if _, err := docker.Needs(ctx, nil, docker.NeedsOptions{}); err == nil {
+			pg, _ := docker.InspectImage(ctx, images.OfflinePostgres)
+			off, _ := docker.InspectImage(ctx, images.OfficialPostgres)
+			if !pg.Present && !off.Present {
+				fmt.Fprintln(os.Stderr, "building the offline PostgreSQL image (about a minute)")
+				if _, err := docker.BuildPostgresImage(ctx, docker.PostgresBuild{Version: "test"}); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					return 1
+				}
+			}
+		}
+		return m.Run()
+	}())
+}
+
+func bankPlan(db string) *scenarios.Plan {
+	links := []scenarios.Link{
+		{Name: "client->bank", From: "client", To: "bank"},
+		{Name: "bank->broker", From: "bank", To: "broker"},
+	}
+	if db == "postgres" {
+		links = append(links, scenarios.Link{Name: "bank->bank-db", From: "bank", To: "bank-db"})
+	}
+	return &scenarios.Plan{Scenario: "test", Topology: scenarios.Topology{Broker: "nats",
+		Services: []scenarios.Service{{Name: "bank", Fixture: "bank", Replicas: 2, Database: db}}, Links: links}}
+}
+
+func up(t testing.TB, plan *scenarios.Plan) *docker.Env {
+	t.Helper()
+	id := fmt.Sprintf("t%d", time.Now().UnixNano())
+	e, err := docker.Up(context.Background(), plan, testbed.Options{RunID: id, Dir: t.TempDir(), Binary: bin,
+		Progress: func(s string) { t.Log(s) }, StartTimeout: 60 * time.Second})
+	t.Cleanup(func() {
+		if e != nil {
+			if err := e.Down(context.Background()); err != nil {
+				t.Errorf("down: %v", err)
+			}
+		}
+		assertNoLeftovers(t, id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func assertNoLeftovers(t testing.TB, run string) {
+	t.Helper()
+	for _, kind := range []string{"container ls -a", "network ls", "volume ls"} {
+		args := append(strings.Fields(kind), "-q", "--filter", "label=mscli.run="+run)
+		out, err := exec.Command("docker", args...).Output()
+		if err != nil {
+			t.Errorf("docker %s: %v", kind, err)
+			continue
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("left behind (%s): %s", kind, s)
+		}
+	}
+}
+
+func put(base, op string, amount int) (int, error) {
+	req, _ := http.NewRequest(http.MethodPut, base+"/accounts/acct-1/deposits/"+op, strings.NewReader(fmt.Sprintf(`{"amount":%d}`, amount)))
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// The bank with PostgreSQL, every node a container, every link through toxiproxy: it
+// serves through its proxies; a partition refuses; kill and restart, pause and resume,
+// snapshot, wipe and restore act on the containers; Down leaves nothing labelled.
+func TestBankOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	e := up(t, bankPlan("postgres"))
+	t.Logf("topology ready in %s", e.ReadyAfter)
+	eps := e.Endpoints("bank")
+	if len(eps) != 2 || len(e.ObserveURLs("bank")) != 2 {
+		t.Fatalf("endpoints %v, observe %v", eps, e.ObserveURLs("bank"))
+	}
+	for i, ep := range eps {
+		if code, err := put(ep, fmt.Sprintf("d-%d", i), 10); err != nil || code != http.StatusAccepted {
+			t.Fatalf("PUT through %s: %d %v", ep, code, err)
+		}
+	}
+	links, err := e.Links("client->bank/0")
+	if err != nil || len(links) != 1 {
+		t.Fatalf("links: %v %v", links, err)
+	}
+	if err := links[0].SetEnabled(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put(eps[0], "cut", 1); err == nil {
+		t.Error("PUT through a disabled proxy succeeded")
+	}
+	if err := links[0].SetEnabled(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := links[0].AddToxic(ctx, "slow", "latency", "downstream", 1, map[string]any{"latency": 300}); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if code, err := put(eps[0], "slow", 1); err != nil || code != http.StatusAccepted || time.Since(began) < 300*time.Millisecond {
+		t.Errorf("PUT with 300ms latency: %d %v in %s", code, err, time.Since(began))
+	}
+	if err := links[0].RemoveToxic(ctx, "slow"); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := e.Nodes("bank/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := e.ObserveURLs("bank")[0]
+	if err := nodes[0].Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put(direct, "dead", 1); err == nil {
+		t.Error("a killed replica answered")
+	}
+	if err := nodes[0].Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	broker, _ := e.Nodes("broker")
+	if err := broker[0].Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := broker[0].Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := e.Nodes("bank-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dn, ok := db[0].(interface {
+		Snapshot(context.Context, string) error
+		Wipe(context.Context, string) error
+	})
+	if !ok {
+		t.Fatal("bank-db has no data faults")
+	}
+	if err := dn.Snapshot(ctx, "early"); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := put(eps[1], "after-snapshot", 5); err != nil || code != http.StatusAccepted {
+		t.Fatalf("PUT: %d %v", code, err)
+	}
+	// Where the engine cannot freeze the container, the snapshot is taken of the
+	// stopped database, which is started again: the bank goes on.
+	e.BreakFreezer()
+	if err := dn.Snapshot(ctx, "stopped"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(e.SnapshotFile("bank", "stopped")); err != nil || fi.Size() == 0 {
+		t.Fatalf("snapshot taken with the database stopped: %v", err)
+	}
+	eventually(t, 20*time.Second, "the bank serves again after the stopped snapshot", func() bool {
+		code, err := put(eps[0], "after-stopped", 1)
+		return err == nil && code == http.StatusAccepted
+	})
+	time.Sleep(time.Second)
+	if err := dn.Wipe(ctx, "early"); err != nil {
+		t.Fatal(err)
+	}
+	// The bank replayed its events: what the snapshot lacked is back.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(e.ObserveURLs("bank")[0] + "/operations/after-snapshot")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after-snapshot lost after the restore: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// BenchmarkReadyTopology measures the time from nothing to a ready topology — broker,
+// PostgreSQL, toxiproxy and two bank replicas — with the images present.
+func BenchmarkReadyTopology(b *testing.B) {
+	var total time.Duration
+	for range b.N {
+		id := fmt.Sprintf("b%d", time.Now().UnixNano())
+		e, err := docker.Up(context.Background(), bankPlan("postgres"), testbed.Options{RunID: id, Dir: b.TempDir(), Binary: bin, StartTimeout: 60 * time.Second})
+		if err != nil {
+			if e != nil {
+				e.Down(context.Background())
+			}
+			b.Fatal(err)
+		}
+		total += e.ReadyAfter
+		if err := e.Down(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-ready")
+	b.ReportMetric(0, "ns/op")
+}
+
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,242 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/mscli/mscli/testbed"
+)
+
+// process is one node run as a child process of the mscli binary. Its lifecycle
+// operations are serialised by mu, so a restart and a kill of one node cannot
+// interleave; they satisfy testbed.Node (and chaos.Node).
+type process struct {
+	env    *Env
+	name   string
+	args   []string // after the binary: "fixture", role, flags
+	health string   // URL answering 200 when ready
+	log    string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when cmd has exited
+	exit   error         // cmd.Wait's result, valid once done is closed
+	paused bool
+}
+
+func (p *process) Name() string { return p.name }
+
+// running reports whether the process was started and has not exited; mu held.
+func (p *process) running() bool {
+	if p.cmd == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Pid is the process id, or 0 when the node does not run.
+func (p *process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// Start starts the node unless it already runs and waits until it is ready.
+func (p *process) Start(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running() {
+		return nil
+	}
+	return p.startLocked(ctx)
+}
+
+func (p *process) startLocked(ctx context.Context) error {
+	if !supported {
+		return errUnsupported
+	}
+	ctx, cancel := p.env.bind(ctx)
+	defer cancel()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	logf, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	// Restarts append to the same log: its tail then tells the whole story.
+	fmt.Fprintf(logf, "--- mscli: starting %s at %s\n", p.name, time.Now().Format(time.RFC3339Nano))
+	cmd := exec.Command(p.env.binary, p.args...)
+	cmd.Dir = p.env.dir
+	cmd.Env = append(os.Environ(), "MSCLI_RUN="+p.env.opts.RunID, "MSCLI_NODE="+p.name)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = sysProcAttr()
+	err = cmd.Start()
+	logf.Close() // the child holds its own descriptor
+	if err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	done := make(chan struct{})
+	p.cmd, p.done, p.exit, p.paused = cmd, done, nil, false
+	go func() {
+		err := cmd.Wait()
+		p.exit = err // read only after done is closed
+		close(done)
+	}()
+	p.env.notePid(cmd.Process.Pid, p.name)
+	began := time.Now()
+	r := testbed.Readiness{Node: p.name, URL: p.health, Timeout: p.env.opts.StartTimeout, Log: p.log, Exited: done}
+	if err := r.Wait(ctx); err != nil {
+		// A node that is not ready is stopped rather than left to come up later,
+		// unannounced, in the middle of a run.
+		p.killLocked(context.WithoutCancel(ctx))
+		return err
+	}
+	p.env.opts.Progressf("%s ready (pid %d) in %s", p.name, cmd.Process.Pid, time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// Kill is kill -9 of the node's process group; it returns once the process is gone.
+func (p *process) Kill(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return fmt.Errorf("kill %s: not running", p.name)
+	}
+	return p.killLocked(ctx)
+}
+
+func (p *process) killLocked(ctx context.Context) error {
+	if err := signalGroup(p.cmd.Process.Pid, sigKill); err != nil {
+		return fmt.Errorf("kill %s: %w", p.name, err)
+	}
+	p.paused = false
+	return p.waitLocked(ctx)
+}
+
+func (p *process) waitLocked(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for %s to exit: %w", p.name, ctx.Err())
+	}
+}
+
+// Stop asks the node to exit (SIGTERM) and kills it after the grace period.
+func (p *process) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopLocked(ctx)
+}
+
+func (p *process) stopLocked(ctx context.Context) error {
+	if !p.running() {
+		return nil
+	}
+	pid := p.cmd.Process.Pid
+	// A frozen process would keep SIGTERM pending until thawed: thaw it first.
+	if p.paused {
+		if err := signalGroup(pid, sigCont); err != nil {
+			return fmt.Errorf("stop %s: %w", p.name, err)
+		}
+		p.paused = false
+	}
+	if err := signalGroup(pid, sigTerm); err != nil {
+		return fmt.Errorf("stop %s: %w", p.name, err)
+	}
+	grace := time.NewTimer(p.env.opts.StopGrace)
+	defer grace.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-grace.C:
+	case <-ctx.Done():
+	}
+	return p.killLocked(context.WithoutCancel(ctx))
+}
+
+// Pause freezes the node's process group (SIGSTOP) and returns once the kernel says
+// it is stopped, so the fault is in place when its start is recorded.
+func (p *process) Pause(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() {
+		return fmt.Errorf("pause %s: not running", p.name)
+	}
+	pid := p.cmd.Process.Pid
+	if err := signalGroup(pid, sigStop); err != nil {
+		return fmt.Errorf("pause %s: %w", p.name, err)
+	}
+	p.paused = true
+	if err := waitStopped(pid); err != nil {
+		return fmt.Errorf("pause %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// Resume thaws a paused node (SIGCONT); it does nothing to a node that is not paused
+// (killed and restarted since, for instance).
+func (p *process) Resume(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running() || !p.paused {
+		return nil
+	}
+	if err := signalGroup(p.cmd.Process.Pid, sigCont); err != nil {
+		return fmt.Errorf("resume %s: %w", p.name, err)
+	}
+	p.paused = false
+	return nil
+}
+
+// freezeLocked stops a running, unpaused node for a consistent copy of its data and returns
+// what thaws it; mu held. A node paused by a fault stays paused.
+func (p *process) freezeLocked() (thaw func(), err error) {
+	if !p.running() || p.paused {
+		return func() {}, nil
+	}
+	pid := p.cmd.Process.Pid
+	if err := signalGroup(pid, sigStop); err != nil {
+		return nil, fmt.Errorf("freeze %s: %w", p.name, err)
+	}
+	if err := waitStopped(pid); err != nil {
+		signalGroup(pid, sigCont)
+		return nil, fmt.Errorf("freeze %s: %w", p.name, err)
+	}
+	return func() { signalGroup(pid, sigCont) }, nil
+}
+
+// waitStopped waits until the kernel reports every thread of the process stopped:
+// SIGSTOP is delivered asynchronously, thread by thread, and a copy must not start
+// while one still writes. Without /proc there is nothing to poll; a short sleep covers
+// delivery.
+func waitStopped(pid int) error {
+	if !procAvailable() {
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		stopped, err := procStopped(pid)
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d did not stop", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

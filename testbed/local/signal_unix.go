@@ -1,0 +1,35 @@
+//go:build unix
+
+package local
+
+import (
+	"errors"
+	"syscall"
+)
+
+// supported is false where the local testbed cannot run (see signal_other.go).
+const supported = true
+
+// signalGroup signals a child's whole process group (its pgid is its pid). A group
+// that is already gone is not an error.
+func signalGroup(pid int, sig syscall.Signal) error {
+	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}
+
+var (
+	sigKill = syscall.SIGKILL
+	sigTerm = syscall.SIGTERM
+	sigStop = syscall.SIGSTOP
+	sigCont = syscall.SIGCONT
+)
+
+// signalPid sends SIGKILL to a pid, or to a process group when pid is negative.
+func signalPid(pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}

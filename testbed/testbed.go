@@ -1,0 +1,95 @@
+// Package testbed holds what every testbed shares: the options of a run's system under
+// test, the node and link interfaces the chaos package consumes (declared here as
+// identical aliases, so testbeds never import chaos), an in-process toxiproxy server
+// whose proxies carry every link, free ports, and readiness polling whose timeout error
+// names the node and shows the end of its log.
+//
+// The testbeds themselves live below: testbed/local runs every node as a child process
+// on 127.0.0.1.
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Defaults for Options.
+const (
+	DefaultStartTimeout = 30 * time.Second
+	DefaultStopGrace    = 5 * time.Second
+)
+
+// Options says how to bring up one run's system under test.
+type Options struct {
+	// RunID marks every process (and, on docker, resource) of the run, so a cleaner
+	// can find leftovers.
+	RunID string
+	// Dir is the run directory: data/ and logs/ go under it.
+	Dir string
+	// Binary is the mscli binary whose hidden `fixture` commands are the nodes; ""
+	// means the running executable.
+	Binary string
+	// Bugs are known bugs to switch on in the fixtures (--inject-bug).
+	Bugs []string
+	// Progress, if set, receives one line per step ("broker ready in 310ms").
+	Progress func(string)
+	// StartTimeout bounds the start of one node until it is ready; 0 means
+	// DefaultStartTimeout.
+	StartTimeout time.Duration
+	// StopGrace is how long a node has to exit after SIGTERM before SIGKILL; 0 means
+	// DefaultStopGrace.
+	StopGrace time.Duration
+}
+
+// WithDefaults fills the zero durations.
+func (o Options) WithDefaults() Options {
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = DefaultStartTimeout
+	}
+	if o.StopGrace <= 0 {
+		o.StopGrace = DefaultStopGrace
+	}
+	return o
+}
+
+// Progressf reports one step, if anyone listens.
+func (o Options) Progressf(format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// Link is one proxied network path (chaos.Link is this type).
+type Link = interface {
+	Name() string
+	AddToxic(ctx context.Context, name, typ, stream string, toxicity float32, attrs map[string]any) error
+	RemoveToxic(ctx context.Context, name string) error
+	SetEnabled(ctx context.Context, enabled bool) error
+}
+
+// Node is one process of the system under test (chaos.Node is this type).
+type Node = interface {
+	Name() string
+	Kill(ctx context.Context) error
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago. Another
+// process may take it before the caller listens on it; nodes that must be told their
+// address before they start have no better option.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	return addr, nil
+}

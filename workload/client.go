@@ -1,0 +1,157 @@
+package workload
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DefaultTimeout bounds one request when the workload does not say.
+const DefaultTimeout = 2 * time.Second
+
+// NewHTTPClient returns the client the workload uses: keep-alive on with enough idle
+// connections per replica for every client, environment proxies ignored (the testbed's
+// proxies are the only ones wanted), no overall timeout — each attempt carries its own
+// deadline.
+func NewHTTPClient(clients int, timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil,
+		DialContext:         d.DialContext,
+		MaxIdleConnsPerHost: max(2, clients),
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+}
+
+// outcome is what one attempt says about the operation.
+type outcome int
+
+const (
+	// notApplied: the attempt definitely did not and will not take effect — the
+	// connection was refused before anything was sent, or the service said so (4xx,
+	// 503).
+	notApplied outcome = iota
+	// applied: the service accepted the operation (2xx).
+	applied
+	// unknown: the request may have reached the service (timeout, reset, other 5xx).
+	unknown
+)
+
+type attempt struct {
+	out   outcome
+	retry bool // worth another attempt
+	err   string
+}
+
+// send makes one attempt of op against endpoint.
+func send(ctx context.Context, c *http.Client, endpoint string, op Planned, timeout time.Duration) attempt {
+	path := "/deposits/"
+	if op.F == FWithdraw {
+		path = "/withdrawals/"
+	}
+	u := endpoint + "/accounts/" + url.PathEscape(op.Key) + path + url.PathEscape(op.ID)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	// Whether a connection was ever obtained separates "refused before sending"
+	// (definitely not applied) from failures after the request may have gone out.
+	var connected atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(fmt.Sprintf(`{"amount":%d}`, op.Amount)))
+	if err != nil {
+		return attempt{out: notApplied, err: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		out := unknown
+		if !connected.Load() {
+			out = notApplied
+		}
+		return attempt{out: out, retry: true, err: describe(endpoint, err, timeout)}
+	}
+	defer resp.Body.Close()
+	msg := firstLine(resp.Body)
+	// Drain what is left so the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		return attempt{out: applied}
+	case code == http.StatusServiceUnavailable:
+		return attempt{out: notApplied, retry: true, err: statusErr(endpoint, code, msg)}
+	case code >= 400 && code < 500:
+		// The service refused this operation; asking again gets the same answer.
+		return attempt{out: notApplied, err: statusErr(endpoint, code, msg)}
+	default:
+		return attempt{out: unknown, retry: true, err: statusErr(endpoint, code, msg)}
+	}
+}
+
+func firstLine(r io.Reader) string {
+	sc := bufio.NewScanner(io.LimitReader(r, 4<<10))
+	if !sc.Scan() {
+		return ""
+	}
+	s := strings.TrimSpace(sc.Text())
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+func statusErr(endpoint string, code int, msg string) string {
+	s := fmt.Sprintf("%s: HTTP %d", hostOf(endpoint), code)
+	if msg != "" {
+		s += ": " + msg
+	}
+	return s
+}
+
+// describe turns a transport error into a short, stable message: errors that differ
+// only by an ephemeral port would otherwise all count as distinct.
+func describe(endpoint string, err error, timeout time.Duration) string {
+	var reason string
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		reason = fmt.Sprintf("timeout after %s", timeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		reason = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		reason = "connection reset by peer"
+	case errors.Is(err, syscall.EPIPE):
+		reason = "broken pipe"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		reason = "connection closed before the response (EOF)"
+	case errors.Is(err, context.Canceled):
+		reason = "canceled"
+	default:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		reason = err.Error()
+	}
+	return hostOf(endpoint) + ": " + reason
+}
+
+func hostOf(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return endpoint
+}

@@ -1,0 +1,97 @@
+package workload
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/mscli/mscli/scenarios"
+)
+
+// Operation names in the history (the `f` field).
+const (
+	FDeposit  = "deposit"
+	FWithdraw = "withdraw"
+)
+
+// Planned is one operation a client will send: which, on which account, how much,
+// under which id.
+type Planned struct {
+	ID     string
+	F      string
+	Key    string
+	Amount int64
+}
+
+// AccountKey names account i ("acct-7").
+func AccountKey(i int) string { return fmt.Sprintf("acct-%d", i) }
+
+// opID names operation number n: "d-000043" for a deposit, "w-000042" for a withdrawal.
+func opID(f string, n int64) string {
+	p := "d"
+	if f == FWithdraw {
+		p = "w"
+	}
+	return fmt.Sprintf("%s-%06d", p, n)
+}
+
+// MaxAmount is the largest amount of a random operation: a tenth of the opening
+// balance, so withdrawals usually succeed yet an account can run dry under a burst of
+// them (100 without an opening balance).
+func MaxAmount(w scenarios.Workload) int64 {
+	if w.Opening <= 0 {
+		return 100
+	}
+	return max(1, w.Opening/10)
+}
+
+// Openings are the deposits that open every account with the opening balance, numbered
+// first (d-000000 … ).
+func Openings(w scenarios.Workload) []Planned {
+	out := make([]Planned, w.Accounts)
+	for i := range out {
+		out[i] = Planned{ID: opID(FDeposit, int64(i)), F: FDeposit, Key: AccountKey(i), Amount: w.Opening}
+	}
+	return out
+}
+
+// Generator draws one client's operations. The sequence — kinds, accounts, amounts and
+// ids — depends only on the workload (its seed, mix, accounts, clients) and the
+// client's process number, never on timing: the same plan sends the same operations.
+type Generator struct {
+	rng       *rand.Rand
+	mix       float64
+	accounts  int
+	maxAmount int64
+	next      int64 // id number of the next operation
+	stride    int64
+}
+
+// NewGenerator returns the generator of client proc (0 ≤ proc < w.Clients): a PCG
+// seeded with w.Seed+proc. Ids are interleaved across clients after the openings
+// (accounts + k·clients + proc for the client's k-th operation), so they are unique per
+// run without any coordination.
+func NewGenerator(w scenarios.Workload, proc int) *Generator {
+	clients := max(1, w.Clients)
+	return &Generator{
+		// The second PCG word separates this stream from others seeded alike.
+		rng:       rand.New(rand.NewPCG(uint64(w.Seed+int64(proc)), 0x6d73636c69)),
+		mix:       w.Mix,
+		accounts:  max(1, w.Accounts),
+		maxAmount: MaxAmount(w),
+		next:      int64(max(0, w.Accounts)) + int64(proc),
+		stride:    int64(clients),
+	}
+}
+
+// Next draws the next operation.
+func (g *Generator) Next() Planned {
+	f := FDeposit
+	if g.rng.Float64() < g.mix {
+		f = FWithdraw
+	}
+	key := AccountKey(g.rng.IntN(g.accounts))
+	amount := 1 + g.rng.Int64N(g.maxAmount)
+	p := Planned{ID: opID(f, g.next), F: f, Key: key, Amount: amount}
+	g.next += g.stride
+	return p
+}

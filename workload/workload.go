@@ -1,0 +1,343 @@
+// Package workload drives the system under test like its clients would and records
+// every operation in the history: the bank workload opens every account, then
+// `clients` concurrent clients send deposits and withdrawals at a total rate, each
+// retried with exponential back-off and full jitter (seed 002's retry loop).
+//
+// Each operation is an `invoke` record before its first attempt and one completion:
+// `ok` if an attempt was acknowledged (2xx), `fail` only if every attempt definitely
+// did not apply (refused before sending, 4xx, 503), `info` otherwise — the outcome of
+// at least one attempt is unknown and the checkers must allow 0 or 1 effect.
+package workload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/scenarios"
+)
+
+// Stats summarises a run of the workload.
+type Stats struct {
+	// Ops is how many operations were invoked (openings included).
+	Ops int64
+	// Completions by outcome.
+	Ok, Fail, Info int64
+	// Requests is how many attempts were sent in all.
+	Requests int64
+	// Latency of completed operations, invoke to completion, retries included.
+	P50, P99, Max time.Duration
+	Elapsed       time.Duration
+	// OpsPerSec is completed operations per second over Elapsed.
+	OpsPerSec float64
+}
+
+// Progress is a live view of a running workload.
+type Progress struct {
+	Elapsed        time.Duration
+	Ok, Fail, Info int64
+	InFlight       int64
+	// OpsPerSec is completions per second over the last interval.
+	OpsPerSec float64
+}
+
+// Runner runs a workload. Set the fields and call Run once.
+type Runner struct {
+	Workload scenarios.Workload
+	// Endpoints are the service's base URLs, one per replica: attempts go round-robin.
+	Endpoints []string
+	// Rec receives the operation records (history.jsonl); may be nil.
+	Rec *history.Writer
+	// Start is the run clock's origin; records carry nanoseconds since it.
+	Start time.Time
+	// Client is the HTTP client; nil means NewHTTPClient.
+	Client *http.Client
+	// Progress, if set, is called every ProgressEvery (default 1s) while running.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+
+	recMu sync.Mutex
+	index int64
+	werr  error
+
+	ok, fail, info, invoked, requests atomic.Int64
+}
+
+// Run runs the bank workload until ctx ends (see Runner.Run).
+func Run(ctx context.Context, w scenarios.Workload, endpoints []string, rec *history.Writer, start time.Time) (Stats, error) {
+	r := &Runner{Workload: w, Endpoints: endpoints, Rec: rec, Start: start}
+	return r.Run(ctx)
+}
+
+// Run opens every account, then sends operations until ctx ends: at most Rate per
+// second in all (a token bucket the clients share; 0 means as fast as they can), each
+// client waiting for its operation to complete before drawing the next — a closed loop,
+// so a slow or partitioned system sees fewer operations, as with real clients that
+// block on their calls. Each attempt goes to the next endpoint, round-robin, so a retry
+// usually lands on another replica. Operations in flight
+// when ctx ends finish their current attempt (bounded by the request timeout) but are
+// not retried, so their completion says what really happened rather than "canceled".
+// The error is for invalid input or a failed record write; ctx ending is the normal
+// way to stop.
+func (r *Runner) Run(ctx context.Context) (Stats, error) {
+	w := r.Workload
+	switch {
+	case len(r.Endpoints) == 0:
+		return Stats{}, errors.New("workload: no endpoints")
+	case w.Clients < 1:
+		return Stats{}, fmt.Errorf("workload: %d clients", w.Clients)
+	case w.Accounts < 1:
+		return Stats{}, fmt.Errorf("workload: %d accounts", w.Accounts)
+	case w.Kind != "" && w.Kind != "bank":
+		return Stats{}, fmt.Errorf("workload: kind %q: only bank is known", w.Kind)
+	}
+	if r.Client == nil {
+		r.Client = NewHTTPClient(w.Clients, w.Timeout.D())
+		defer r.Client.CloseIdleConnections()
+	}
+	began := time.Now()
+	lat := make([][]time.Duration, w.Clients)
+
+	stopProgress := r.progress(began)
+	defer stopProgress()
+
+	// Every account is opened before any other operation, so a withdrawal never meets
+	// an account that does not exist yet.
+	openings := Openings(w)
+	var wg sync.WaitGroup
+	for proc := range w.Clients {
+		wg.Go(func() {
+			c := r.newClient(proc)
+			for i := proc; i < len(openings) && ctx.Err() == nil; i += w.Clients {
+				lat[proc] = append(lat[proc], c.do(ctx, openings[i]))
+			}
+		})
+	}
+	wg.Wait()
+
+	var limiter *rate.Limiter
+	if w.Rate > 0 {
+		// Burst 1: clients blocked by a fault do not bank tokens to flood the system
+		// with when it heals.
+		limiter = rate.NewLimiter(rate.Limit(w.Rate), 1)
+	}
+	for proc := range w.Clients {
+		wg.Go(func() {
+			c := r.newClient(proc)
+			gen := NewGenerator(w, proc)
+			for ctx.Err() == nil {
+				if limiter != nil && limiter.Wait(ctx) != nil {
+					return
+				}
+				lat[proc] = append(lat[proc], c.do(ctx, gen.Next()))
+			}
+		})
+	}
+	wg.Wait()
+
+	st := Stats{
+		Ops: r.invoked.Load(), Ok: r.ok.Load(), Fail: r.fail.Load(), Info: r.info.Load(),
+		Requests: r.requests.Load(), Elapsed: time.Since(began),
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	st.P50, st.P99 = percentile(all, 0.50), percentile(all, 0.99)
+	if len(all) > 0 {
+		st.Max = all[len(all)-1]
+	}
+	if s := st.Elapsed.Seconds(); s > 0 {
+		st.OpsPerSec = float64(st.Ok+st.Fail+st.Info) / s
+	}
+	r.recMu.Lock()
+	err := r.werr
+	r.recMu.Unlock()
+	return st, err
+}
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func (r *Runner) progress(began time.Time) (stop func()) {
+	if r.Progress == nil {
+		return func() {}
+	}
+	every := r.ProgressEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var last int64
+		lastAt := began
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				ok, fail, info := r.ok.Load(), r.fail.Load(), r.info.Load()
+				n := ok + fail + info
+				p := Progress{Elapsed: now.Sub(began), Ok: ok, Fail: fail, Info: info, InFlight: r.invoked.Load() - n}
+				if d := now.Sub(lastAt).Seconds(); d > 0 {
+					p.OpsPerSec = float64(n-last) / d
+				}
+				last, lastAt = n, now
+				r.Progress(p)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// write records one operation. Index and time are taken under the lock so the file
+// is in index order and times never go backwards along it.
+func (r *Runner) write(op history.Op) {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	op.Index = r.index
+	r.index++
+	op.Time = history.Since(r.Start)
+	if r.Rec == nil {
+		return
+	}
+	if err := r.Rec.Write(op); err != nil && r.werr == nil {
+		r.werr = fmt.Errorf("write history: %w", err)
+	}
+}
+
+// client is one concurrent client: a process number, its own round-robin position and
+// its own jitter source (separate from the operation generator, so retries never shift
+// the operation sequence).
+type client struct {
+	r      *Runner
+	proc   int
+	next   int
+	jitter *rand.Rand
+}
+
+func (r *Runner) newClient(proc int) *client {
+	return &client{r: r, proc: proc, next: proc,
+		jitter: rand.New(rand.NewPCG(uint64(r.Workload.Seed+int64(proc)), 0x6a6974746572))}
+}
+
+// do runs one operation to its completion and returns its latency.
+func (c *client) do(ctx context.Context, op Planned) time.Duration {
+	r, w := c.r, c.r.Workload
+	value, _ := json.Marshal(struct {
+		Amount int64 `json:"amount"`
+	}{op.Amount})
+	rec := history.Op{Process: c.proc, F: op.F, Key: op.Key, ID: op.ID, Value: value}
+	began := time.Now()
+	inv := rec
+	inv.Type = history.Invoke
+	r.write(inv)
+	r.invoked.Add(1)
+
+	timeout := w.Timeout.D()
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	attempts := max(1, w.Retry.Attempts)
+	// Attempts outlive ctx: an operation already sent finishes its attempt, so the
+	// run's end does not turn it into an unknown outcome.
+	actx := context.WithoutCancel(ctx)
+	all := notApplied
+	var errs []string
+	var last string
+	sent := 0
+	for a := 0; a < attempts; a++ {
+		if a > 0 && !sleepCtx(ctx, c.backoff(a-1)) {
+			break
+		}
+		ep := r.Endpoints[c.next%len(r.Endpoints)]
+		c.next++
+		res := send(actx, r.Client, ep, op, timeout)
+		sent++
+		r.requests.Add(1)
+		if res.out == applied {
+			all = applied
+			break
+		}
+		if res.out == unknown {
+			all = unknown
+		}
+		last = res.err
+		if !slices.Contains(errs, res.err) {
+			errs = append(errs, res.err)
+		}
+		if !res.retry {
+			break
+		}
+	}
+	done := rec
+	done.Attempts = sent
+	switch all {
+	case applied:
+		done.Type = history.Ok
+		r.ok.Add(1)
+	case notApplied:
+		done.Type = history.Fail
+		r.fail.Add(1)
+	default:
+		done.Type = history.Info
+		r.info.Add(1)
+	}
+	if all != applied || len(errs) > 0 {
+		done.Errors = errs
+	}
+	if all != applied {
+		done.Error = last
+	}
+	r.write(done)
+	return time.Since(began)
+}
+
+// backoff is the sleep before retry number n (0-based): full jitter, uniform in
+// [0, min(max, backoff·2ⁿ)), which spreads retries of many clients apart.
+func (c *client) backoff(n int) time.Duration {
+	base, ceil := c.r.Workload.Retry.Backoff.D(), c.r.Workload.Retry.Max.D()
+	if base <= 0 {
+		return 0
+	}
+	d := base
+	for i := 0; i < n && (ceil <= 0 || d < ceil) && d < time.Hour; i++ {
+		d *= 2
+	}
+	if ceil > 0 && d > ceil {
+		d = ceil
+	}
+	return time.Duration(c.jitter.Int64N(int64(d)))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
