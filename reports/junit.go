@@ -1,0 +1,95 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mscli/mscli/invariants"
+)
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Time     string      `xml:"time,attr"`
+	Props    []junitProp `xml:"properties>property,omitempty"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+// WriteJUnit writes one test suite per run with one test case per invariant: a failed
+// invariant is a failure carrying its witnesses, an unknown one an error.
+func WriteJUnit(w io.Writer, r *Run) error {
+	s := junitSuite{
+		Name:  "mscli." + r.Scenario,
+		Tests: len(r.Results),
+		Time:  fmt.Sprintf("%.3f", r.Wall.Seconds()),
+		Props: []junitProp{{"seed", fmt.Sprint(r.Seed)}, {"testbed", r.Testbed}, {"dir", r.Dir}},
+	}
+	if len(r.Bugs) > 0 {
+		s.Props = append(s.Props, junitProp{"bugs", strings.Join(r.Bugs, ",")})
+	}
+	for _, res := range r.Results {
+		c := junitCase{Name: res.Name, ClassName: "mscli." + r.Scenario, Time: fmt.Sprintf("%.3f", res.Elapsed.Seconds()), SystemOut: res.Summary}
+		switch res.Verdict {
+		case invariants.Fail:
+			s.Failures++
+			c.Failure = &junitMessage{Message: res.Summary, Type: "violation", Body: witnessText(res)}
+		case invariants.Unknown:
+			s.Errors++
+			c.Error = &junitMessage{Message: res.Summary, Type: "inconclusive"}
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func witnessText(res invariants.Result) string {
+	var b strings.Builder
+	for _, wt := range res.Witnesses {
+		fmt.Fprintf(&b, "- %s\n", wt.Note)
+		for _, op := range wt.Ops {
+			fmt.Fprintf(&b, "    %s\n", opLine(op))
+		}
+		if len(wt.Faults) > 0 {
+			fmt.Fprintf(&b, "    faults active: %s\n", faultList(wt.Faults))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,94 @@
+// Package reports renders a run's result for people and machines: a text summary for
+// the terminal, JSON (result.json), JUnit XML for CI (one test case per invariant) and
+// Markdown for CI job summaries. Run is the result record they all read; it is written
+// to result.json in every run directory, so a recorded run can be re-rendered later.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/mscli/mscli/invariants"
+)
+
+// Run is one run's result: what ran, what happened, and the verdicts.
+type Run struct {
+	Scenario string              `json:"scenario"`
+	Seed     int64               `json:"seed"`
+	Testbed  string              `json:"testbed"`
+	Bugs     []string            `json:"bugs,omitempty"` // known bugs injected into the fixtures
+	Dir      string              `json:"dir"`
+	Started  time.Time           `json:"started"`
+	Wall     time.Duration       `json:"wall_ns"`
+	Ops      OpCounts            `json:"ops"`
+	Faults   FaultCounts         `json:"faults"`
+	Converge *Converge           `json:"converge,omitempty"`
+	Results  []invariants.Result `json:"results"`
+	Verdict  invariants.Verdict  `json:"verdict"`
+	// Error is set when the run could not complete (the verdicts then cover what was
+	// recorded before it stopped).
+	Error string `json:"error,omitempty"`
+}
+
+// OpCounts counts operations by outcome, with rate and latency of the completed ones.
+type OpCounts struct {
+	Invoked int           `json:"invoked"`
+	Ok      int           `json:"ok"`
+	Fail    int           `json:"fail"`
+	Info    int           `json:"info"`
+	Rate    float64       `json:"rate"` // completed operations per second
+	P50     time.Duration `json:"p50_ns"`
+	P99     time.Duration `json:"p99_ns"`
+}
+
+// FaultCounts counts fault records.
+type FaultCounts struct {
+	Planned int `json:"planned"`
+	Applied int `json:"applied"`
+	Healed  int `json:"healed"`
+	Errors  int `json:"errors"`
+}
+
+// Converge is what waiting for the read models found.
+type Converge struct {
+	Converged bool          `json:"converged"`
+	After     time.Duration `json:"after_ns"` // from the last heal to agreement
+	Polls     int           `json:"polls"`
+}
+
+// WriteJSON writes the run as indented JSON.
+func WriteJSON(w io.Writer, r *Run) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// ReadFile reads a result.json.
+func ReadFile(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// WriteFile writes a result.json.
+func WriteFile(path string, r *Run) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteJSON(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
