@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/reports"
+)
+
+// The end-to-end tests run the real binary: MSCLI_BIN (make test), or one built once.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func mscliBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end run: skipped with -short")
+	}
+	binOnce.Do(func() {
+		if b := os.Getenv("MSCLI_BIN"); b != "" {
+			binPath = b
+			return
+		}
+		dir, err := os.MkdirTemp("", "mscli-e2e-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mscli")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// runBank runs the bank scenario on the local testbed and returns the exit code and
+// the result it printed as JSON.
+func runBank(t *testing.T, out string, extra ...string) (int, *reports.Run, string) {
+	t.Helper()
+	return runScenario(t, "local", "bank-idempotency", out, extra...)
+}
+
+func runScenario(t *testing.T, tb, scenario, out string, extra ...string) (int, *reports.Run, string) {
+	t.Helper()
+	args := append([]string{"run", scenario, "--testbed", tb, "--seed", "1", "--format", "json", "--out", out}, extra...)
+	cmd := exec.Command(mscliBinary(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var res reports.Run
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("exit %d; stdout is not a result: %v\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
+	}
+	return code, &res, stderr.String()
+}
+
+func verdicts(r *reports.Run) map[string]invariants.Verdict {
+	m := map[string]invariants.Verdict{}
+	for _, res := range r.Results {
+		m[res.Name] = res.Verdict
+	}
+	return m
+}
+
+// TestRunLocal is the product's main job end to end: the clean bank passes every
+// invariant under each scenario's faults, and each known bug is caught by the invariant
+// the scenario says catches it.
+func TestRunLocal(t *testing.T) {
+	mscliBinary(t)
+	runTable(t, "local")
+}
+
+// TestRunDocker is the same table on the docker testbed: containers, toxiproxy in a
+// container, PostgreSQL for db-loss-restore.
+func TestRunDocker(t *testing.T) {
+	dockerImages(t)
+	runTable(t, "docker")
+}
+
+func runTable(t *testing.T, tb string) {
+	cases := []struct{ scenario, bug, catches string }{
+		{"bank-idempotency", "", ""},
+		{"bank-idempotency", "double-apply", "idempotent"},
+		{"bank-idempotency", "ack-before-commit", "durable"},
+		{"bank-idempotency", "publish-before-commit", "converges"},
+		{"bank-idempotency", "unordered-projection", "ordered"},
+		{"db-loss-restore", "", ""},
+		{"db-loss-restore", "no-replay", "durable"},
+	}
+	for _, c := range cases {
+		name := c.bug
+		if name == "" {
+			name = "no-bug"
+		}
+		t.Run(c.scenario+"/"+name, func(t *testing.T) {
+			var extra []string
+			if c.bug != "" {
+				extra = []string{"--inject-bug", c.bug}
+			}
+			code, res, stderr := runScenario(t, tb, c.scenario, t.TempDir(), extra...)
+			v := verdicts(res)
+			if c.bug == "" {
+				if code != 0 {
+					t.Fatalf("exit %d, want 0; verdicts %v\n%s", code, v, summary(res))
+				}
+				for name, verdict := range v {
+					if verdict != invariants.Pass {
+						t.Errorf("%s: %s", name, verdict)
+					}
+				}
+				// bank-idempotency's faults produce every outcome (its partition, 503s).
+				if res.Ops.Ok == 0 || res.Ops.Info == 0 || c.scenario == "bank-idempotency" && res.Ops.Fail == 0 {
+					t.Errorf("want non-zero ok, fail and info counts: %+v", res.Ops)
+				}
+				f := res.Faults
+				if f.Planned == 0 || f.Applied != f.Planned || f.Healed != f.Planned || f.Errors != 0 {
+					t.Errorf("every planned fault applied and healed: %+v\nstderr:\n%s", f, stderr)
+				}
+				if !strings.Contains(stderr, "testbed") {
+					t.Errorf("no progress on stderr:\n%s", stderr)
+				}
+				return
+			}
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; verdicts %v\n%s", code, v, summary(res))
+			}
+			if v[c.catches] != invariants.Fail {
+				t.Fatalf("%s should fail with %s: verdicts %v\n%s", c.catches, c.bug, v, summary(res))
+			}
+		})
+	}
+}
+
+// dockerImages skips without a Docker engine (fails under CI=true) and builds the
+// images the docker runs need: mscli's from the binary, PostgreSQL's if missing.
+func dockerImages(t *testing.T) {
+	t.Helper()
+	bin := mscliBinary(t)
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Docker engine under CI=true: %v", err)
+		}
+		t.Skipf("no Docker engine: %v", err)
+	}
+	imagesOnce.Do(func() {
+		if out, err := exec.Command(bin, "images", "build").CombinedOutput(); err != nil {
+			imagesErr = fmt.Errorf("mscli images build: %v\n%s", err, out)
+			return
+		}
+		if exec.Command("docker", "image", "inspect", "mscli/postgres:15-bookworm").Run() != nil &&
+			exec.Command("docker", "image", "inspect", "postgres:16-alpine").Run() != nil {
+			if out, err := exec.Command(bin, "images", "build", "--postgres").CombinedOutput(); err != nil {
+				imagesErr = fmt.Errorf("mscli images build --postgres: %v\n%s", err, out)
+			}
+		}
+	})
+	if imagesErr != nil {
+		t.Fatal(imagesErr)
+	}
+}
+
+var (
+	imagesOnce sync.Once
+	imagesErr  error
+)
+
+// kill -9 of mscli mid-run on docker leaves its containers; mscli clean removes them.
+func TestCleanAfterKillDocker(t *testing.T) {
+	dockerImages(t)
+	out := t.TempDir()
+	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", "docker", "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stderr, "workload")
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	dirs, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("want one run directory in %s, found %v", out, dirs)
+	}
+	run := filepath.Base(dirs[0])
+	count := func() int {
+		n := 0
+		for _, kind := range []string{"container ls -a", "network ls", "volume ls"} {
+			b, err := exec.Command("docker", append(strings.Fields(kind), "-q", "--filter", "label=mscli.run="+run)...).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(strings.Fields(string(b)))
+		}
+		return n
+	}
+	if count() == 0 {
+		t.Fatal("kill -9 of mscli left nothing behind: nothing for clean to prove")
+	}
+	// --run: other tests may have containers of their own runs up right now.
+	if msg, err := exec.Command(mscliBinary(t), "clean", "--root", out, "--run", run).CombinedOutput(); err != nil {
+		t.Fatalf("mscli clean: %v\n%s", err, msg)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d containers, networks and volumes labelled mscli.run left after mscli clean", n)
+	}
+}
+
+func summary(r *reports.Run) string {
+	var b bytes.Buffer
+	_ = reports.WriteText(&b, r)
+	return b.String()
+}
+
+// ^C during a run: exit 130, every child gone.
+func TestRunInterrupted(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", "local", "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stderr, "workload")
+	time.Sleep(2 * time.Second)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("mscli did not exit within 30s of ^C")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want code 130", err)
+	}
+	pids := runPids(t, out)
+	if len(pids) < 3 {
+		t.Fatalf("pid file lists %d processes, want the broker and two replicas", len(pids))
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("pid %d survived the interrupted run", pid)
+		}
+	}
+}
+
+// kill -9 of mscli leaves its children running; `mscli clean` removes them.
+func TestCleanAfterKill(t *testing.T) {
+	root := t.TempDir()
+	out := filepath.Join(root, ".mscli", "runs")
+	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", "local", "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLine(t, stderr, "workload")
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	pids := runPids(t, out)
+	t.Cleanup(func() {
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+	})
+	// On Linux the children die with mscli (Pdeathsig); clean must find nothing it
+	// cannot remove either way.
+	c := exec.Command(mscliBinary(t), "clean", "--root", root)
+	msg, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mscli clean: %v\n%s", err, msg)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range pids {
+		for alive(p) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if alive(p) {
+			t.Errorf("pid %d still alive after mscli clean:\n%s", p, msg)
+		}
+	}
+	if !strings.Contains(string(msg), "leftover process(es) stopped") {
+		t.Errorf("clean did not report what it stopped:\n%s", msg)
+	}
+}
+
+// mscli check reproduces a recorded run's verdicts; a duplicated effect makes it fail.
+func TestCheckRecordedRun(t *testing.T) {
+	out := t.TempDir()
+	code, res, _ := runBank(t, out)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, summary(res))
+	}
+	c := exec.Command(mscliBinary(t), "check", res.Dir, "--format", "json")
+	b, err := c.Output()
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, b)
+	}
+	var again reports.Run
+	if err := json.Unmarshal(b, &again); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(verdicts(&again)) != fmt.Sprint(verdicts(res)) {
+		t.Fatalf("check gave %v, the run %v", verdicts(&again), verdicts(res))
+	}
+	// Duplicate one applied write-model effect by hand.
+	path := filepath.Join(res.Dir, "effects.jsonl")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dup string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, `"view":"write"`) && strings.Contains(line, `"kind":"debit"`) {
+			dup = line
+			break
+		}
+	}
+	if dup == "" {
+		t.Fatal("no write-model debit in effects.jsonl")
+	}
+	if err := os.WriteFile(path, append(data, []byte(dup+"\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c = exec.Command(mscliBinary(t), "check", res.Dir)
+	b, err = c.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("check of the edited run: %v, want exit 1\n%s", err, b)
+	}
+	if !strings.Contains(string(b), "FAIL") || !strings.Contains(string(b), "idempotent") {
+		t.Errorf("check output does not name idempotent failing:\n%s", b)
+	}
+}
+
+func waitLine(t *testing.T, r interface{ Read([]byte) (int, error) }, phase string) {
+	t.Helper()
+	found := make(chan struct{})
+	var seen bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(r)
+		closed := false
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			if !closed && strings.Contains(sc.Text(), " "+phase+" ") {
+				close(found)
+				closed = true
+			}
+		}
+	}()
+	select {
+	case <-found:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no %q progress line within 60s", phase)
+	}
+}
+
+func runPids(t *testing.T, out string) []int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(out, "*", "pids"))
+	if len(files) != 1 {
+		t.Fatalf("want one run directory with a pid file under %s, found %v", out, files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			if p, err := strconv.Atoi(f[0]); err == nil {
+				pids = append(pids, p)
+			}
+		}
+	}
+	return pids
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// A zombie has exited; it only waits for its parent.
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}

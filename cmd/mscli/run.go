@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mscli/mscli/runner"
+	"github.com/mscli/mscli/scenarios"
+)
+
+type runOptions struct {
+	seed    int64
+	dryRun  bool
+	testbed string
+	out     string
+	bugs    []string
+	format  string
+	binary  string
+	noTUI   bool
+}
+
+func newRunCmd() *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run <scenario|file>",
+		Short: "Run a scenario: start the system, drive it, inject faults, check invariants",
+		Long: `run loads a scenario (a built-in name from 'mscli list' or a YAML file), plans it
+from the seed, starts the system on a testbed, drives the workload while the faults are
+applied on the same clock, heals everything, waits for the read models to converge and
+checks the invariants. Results go to stdout (--format), progress to stderr; the run
+directory (.mscli/runs/<time>-<scenario>-<seed>/, see --out) keeps plan.json,
+history.jsonl, faults.jsonl, effects.jsonl, result.json, junit.xml, report.html and logs/.
+
+With --dry-run it prints the plan's timeline (topology, workload, every fault with its
+start, stop and target, the invariants) and starts nothing. The same file and seed
+always give the same plan; timing in a real network still varies, so the plan — not the
+outcome — is what the seed reproduces.
+
+--inject-bug switches on a known bug of the fixtures ('mscli list' shows which
+invariant each one should trip): the run must then exit 1.`,
+		Example: `  mscli run bank-idempotency
+  mscli run bank-idempotency --seed 7 --dry-run
+  mscli run bank-idempotency --inject-bug double-apply
+  mscli run db-loss-restore --testbed docker
+  mscli run ./my-scenario.yaml --format json | jq .verdict`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runRun(c, args[0], o)
+		},
+	}
+	f := c.Flags()
+	f.Int64Var(&o.seed, "seed", 1, "seed for the plan (fault timeline and operation sequence)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the planned timeline and start nothing")
+	f.StringVar(&o.testbed, "testbed", "auto", "where to run: auto (docker when an engine answers, else local), docker or local")
+	f.StringVar(&o.out, "out", runner.DefaultRoot, "folder that receives the run directory")
+	f.StringArrayVar(&o.bugs, "inject-bug", nil, "switch on a known fixture bug (repeatable; see 'mscli list')")
+	f.StringVar(&o.format, "format", "text", "result format on stdout: "+formatNames)
+	f.StringVar(&o.binary, "binary", "", "mscli binary that runs the nodes (default: this one)")
+	_ = f.MarkHidden("binary")
+	f.BoolVar(&o.noTUI, "no-tui", false, "print timestamped progress lines instead of the live dashboard (the default when stderr is no terminal)")
+	return c
+}
+
+func runRun(c *cobra.Command, arg string, o runOptions) error {
+	s, err := findScenario(arg)
+	if err != nil {
+		return err
+	}
+	plan, err := s.Plan(o.seed)
+	if err != nil {
+		return err
+	}
+	if _, ok := formats[o.format]; !ok {
+		return runner.InvalidInput("unknown format %q: want one of %s", o.format, formatNames)
+	}
+	if err := checkBugs(plan, o.bugs); err != nil {
+		return err
+	}
+	if o.dryRun {
+		return plan.WriteTimeline(c.OutOrStdout())
+	}
+	name, tb, why, err := runner.PickTestbed(o.testbed)
+	if err != nil {
+		return err
+	}
+	stderr := c.ErrOrStderr()
+	fmt.Fprintln(stderr, why)
+	res, err := runWithProgress(c.Context(), stderr, o.noTUI, plan, runner.Options{
+		Root:        o.out,
+		TestbedName: name,
+		Testbed:     tb,
+		Bugs:        o.bugs,
+		Binary:      o.binary,
+	})
+	if res != nil && len(res.Results) > 0 {
+		if rerr := render(c.OutOrStdout(), res, o.format); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		if res != nil {
+			fmt.Fprintf(stderr, "run directory: %s\n", res.Dir)
+		}
+		return err
+	}
+	return exitCode(runner.CodeOfVerdict(res.Verdict))
+}
+
+// progressLines prints timestamped progress lines: the plain mode, for CI logs.
+func progressLines(w io.Writer) func(runner.Event) {
+	return func(e runner.Event) {
+		fmt.Fprintf(w, "%s %7.2fs %-9s %s\n", time.Now().Format("15:04:05"), e.At.Seconds(), e.Phase, e.Msg)
+	}
+}
+
+// findScenario resolves a catalog name or file; whatever goes wrong is the input's fault
+// (exit 4), a missing file included.
+func findScenario(arg string) (*scenarios.Scenario, error) {
+	s, err := scenarios.Find(arg)
+	if err != nil {
+		var el scenarios.ErrorList
+		if errors.As(err, &el) {
+			return nil, err
+		}
+		return nil, runner.InvalidInput("%v", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,78 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/reports"
+)
+
+// Check re-judges a recorded run directory offline: it reads the plan and the records,
+// runs the plan's invariants, and returns the result (keeping what result.json said
+// about the run itself, when there is one). It writes nothing.
+func Check(ctx context.Context, dir string) (*reports.Run, error) {
+	plan, err := ReadPlan(dir)
+	if err != nil {
+		return nil, InvalidInput("%s is not a run directory: %v", dir, err)
+	}
+	in, err := LoadRecorded(dir)
+	if err != nil {
+		return nil, InvalidInput("read run %s: %v", dir, err)
+	}
+	r, err := reports.ReadFile(filepath.Join(dir, ResultFile))
+	if err != nil {
+		if !os.IsNotExist(err) {
+			return nil, InvalidInput("%v", err)
+		}
+		r = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Dir: dir}
+	}
+	r.Ops = countOps(in.Ops, r.Ops)
+	r.Faults = countFaults(in.Faults, len(plan.Faults))
+	r.Results = invariants.Check(ctx, in, Specs(plan))
+	r.Verdict = invariants.Worst(r.Results)
+	return r, nil
+}
+
+// countOps counts operations by outcome; rate and latency are kept from prev when the
+// history cannot tell them better.
+func countOps(ops []history.Op, prev reports.OpCounts) reports.OpCounts {
+	c := reports.OpCounts{Rate: prev.Rate, P50: prev.P50, P99: prev.P99}
+	for _, o := range ops {
+		switch o.Type {
+		case history.Invoke:
+			c.Invoked++
+		case history.Ok:
+			c.Ok++
+		case history.Fail:
+			c.Fail++
+		case history.Info:
+			c.Info++
+		}
+	}
+	return c
+}
+
+func countFaults(fs []history.Fault, planned int) reports.FaultCounts {
+	c := reports.FaultCounts{Planned: planned}
+	for _, f := range fs {
+		switch {
+		case f.Error != "":
+			c.Errors++
+		case f.Phase == history.Start:
+			c.Applied++
+		case f.Phase == history.Stop:
+			c.Healed++
+		}
+	}
+	return c
+}
+
+// describe is a one-line account of a check, for progress output.
+func describe(r *reports.Run, took time.Duration) string {
+	return fmt.Sprintf("checked %d invariants in %s: %s", len(r.Results), took.Round(time.Millisecond), r.Verdict)
+}

@@ -1,0 +1,91 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/scenarios"
+)
+
+// ExitCode is what the mscli process returns. It is the CI gate's contract: one table,
+// used by every command (DESIGN §8).
+type ExitCode int
+
+// The exit codes.
+const (
+	ExitOK           ExitCode = 0   // all invariants hold
+	ExitViolated     ExitCode = 1   // an invariant was violated
+	ExitInconclusive ExitCode = 2   // a checker returned unknown
+	ExitCouldNotRun  ExitCode = 3   // testbed or infrastructure error
+	ExitInvalidInput ExitCode = 4   // invalid scenario or flags
+	ExitInterrupted  ExitCode = 130 // ^C
+)
+
+// ExitCodes describes each code, for help text and docs.
+var ExitCodes = []struct {
+	Code    ExitCode
+	Meaning string
+}{
+	{ExitOK, "all invariants hold"},
+	{ExitViolated, "an invariant was violated"},
+	{ExitInconclusive, "inconclusive: a checker returned unknown"},
+	{ExitCouldNotRun, "could not run: testbed or infrastructure error"},
+	{ExitInvalidInput, "invalid input: scenario or flags"},
+	{ExitInterrupted, "interrupted (^C)"},
+}
+
+// Error carries an exit code with an error.
+type Error struct {
+	Code ExitCode
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// InvalidInput marks an error as bad input (exit 4).
+func InvalidInput(format string, args ...any) error {
+	return &Error{Code: ExitInvalidInput, Err: fmt.Errorf(format, args...)}
+}
+
+// CouldNotRun marks an error as an infrastructure failure (exit 3).
+func CouldNotRun(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: ExitCouldNotRun, Err: err}
+}
+
+// CodeOf maps an error to its exit code: nil is 0, a scenario's errors are invalid
+// input, a cancelled context is an interrupt, anything else could not run.
+func CodeOf(err error) ExitCode {
+	if err == nil {
+		return ExitOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	var el scenarios.ErrorList
+	if errors.As(err, &el) {
+		return ExitInvalidInput
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	return ExitCouldNotRun
+}
+
+// CodeOfVerdict maps the worst verdict of a run to its exit code.
+func CodeOfVerdict(v invariants.Verdict) ExitCode {
+	switch v {
+	case invariants.Pass:
+		return ExitOK
+	case invariants.Fail:
+		return ExitViolated
+	default:
+		return ExitInconclusive
+	}
+}

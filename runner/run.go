@@ -1,0 +1,418 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mscli/mscli/chaos"
+	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/testbed"
+	"github.com/mscli/mscli/workload"
+)
+
+// System is a started testbed: what the runner needs beyond what chaos needs.
+type System interface {
+	chaos.Env
+	// Endpoints are the base URLs the workload uses, one per replica, through the
+	// client->service proxies.
+	Endpoints(service string) []string
+	// ObserveURLs are the base URLs of the replicas, reached directly (not through a
+	// proxy); the runner reads their /effects.
+	ObserveURLs(service string) []string
+	// Down stops everything the testbed started; it is idempotent.
+	Down(ctx context.Context) error
+}
+
+// Testbed starts the system a plan describes. Constructors return the partial system
+// with an error, so what did start can still be brought down.
+type Testbed func(ctx context.Context, plan *scenarios.Plan, opts testbed.Options) (System, error)
+
+// Options configure a run.
+type Options struct {
+	// Root is where run directories are created (DefaultRoot if empty); Dir, if set, is
+	// the exact run directory.
+	Root, Dir string
+	// TestbedName is recorded in the result ("local", "docker").
+	TestbedName string
+	Testbed     Testbed
+	// Bugs are known fixture bugs to switch on.
+	Bugs []string
+	// Binary is the mscli binary the testbed runs nodes from (default: this one).
+	Binary string
+	// Progress receives one line per step (stderr, the TUI); may be nil.
+	Progress func(Event)
+	// OnOp, OnFault and OnResult are live views for a dashboard; each may be nil.
+	// OnOp sees every history record at most ~100ms after it is written, from one
+	// goroutine; OnFault sees every fault record as the scheduler writes it (times on
+	// the workload's clock); OnResult sees each verdict as its checker finishes.
+	OnOp     func(history.Op)
+	OnFault  func(history.Fault)
+	OnResult func(invariants.Result)
+	// ConvergeTimeout bounds the wait for read models after the heal, beyond the
+	// converges invariant's `within` (default 10s).
+	ConvergeTimeout time.Duration
+	// CheckTimeout bounds the checkers; a checker out of time is unknown (default 1m).
+	CheckTimeout time.Duration
+}
+
+// Event is a step of a run, for progress output.
+type Event struct {
+	At    time.Duration // since the run started
+	Phase string        // "testbed", "workload", "faults", "heal", "converge", "check", "down"
+	Msg   string
+}
+
+func (o *Options) progress(start time.Time, phase, format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(Event{At: time.Since(start), Phase: phase, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Run runs a plan end to end and returns its result; the run directory holds
+// everything it recorded. The error is for a run that could not complete (testbed
+// failure, interrupt); the result then still says what was recorded. The testbed is
+// always brought down, on success, failure, error and ^C.
+func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run, err error) {
+	began := time.Now()
+	dir := o.Dir
+	if dir == "" {
+		root := o.Root
+		if root == "" {
+			root = DefaultRoot
+		}
+		if dir, err = NewRunDir(root, plan.Scenario, plan.Seed, began); err != nil {
+			return nil, CouldNotRun(err)
+		}
+	} else if err := os.MkdirAll(filepath.Join(dir, LogsDir), 0o755); err != nil {
+		return nil, CouldNotRun(err)
+	}
+	if err := WritePlan(dir, plan); err != nil {
+		return nil, CouldNotRun(err)
+	}
+	res = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC()}
+	res.Faults.Planned = len(plan.Faults)
+	var checked *invariants.Input // the records the checkers read, for report.html
+	defer func() {
+		res.Wall = time.Since(began)
+		if err != nil {
+			res.Error = err.Error()
+		}
+		if werr := WriteResults(dir, res); werr != nil && err == nil {
+			err = CouldNotRun(werr)
+		}
+		if herr := writeReportHTML(dir, res, checked); herr != nil && err == nil {
+			err = CouldNotRun(herr)
+		}
+	}()
+
+	service, err := workloadService(plan)
+	if err != nil {
+		return res, InvalidInput("%v", err)
+	}
+
+	o.progress(began, "testbed", "starting %s testbed in %s", o.TestbedName, dir)
+	sys, err := o.Testbed(ctx, plan, testbed.Options{
+		RunID:  filepath.Base(dir),
+		Dir:    dir,
+		Binary: o.Binary,
+		Bugs:   o.Bugs,
+		Progress: func(s string) {
+			// The docker testbed first finds (or names the command that builds) its
+			// images: a phase of its own on the dashboard.
+			if rest, ok := strings.CutPrefix(s, "images: "); ok {
+				o.progress(began, "images", "%s", rest)
+				return
+			}
+			o.progress(began, "testbed", "%s", s)
+		},
+	})
+	if sys != nil {
+		defer func() {
+			// Bring the testbed down with a fresh context: the run's may be cancelled.
+			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			o.progress(began, "down", "stopping the testbed")
+			if derr := sys.Down(dctx); derr != nil && err == nil {
+				err = CouldNotRun(fmt.Errorf("testbed down: %w", derr))
+			}
+		}()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		return res, CouldNotRun(fmt.Errorf("start testbed: %w", err))
+	}
+	o.progress(began, "testbed", "ready after %s", time.Since(began).Round(time.Millisecond))
+
+	recs, err := openRecords(dir, o.OnOp)
+	if err != nil {
+		return res, CouldNotRun(err)
+	}
+	defer recs.close()
+
+	// The run clock starts now: workload and faults share it.
+	start := time.Now()
+	wctx, stopWorkload := context.WithTimeout(ctx, plan.Duration.D())
+	defer stopWorkload()
+	sched := &chaos.Scheduler{Env: sys, Rec: recs.faults, Start: start, Abort: ctx, OnRecord: func(f history.Fault) {
+		msg := fmt.Sprintf("%s %s %s", f.Phase, f.Fault, f.Target)
+		if f.Error != "" {
+			msg += ": " + f.Error
+		}
+		o.progress(began, "faults", "%s", msg)
+		if o.OnFault != nil {
+			o.OnFault(f)
+		}
+	}}
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(wctx, plan.Faults) }()
+
+	o.progress(began, "workload", "%d clients at %d ops/s for %s against %s", plan.Workload.Clients, plan.Workload.Rate, plan.Duration, service)
+	stopFlush := recs.flushEvery(100*time.Millisecond, o.OnOp != nil)
+	stats, werr := workload.Run(wctx, plan.Workload, sys.Endpoints(service), recs.history, start)
+	stopFlush()
+	stopWorkload()
+	serr := <-schedDone
+	hctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	herr := sched.HealAll(hctx)
+	cancel()
+	heal := time.Now()
+	res.Ops = reports.OpCounts{Rate: stats.OpsPerSec, P50: stats.P50, P99: stats.P99}
+	o.progress(began, "heal", "workload stopped; every fault healed")
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if werr != nil && !errors.Is(werr, context.DeadlineExceeded) && !errors.Is(werr, context.Canceled) {
+		return res, CouldNotRun(fmt.Errorf("workload: %w", werr))
+	}
+	if err := errors.Join(serr, herr); err != nil {
+		return res, CouldNotRun(fmt.Errorf("faults: %w", err))
+	}
+
+	obs := newObserver(observeURLs(plan, sys))
+	obs.progress = func(format string, args ...any) { o.progress(began, "converge", format, args...) }
+	wait := o.ConvergeTimeout
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	wait += convergeWithin(plan)
+	o.progress(began, "converge", "waiting up to %s for the read models", wait)
+	conv, cerr := obs.converge(ctx, start, heal, wait, 100*time.Millisecond, recs.effects)
+	res.Converge = conv
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if cerr != nil {
+		return res, CouldNotRun(cerr)
+	}
+	if err := obs.observeAll(ctx, recs.effects); err != nil {
+		return res, CouldNotRun(err)
+	}
+	if err := recs.close(); err != nil {
+		return res, CouldNotRun(err)
+	}
+
+	o.progress(began, "check", "checking %d invariants", len(plan.Invariants))
+	in, err := LoadRecorded(dir)
+	if err != nil {
+		return res, CouldNotRun(err)
+	}
+	checked = in
+	timeout := o.CheckTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t0 := time.Now()
+	ix := invariants.NewIndex(in)
+	for _, spec := range Specs(plan) {
+		r := invariants.CheckOne(cctx, ix, spec)
+		res.Results = append(res.Results, r)
+		if o.OnResult != nil {
+			o.OnResult(r)
+		}
+	}
+	res.Verdict = invariants.Worst(res.Results)
+	res.Ops = countOps(in.Ops, res.Ops)
+	res.Faults = countFaults(in.Faults, len(plan.Faults))
+	o.progress(began, "check", "%s", describe(res, time.Since(t0)))
+	return res, nil
+}
+
+// workloadService is the service the workload drives: the first whose fixture is the
+// workload's kind.
+func workloadService(p *scenarios.Plan) (string, error) {
+	for _, s := range p.Topology.Services {
+		if s.Fixture == p.Workload.Kind {
+			return s.Name, nil
+		}
+	}
+	return "", fmt.Errorf("no service runs the %q fixture the workload drives", p.Workload.Kind)
+}
+
+func observeURLs(p *scenarios.Plan, sys System) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range p.Topology.Services {
+		for _, base := range sys.ObserveURLs(s.Name) {
+			out[s.Name] = append(out[s.Name], strings.TrimSuffix(base, "/")+"/effects")
+		}
+	}
+	return out
+}
+
+func convergeWithin(p *scenarios.Plan) time.Duration {
+	for _, inv := range p.Invariants {
+		if inv.Name == "converges" {
+			if d, err := time.ParseDuration(inv.Params["within"]); err == nil {
+				return d
+			}
+		}
+	}
+	return 0
+}
+
+// records are the run's three JSON Lines files.
+type records struct {
+	history, faults, effects *history.Writer
+	closed                   bool
+}
+
+func openRecords(dir string, onOp func(history.Op)) (*records, error) {
+	r := &records{}
+	var err error
+	if r.history, err = createHistory(filepath.Join(dir, HistoryFile), onOp); err != nil {
+		return nil, err
+	}
+	if r.faults, err = history.Create(filepath.Join(dir, FaultsFile)); err != nil {
+		r.history.Close()
+		return nil, err
+	}
+	if r.effects, err = history.Create(filepath.Join(dir, EffectsFile)); err != nil {
+		r.history.Close()
+		r.faults.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *records) close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return errors.Join(r.history.Close(), r.faults.Close(), r.effects.Close())
+}
+
+// createHistory creates history.jsonl; with onOp, every record written through is
+// also decoded and handed to onOp on a goroutine of its own (the live dashboard), so
+// the workload's writes do not wait on the decoding unless 256 writes are queued.
+func createHistory(path string, onOp func(history.Op)) (*history.Writer, error) {
+	if onOp == nil {
+		return history.Create(path)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &opTap{f: f, ch: make(chan []byte, 256), done: make(chan struct{})}
+	go t.decode(onOp)
+	return history.NewWriter(t), nil
+}
+
+// opTap writes to the file and passes a copy of the bytes to its decoder.
+type opTap struct {
+	f    *os.File
+	ch   chan []byte
+	done chan struct{}
+}
+
+func (t *opTap) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	t.ch <- append([]byte(nil), p[:n]...)
+	return n, err
+}
+
+func (t *opTap) Close() error {
+	close(t.ch)
+	<-t.done
+	return t.f.Close()
+}
+
+func (t *opTap) decode(onOp func(history.Op)) {
+	defer close(t.done)
+	var rest []byte
+	for b := range t.ch {
+		rest = append(rest, b...)
+		for {
+			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 {
+				break
+			}
+			var op history.Op
+			if json.Unmarshal(rest[:nl], &op) == nil {
+				onOp(op)
+			}
+			rest = rest[nl+1:]
+		}
+		rest = append([]byte(nil), rest...)
+	}
+}
+
+// flushEvery flushes the history every d while the workload runs (when on), so a
+// live view of it is never more than d behind; the returned func stops it.
+func (r *records) flushEvery(d time.Duration, on bool) (stop func()) {
+	if !on {
+		return func() {}
+	}
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				_ = r.history.Flush()
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
+
+// ReportFile is the run directory's self-contained HTML report.
+const ReportFile = "report.html"
+
+// writeReportHTML writes report.html from the result and the records (in, or read
+// from the run directory when the run stopped before checking); without records the
+// page still has everything but the charts.
+func writeReportHTML(dir string, res *reports.Run, in *invariants.Input) error {
+	path := filepath.Join(dir, ReportFile)
+	if in == nil {
+		if rec, err := LoadRecorded(dir); err == nil {
+			in = rec
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", ReportFile, err)
+	}
+	if err := reports.WriteHTML(f, res, in); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", ReportFile, err)
+	}
+	return f.Close()
+}

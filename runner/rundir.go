@@ -1,0 +1,111 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/scenarios"
+)
+
+// Files of a run directory.
+const (
+	PlanFile    = "plan.json"
+	HistoryFile = "history.jsonl"
+	FaultsFile  = "faults.jsonl"
+	EffectsFile = "effects.jsonl"
+	ResultFile  = "result.json"
+	JUnitFile   = "junit.xml"
+	LogsDir     = "logs"
+)
+
+// DefaultRoot is where runs are recorded unless --out says otherwise.
+const DefaultRoot = ".mscli/runs"
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// NewRunDir creates <root>/<time>-<scenario>-<seed>/ with its logs/ folder.
+func NewRunDir(root, scenario string, seed int64, now time.Time) (string, error) {
+	name := fmt.Sprintf("%s-%s-%d", now.UTC().Format("20060102T150405Z"), unsafeName.ReplaceAllString(scenario, "_"), seed)
+	dir := filepath.Join(root, name)
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			break
+		}
+		dir = filepath.Join(root, fmt.Sprintf("%s.%d", name, i))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, LogsDir), 0o755); err != nil {
+		return "", fmt.Errorf("create run directory: %w", err)
+	}
+	return dir, nil
+}
+
+// WritePlan writes plan.json.
+func WritePlan(dir string, p *scenarios.Plan) error {
+	b, err := p.JSON()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, PlanFile), b, 0o644)
+}
+
+// ReadPlan reads a run directory's plan.json.
+func ReadPlan(dir string) (*scenarios.Plan, error) {
+	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
+	if err != nil {
+		return nil, err
+	}
+	var p scenarios.Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, PlanFile), err)
+	}
+	return &p, nil
+}
+
+// LoadRecorded reads a run directory's history, faults and effects.
+func LoadRecorded(dir string) (*invariants.Input, error) {
+	in := &invariants.Input{}
+	var err error
+	var strs history.Interner // op ids recur on effects: one copy each
+	if in.Ops, err = history.ReadFileWith(filepath.Join(dir, HistoryFile), strs.DecodeOp); err != nil {
+		return nil, err
+	}
+	if in.Faults, err = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile)); err != nil {
+		return nil, err
+	}
+	if in.Effects, err = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// Specs turns a plan's invariants into checker specs.
+func Specs(p *scenarios.Plan) []invariants.Spec {
+	out := make([]invariants.Spec, len(p.Invariants))
+	for i, inv := range p.Invariants {
+		out[i] = invariants.Spec{Name: inv.Name, Params: inv.Params}
+	}
+	return out
+}
+
+// WriteResults writes result.json and junit.xml into the run directory.
+func WriteResults(dir string, r *reports.Run) error {
+	if err := reports.WriteFile(filepath.Join(dir, ResultFile), r); err != nil {
+		return fmt.Errorf("write %s: %w", ResultFile, err)
+	}
+	f, err := os.Create(filepath.Join(dir, JUnitFile))
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteJUnit(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
