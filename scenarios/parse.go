@@ -627,9 +627,7 @@ func (d *decoder) system(s *Scenario, raw ast.Node) {
 		p := child("system", e.key)
 		switch e.key {
 		case "broker":
-			if v, ok := d.str(p, e.val); ok {
-				s.System.Broker = v
-			}
+			set(&s.System.Broker, d.str, p, e.val)
 		case "services":
 			d.services(s, e.val)
 		}
@@ -663,9 +661,7 @@ func (d *decoder) services(s *Scenario, raw ast.Node) {
 			case "observe":
 				svc.Observe, _ = d.str(fp, f.val)
 			case "replicas":
-				if v, ok := d.smallInt(fp, f.val); ok {
-					svc.Replicas = v
-				}
+				set(&svc.Replicas, d.smallInt, fp, f.val)
 			case "database":
 				svc.Database, _ = d.str(fp, f.val)
 			}
@@ -676,6 +672,14 @@ func (d *decoder) services(s *Scenario, raw ast.Node) {
 		s.System.Services = append(s.System.Services, svc)
 	}
 	slices.SortStableFunc(s.System.Services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// set stores what parse makes of node at path in dst, if it makes anything of it (a
+// bad value is reported by parse and leaves dst as it was).
+func set[T any](dst *T, parse func(path string, node ast.Node) (T, bool), path string, node ast.Node) {
+	if v, ok := parse(path, node); ok {
+		*dst = v
+	}
 }
 
 func (d *decoder) workload(s *Scenario, raw ast.Node) {
@@ -689,33 +693,19 @@ func (d *decoder) workload(s *Scenario, raw ast.Node) {
 		p := child("workload", e.key)
 		switch e.key {
 		case "kind":
-			if v, ok := d.str(p, e.val); ok {
-				w.Kind = v
-			}
+			set(&w.Kind, d.str, p, e.val)
 		case "clients":
-			if v, ok := d.smallInt(p, e.val); ok {
-				w.Clients = v
-			}
+			set(&w.Clients, d.smallInt, p, e.val)
 		case "rate":
-			if v, ok := d.smallInt(p, e.val); ok {
-				w.Rate = v
-			}
+			set(&w.Rate, d.smallInt, p, e.val)
 		case "accounts":
-			if v, ok := d.smallInt(p, e.val); ok {
-				w.Accounts = v
-			}
+			set(&w.Accounts, d.smallInt, p, e.val)
 		case "opening":
-			if v, ok := d.integer(p, e.val); ok {
-				w.Opening = v
-			}
+			set(&w.Opening, d.integer, p, e.val)
 		case "mix":
-			if v, ok := d.number(p, e.val); ok {
-				w.Mix = v
-			}
+			set(&w.Mix, d.number, p, e.val)
 		case "timeout":
-			if v, ok := d.duration(p, e.val); ok {
-				w.Timeout = v
-			}
+			set(&w.Timeout, d.duration, p, e.val)
 		case "retry":
 			d.retry(&w.Retry, e.val)
 		}
@@ -732,17 +722,11 @@ func (d *decoder) retry(r *Retry, raw ast.Node) {
 		p := child("workload.retry", e.key)
 		switch e.key {
 		case "attempts":
-			if v, ok := d.smallInt(p, e.val); ok {
-				r.Attempts = v
-			}
+			set(&r.Attempts, d.smallInt, p, e.val)
 		case "backoff":
-			if v, ok := d.duration(p, e.val); ok {
-				r.Backoff = v
-			}
+			set(&r.Backoff, d.duration, p, e.val)
 		case "max":
-			if v, ok := d.duration(p, e.val); ok {
-				r.Max = v
-			}
+			set(&r.Max, d.duration, p, e.val)
 		}
 	}
 }
@@ -860,17 +844,11 @@ func (d *decoder) nemesis(s *Scenario, raw ast.Node) {
 				n.Faults = append(n.Faults, NemesisFault{Kind: name, Params: params})
 			}
 		case "count":
-			if v, ok := d.smallInt(p, e.val); ok {
-				n.Count = v
-			}
+			set(&n.Count, d.smallInt, p, e.val)
 		case "min":
-			if v, ok := d.duration(p, e.val); ok {
-				n.Min = v
-			}
+			set(&n.Min, d.duration, p, e.val)
 		case "max":
-			if v, ok := d.duration(p, e.val); ok {
-				n.Max = v
-			}
+			set(&n.Max, d.duration, p, e.val)
 		case "between":
 			items, ok := d.sequence(p, e.val, false)
 			if !ok {
