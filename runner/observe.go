@@ -90,7 +90,7 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 				continue
 			}
 			t := history.Since(start)
-			states := map[string]map[string]history.Effect{}
+			states := map[string]map[string]*history.Effect{}
 			unsettled, first := 0, ""
 			for _, e := range effs {
 				if e.Kind == history.KindOperation && !history.Settled(e.State) {
@@ -108,10 +108,10 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 					return c, err
 				}
 				if states[e.View] == nil {
-					states[e.View] = map[string]history.Effect{}
+					states[e.View] = map[string]*history.Effect{}
 				}
 				if e.Value != nil {
-					states[e.View][e.Key] = e
+					states[e.View][e.Key] = &e
 				}
 			}
 			if unsettled > 0 {
@@ -148,7 +148,7 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 
 // statesDiffer describes the first difference between a read view and the write
 // view ("" when every read view equals the write view).
-func statesDiffer(views map[string]map[string]history.Effect) string {
+func statesDiffer(views map[string]map[string]*history.Effect) string {
 	w := views[history.WriteView]
 	if w == nil {
 		return "no write view yet"
@@ -163,13 +163,8 @@ func statesDiffer(views map[string]map[string]history.Effect) string {
 			continue
 		}
 		for _, k := range keys {
-			we := w[k]
-			if rv, ok := r[k]; !ok || !history.SameState(&rv, &we) {
-				re := &rv
-				if !ok {
-					re = nil
-				}
-				return fmt.Sprintf("%s is %s in the write model, %s in the %s model", k, history.StateString(&we), history.StateString(re), name)
+			if !history.SameState(r[k], w[k]) {
+				return fmt.Sprintf("%s is %s in the write model, %s in the %s model", k, history.StateString(w[k]), history.StateString(r[k]), name)
 			}
 		}
 		if len(r) != len(w) {

@@ -195,15 +195,7 @@ var (
 func TestCleanAfterKillDocker(t *testing.T) {
 	dockerImages(t)
 	out := t.TempDir()
-	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", "docker", "--out", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitLine(t, stderr, "workload")
+	cmd := startRun(t, "docker", out)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	dirs, _ := filepath.Glob(filepath.Join(out, "*"))
@@ -243,21 +235,14 @@ func summary(r *reports.Run) string {
 // ^C during a run: exit 130, every child gone.
 func TestRunInterrupted(t *testing.T) {
 	out := t.TempDir()
-	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", "local", "--out", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitLine(t, stderr, "workload")
+	cmd := startRun(t, "local", out)
 	time.Sleep(2 * time.Second)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(30 * time.Second):
@@ -283,15 +268,7 @@ func TestRunInterrupted(t *testing.T) {
 func TestCleanAfterKill(t *testing.T) {
 	root := t.TempDir()
 	out := filepath.Join(root, ".mscli", "runs")
-	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", "local", "--out", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitLine(t, stderr, "workload")
+	cmd := startRun(t, "local", out)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	pids := runPids(t, out)
@@ -370,16 +347,24 @@ func TestCheckRecordedRun(t *testing.T) {
 	}
 }
 
-func waitLine(t *testing.T, r interface{ Read([]byte) (int, error) }, phase string) {
+// startRun starts `mscli run bank-idempotency` on testbed tb, recording into out, and
+// returns once its workload has begun.
+func startRun(t *testing.T, tb, out string) *exec.Cmd {
 	t.Helper()
+	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", tb, "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	found := make(chan struct{})
-	var seen bytes.Buffer
 	go func() {
-		sc := bufio.NewScanner(r)
+		sc := bufio.NewScanner(stderr)
 		closed := false
-		for sc.Scan() {
-			seen.WriteString(sc.Text() + "\n")
-			if !closed && strings.Contains(sc.Text(), " "+phase+" ") {
+		for sc.Scan() { // to the end, so the run never blocks on a full pipe
+			if !closed && strings.Contains(sc.Text(), " workload ") {
 				close(found)
 				closed = true
 			}
@@ -388,8 +373,10 @@ func waitLine(t *testing.T, r interface{ Read([]byte) (int, error) }, phase stri
 	select {
 	case <-found:
 	case <-time.After(60 * time.Second):
-		t.Fatalf("no %q progress line within 60s", phase)
+		_ = cmd.Process.Kill()
+		t.Fatal("no workload progress line within 60s")
 	}
+	return cmd
 }
 
 func runPids(t *testing.T, out string) []int {

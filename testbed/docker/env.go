@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -696,8 +695,6 @@ func (d *dbNode) replace(ctx context.Context, snap []byte) error {
 	}
 	return d.startLocked(ctx)
 }
-
-var _ = tar.TypeReg // snapshots are tar streams, as the engine's copy API makes them
 
 // ---- links ----
 
