@@ -120,10 +120,10 @@ func (s *Scheduler) one(ctx context.Context, seq int, f scenarios.Fault) {
 		err = werr
 	}
 	unlock()
-	s.record(f, history.Start, t0, err)
+	s.record(f, seq, history.Start, t0, err)
 	if heal == nil {
 		// Instantaneous (restart, snapshot, duplicate) or failed with nothing to undo.
-		s.record(f, history.Stop, history.Since(s.Start), nil)
+		s.record(f, seq, history.Stop, history.Since(s.Start), nil)
 		return
 	}
 	a, closed := s.track(f, seq, heal)
@@ -164,7 +164,7 @@ func (s *Scheduler) healOne(ctx context.Context, a *active) error {
 	unlock := s.lockTarget(a.f.Target)
 	err := a.heal(ctx)
 	unlock()
-	s.record(a.f, history.Stop, history.Since(s.Start), err)
+	s.record(a.f, a.seq, history.Stop, history.Since(s.Start), err)
 	if err != nil {
 		return fmt.Errorf("heal %s on %s: %w", a.f.Kind, a.f.Target, err)
 	}
@@ -255,8 +255,9 @@ func (s *Scheduler) lockTarget(target string) func() {
 	return m.Unlock
 }
 
-func (s *Scheduler) record(f scenarios.Fault, phase history.Phase, t int64, err error) {
-	r := history.Fault{Time: t, Phase: phase, Fault: f.Kind, Target: f.Target, Params: maps.Clone(f.Params)}
+// record writes a fault record; seq is the fault's position in the timeline.
+func (s *Scheduler) record(f scenarios.Fault, seq int, phase history.Phase, t int64, err error) {
+	r := history.Fault{Time: t, Phase: phase, Fault: f.Kind, Target: f.Target, Params: maps.Clone(f.Params), N: seq}
 	if err != nil {
 		r.Error = err.Error()
 	}

@@ -101,6 +101,8 @@ func (in *Interner) fastEffect(b []byte, e *Effect) bool {
 			e.State, ok = in.plain(v)
 		case "t":
 			e.Time, ok = integer(v)
+		case "at":
+			e.At, ok = integer(v)
 		}
 		return ok // an unknown key is encoding/json's to match (case-insensitively)
 	})

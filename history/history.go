@@ -48,6 +48,27 @@ type Op struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
+// FRead is the `f` of a read through the service's public API: the key it read and,
+// on an ok completion, the Observed value. A read asks for no effect; it has no id.
+const FRead = "read"
+
+// Observed is the value of an ok read: the key's value and its version (the count of
+// events that made it), or neither when the key does not exist.
+type Observed struct {
+	Value *int64 `json:"value,omitempty"`
+	Seq   int64  `json:"seq,omitempty"`
+}
+
+// ObservedOf decodes the value of a read's completion.
+func ObservedOf(o *Op) (Observed, error) {
+	var v Observed
+	if len(o.Value) == 0 {
+		return v, nil
+	}
+	err := json.Unmarshal(o.Value, &v)
+	return v, err
+}
+
 // Phase tells whether a fault record starts or heals a fault.
 type Phase string
 
@@ -64,7 +85,12 @@ type Fault struct {
 	Fault  string            `json:"fault"`
 	Target string            `json:"target"`
 	Params map[string]string `json:"params,omitempty"`
-	// Error is set when applying or healing the fault failed.
+	// N is the fault's position in the plan's timeline (0-based): the start and stop
+	// records of one planned fault share it, so two overlapping faults of one kind on
+	// one target still pair up.
+	N int `json:"n"`
+	// Error is set when applying or healing the fault failed. A start record with an
+	// error is a fault that never took effect.
 	Error string `json:"error,omitempty"`
 }
 
@@ -126,6 +152,10 @@ type Effect struct {
 	State   string `json:"state,omitempty"`
 	// Time is set on read-model snapshots taken while converging (ns since run start).
 	Time int64 `json:"t,omitempty"`
+	// At is when the effect was applied. A service reports it as Unix nanoseconds of
+	// its own clock; the runner maps it onto the run clock (ns since run start) as it
+	// records the effect, so a witness can show the faults active when it happened.
+	At int64 `json:"at,omitempty"`
 }
 
 // SameState reports whether two state effects hold the same value at the same version.

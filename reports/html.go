@@ -15,27 +15,43 @@ import (
 )
 
 // RunVerdict is the run's verdict as the reports show it: the recorded one, else the
-// fold of its results; a run that checked nothing (stopped, or failed before the
-// checkers) is unknown, never a pass.
+// fold of its results and fault failures (Verdict); a run that checked nothing
+// (stopped, or failed before the checkers) is unknown, and so is one whose planned
+// faults failed — never a pass.
 func RunVerdict(r *Run) invariants.Verdict {
-	switch {
-	case r.Verdict != "" && (len(r.Results) > 0 || r.Verdict != invariants.Pass):
-		return r.Verdict
-	case len(r.Results) == 0:
-		return invariants.Unknown
+	v := r.Verdict
+	if v == "" {
+		v = Verdict(r.Results, r.FaultFailures)
 	}
-	return Verdict(r.Results)
+	if v == invariants.Pass && (len(r.Results) == 0 || len(r.FaultFailures) > 0) {
+		v = invariants.Unknown
+	}
+	return v
 }
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and SVG, no
-// script, no external asset, so it can be attached to a CI job or mailed) with charts
-// of throughput, errors and latency over the run's time axis, the fault windows shaded
-// on each, the invariants table and the witnesses of the failing invariants.
+// script, no external asset, so it can be attached to a CI job or mailed) with the
+// verdict and its reason, the planned faults that failed to apply or heal (first, under
+// the verdict), charts of throughput, errors and latency over the run's time axis, the
+// fault windows shaded on each, the invariants table and the witnesses of the failing
+// invariants.
 //
 // in is the recorded run the charts are drawn from; with a nil in (a result.json
 // without its records) the page still has everything but the charts.
 func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
-	p := htmlPage{Run: r, Verdict: string(RunVerdict(r))}
+	p := htmlPage{Run: r, Verdict: string(RunVerdict(r)), Reason: VerdictReason(r)}
+	if len(r.FaultFailures) > 0 {
+		p.FaultsHeadline = FaultsHeadline(r.FaultFailures, r.Faults.Planned)
+		p.FaultsConsequence = FaultsConsequence(r)
+		for _, f := range r.FaultFailures {
+			at := "not in the plan"
+			if f.Index >= 0 {
+				at = f.At.String()
+			}
+			p.FaultFailures = append(p.FaultFailures, htmlFaultFailure{Fault: f.Fault, Target: f.Target, Params: paramList(f.Params),
+				At: at, What: f.What(), Error: f.Error})
+		}
+	}
 	p.Started = "—"
 	if !r.Started.IsZero() {
 		p.Started = r.Started.UTC().Format("2006-01-02 15:04:05 MST")
@@ -92,15 +108,22 @@ func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
 }
 
 type htmlPage struct {
-	Run                 *Run
-	Verdict             string
-	Started, Wall, Rate string
-	P50, P99, Converge  string
-	HasCharts           bool
-	Charts              []svgChart
-	Faults              []htmlFault
-	Results             []htmlResult
-	Failures            []htmlFailure
+	Run             *Run
+	Verdict, Reason string
+	// The planned faults that failed, shown first.
+	FaultsHeadline, FaultsConsequence string
+	FaultFailures                     []htmlFaultFailure
+	Started, Wall, Rate               string
+	P50, P99, Converge                string
+	HasCharts                         bool
+	Charts                            []svgChart
+	Faults                            []htmlFault
+	Results                           []htmlResult
+	Failures                          []htmlFailure
+}
+
+type htmlFaultFailure struct {
+	Fault, Target, Params, At, What, Error string
 }
 
 type htmlFault struct {
@@ -528,6 +551,11 @@ h3 { font-size: 15px; margin: 18px 0 8px; }
 .card b { display: block; font-size: 20px; }
 .card small { color: var(--muted); }
 .error { background: #fdecec; border: 1px solid #f3b6b6; border-radius: 8px; padding: 10px 14px; margin-top: 14px; }
+.reason { margin: 0 0 6px; font-weight: 600; }
+.chaos { background: #fff6e0; border: 1px solid #f0cf7a; border-left: 4px solid var(--unknown); border-radius: 8px; padding: 10px 14px; margin: 14px 0 4px; }
+.chaos p { margin: 0 0 8px; }
+.chaos table { border: 1px solid #f0dca6; }
+.nw { white-space: nowrap; }
 figure { margin: 0 0 14px; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 8px 2px; }
 svg { width: 100%; height: auto; display: block; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
@@ -561,8 +589,22 @@ code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 <body>
 <main>
 <h1>{{.Run.Scenario}} <span class="badge v-{{.Verdict}}">{{upper .Verdict}}</span></h1>
+{{- if .Reason}}
+<p class="reason t-{{.Verdict}}">{{.Reason}}</p>
+{{- end}}
 <div class="meta"><span>seed {{.Run.Seed}}</span><span>testbed {{.Run.Testbed}}</span><span>started {{.Started}}</span><span>wall {{.Wall}}</span>{{if .Run.Bugs}}<span>injected bugs: {{range $i, $b := .Run.Bugs}}{{if $i}}, {{end}}{{$b}}{{end}}</span>{{end}}</div>
 <div class="meta">run dir <code>{{.Run.Dir}}</code></div>
+{{- if .FaultFailures}}
+<div class="chaos" id="fault-failures">
+<p><b>{{.FaultsHeadline}}</b>: {{.FaultsConsequence}}.</p>
+<table>
+<tr><th>fault</th><th>target</th><th>parameters</th><th class="n nw">planned at</th><th class="nw">what failed</th><th>error</th></tr>
+{{- range .FaultFailures}}
+<tr><td>{{.Fault}}</td><td>{{.Target}}</td><td class="nw">{{.Params}}</td><td class="n nw">{{.At}}</td><td class="nw">{{.What}}</td><td>{{.Error}}</td></tr>
+{{- end}}
+</table>
+</div>
+{{- end}}
 {{- if .Run.Error}}
 <div class="error"><b>The run did not complete:</b> {{.Run.Error}}</div>
 {{- end}}

@@ -44,8 +44,15 @@ type junitMessage struct {
 	Body    string `xml:",chardata"`
 }
 
+// FaultsCase is the name of the JUnit test case that says whether the planned faults
+// were applied and healed.
+const FaultsCase = "faults applied"
+
 // WriteJUnit writes one test suite per run with one test case per invariant: a failed
-// invariant is a failure carrying its witnesses, an unknown one an error.
+// invariant is a failure carrying its witnesses, an unknown one an error. When the plan
+// has faults, a first test case, "faults applied", passes when every planned fault was
+// applied and healed and is an error (inconclusive) naming each one that was not, so a
+// CI's test view shows a run without its chaos.
 func WriteJUnit(w io.Writer, r *Run) error {
 	s := junitSuite{
 		Name:  "mscli." + r.Scenario,
@@ -55,6 +62,21 @@ func WriteJUnit(w io.Writer, r *Run) error {
 	}
 	if len(r.Bugs) > 0 {
 		s.Props = append(s.Props, junitProp{"bugs", strings.Join(r.Bugs, ",")})
+	}
+	if r.Faults.Planned > 0 || len(r.FaultFailures) > 0 {
+		c := junitCase{Name: FaultsCase, ClassName: "mscli." + r.Scenario, Time: "0.000"}
+		if len(r.FaultFailures) == 0 {
+			c.SystemOut = fmt.Sprintf("%s applied and healed", plural(r.Faults.Planned, "planned fault"))
+		} else {
+			s.Errors++
+			var body strings.Builder
+			for _, f := range r.FaultFailures {
+				fmt.Fprintf(&body, "- %s\n", f.Line())
+			}
+			c.Error = &junitMessage{Message: FaultsReason(r.FaultFailures, r.Faults.Planned), Type: "inconclusive", Body: body.String()}
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
 	}
 	for _, res := range r.Results {
 		c := junitCase{Name: res.Name, ClassName: "mscli." + r.Scenario, Time: fmt.Sprintf("%.3f", res.Elapsed.Seconds()), SystemOut: res.Summary}

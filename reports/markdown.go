@@ -10,13 +10,26 @@ import (
 )
 
 // WriteMarkdown writes a GitHub-flavoured Markdown summary for a CI job summary
-// ($GITHUB_STEP_SUMMARY): a header with the verdict, the invariants table, the counts,
+// ($GITHUB_STEP_SUMMARY): a header with the verdict, the planned faults that failed to
+// apply or heal (quoted, right under it), the invariants table, the counts,
 // and each failing invariant's first witnesses folded in <details>, so the page stays
 // short when everything passes and the evidence is one click away when it does not.
 func WriteMarkdown(w io.Writer, r *Run) error {
 	p := &printer{w: w}
 	v := RunVerdict(r)
 	p.f("## %s %s · %s (seed %d)\n\n", verdictIcon(v), strings.ToUpper(string(v)), mdText(r.Scenario), r.Seed)
+	if len(r.FaultFailures) > 0 {
+		// First: a run without the chaos it planned proves nothing.
+		p.f("> ⚠️ **%s**: %s.\n>\n", mdText(FaultsHeadline(r.FaultFailures, r.Faults.Planned)), mdText(FaultsConsequence(r)))
+		for _, f := range r.FaultFailures {
+			at := "not in the plan"
+			if f.Index >= 0 {
+				at = "planned at " + f.At.String()
+			}
+			p.f("> - %s %s (%s): %s: %s\n", mdCode(f.Fault), mdCode(f.Target), at, f.What(), mdText(f.Error))
+		}
+		p.f("\n")
+	}
 	failed := 0
 	for _, res := range r.Results {
 		if res.Verdict != invariants.Pass {

@@ -1,6 +1,8 @@
 // Package reports renders a run's result for people and machines: a text summary for
-// the terminal, JSON (result.json), JUnit XML for CI (one test case per invariant) and
-// Markdown for CI job summaries. Run is the result record they all read; it is written
+// the terminal, JSON (result.json), JUnit XML for CI (one test case per invariant, and
+// one for the faults), Markdown for CI job summaries and a self-contained HTML page. It
+// also holds the run's verdict: Verdict folds the invariants' results with the planned
+// faults that failed (FaultFailures), so a run without its chaos is never green. Run is the result record they all read; it is written
 // to result.json in every run directory, so a recorded run can be re-rendered later.
 package reports
 
@@ -16,18 +18,22 @@ import (
 
 // Run is one run's result: what ran, what happened, and the verdicts.
 type Run struct {
-	Scenario string              `json:"scenario"`
-	Seed     int64               `json:"seed"`
-	Testbed  string              `json:"testbed"`
-	Bugs     []string            `json:"bugs,omitempty"` // known bugs injected into the fixtures
-	Dir      string              `json:"dir"`
-	Started  time.Time           `json:"started"`
-	Wall     time.Duration       `json:"wall_ns"`
-	Ops      OpCounts            `json:"ops"`
-	Faults   FaultCounts         `json:"faults"`
-	Converge *Converge           `json:"converge,omitempty"`
-	Results  []invariants.Result `json:"results"`
-	Verdict  invariants.Verdict  `json:"verdict"`
+	Scenario string        `json:"scenario"`
+	Seed     int64         `json:"seed"`
+	Testbed  string        `json:"testbed"`
+	Bugs     []string      `json:"bugs,omitempty"` // known bugs injected into the fixtures
+	Dir      string        `json:"dir"`
+	Started  time.Time     `json:"started"`
+	Wall     time.Duration `json:"wall_ns"`
+	Ops      OpCounts      `json:"ops"`
+	Faults   FaultCounts   `json:"faults"`
+	// FaultFailures are the planned faults that failed to apply or to heal, or have no
+	// start or stop record (FaultFailures judges them): a run with any is inconclusive,
+	// never a pass, and every report shows them first.
+	FaultFailures []FaultFailure      `json:"fault_failures,omitempty"`
+	Converge      *Converge           `json:"converge,omitempty"`
+	Results       []invariants.Result `json:"results"`
+	Verdict       invariants.Verdict  `json:"verdict"`
 	// Error is set when the run could not complete (the verdicts then cover what was
 	// recorded before it stopped).
 	Error string `json:"error,omitempty"`
@@ -44,7 +50,8 @@ type OpCounts struct {
 	P99     time.Duration `json:"p99_ns"`
 }
 
-// FaultCounts counts fault records.
+// FaultCounts counts the planned faults (CountFaults): how many were applied and
+// healed, and how many fault records carry an error.
 type FaultCounts struct {
 	Planned int `json:"planned"`
 	Applied int `json:"applied"`

@@ -7,22 +7,31 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/invariants"
 )
 
 // WitnessesShown is how many witnesses the text and Markdown reports print per
 // invariant; result.json keeps up to invariants.MaxWitnesses.
 const WitnessesShown = 3
 
-// WriteText writes the human summary: the run, counts of operations and faults, the
-// time to converge, then per invariant its verdict and first witnesses.
+// WriteText writes the human summary: the run, the planned faults that failed (first,
+// since they make the run inconclusive), counts of operations and faults, the time to
+// converge, then per invariant its verdict and first witnesses, and the verdict with
+// its reason.
 func WriteText(w io.Writer, r *Run) error {
 	p := &printer{w: w}
 	p.f("%s  seed %d  testbed %s  %s", r.Scenario, r.Seed, r.Testbed, round(r.Wall))
 	if len(r.Bugs) > 0 {
 		p.f("  injected bugs: %s", strings.Join(r.Bugs, ", "))
 	}
-	p.f("\nrun dir: %s\n", r.Dir)
+	p.f("\n")
+	if len(r.FaultFailures) > 0 {
+		p.f("\n!! %s: %s\n", FaultsHeadline(r.FaultFailures, r.Faults.Planned), FaultsConsequence(r))
+		for _, f := range r.FaultFailures {
+			p.f("   - %s\n", f.Line())
+		}
+		p.f("\n")
+	}
+	p.f("run dir: %s\n", r.Dir)
 	o := r.Ops
 	p.f("operations: %d invoked · %d ok · %d fail · %d info  (%.1f ops/s, p50 %s, p99 %s)\n",
 		o.Invoked, o.Ok, o.Fail, o.Info, o.Rate, round(o.P50), round(o.P99))
@@ -62,7 +71,11 @@ func WriteText(w io.Writer, r *Run) error {
 			}
 		}
 	}
-	p.f("\nverdict: %s\n", strings.ToUpper(string(RunVerdict(r))))
+	p.f("\nverdict: %s", strings.ToUpper(string(RunVerdict(r))))
+	if why := VerdictReason(r); why != "" {
+		p.f(" — %s", why)
+	}
+	p.f("\n")
 	return p.err
 }
 
@@ -115,6 +128,3 @@ func faultList(fs []history.Fault) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-// Verdict folds the results of a run.
-func Verdict(rs []invariants.Result) invariants.Verdict { return invariants.Worst(rs) }

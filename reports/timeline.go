@@ -93,13 +93,18 @@ func (w FaultWindow) Label() string {
 }
 
 // FaultWindows pairs start and stop records in record order: a stop closes the oldest
-// open window of the same fault and target, as the scheduler heals what it started.
-// A stop without a start is ignored.
+// open window of the same fault, target and position in the timeline (the records'
+// n, so two overlapping faults of one kind on one target pair up; records written
+// before n existed all have 0). A stop without a start is ignored.
 func FaultWindows(fs []history.Fault) []FaultWindow {
+	type key struct {
+		fault, target string
+		n             int
+	}
 	var out []FaultWindow
-	open := map[[2]string][]int{}
+	open := map[key][]int{}
 	for _, f := range fs {
-		k := [2]string{f.Fault, f.Target}
+		k := key{f.Fault, f.Target, f.N}
 		switch f.Phase {
 		case history.Start:
 			open[k] = append(open[k], len(out))

@@ -13,8 +13,10 @@ import (
 )
 
 // Check re-judges a recorded run directory offline: it reads the plan and the records,
-// runs the plan's invariants, and returns the result (keeping what result.json said
-// about the run itself, when there is one). It writes nothing.
+// runs the plan's invariants, matches the fault records to the plan's faults, and
+// returns the result (keeping what result.json said about the run itself, when there
+// is one). A planned fault that failed to apply or heal leaves the verdict unknown,
+// as in Run. It writes nothing.
 func Check(ctx context.Context, dir string) (*reports.Run, error) {
 	plan, err := ReadPlan(dir)
 	if err != nil {
@@ -32,9 +34,10 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 		r = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Dir: dir}
 	}
 	r.Ops = countOps(in.Ops, r.Ops)
-	r.Faults = countFaults(in.Faults, len(plan.Faults))
+	r.Faults = reports.CountFaults(plan.Faults, in.Faults)
+	r.FaultFailures = reports.FaultFailures(plan.Faults, in.Faults)
 	r.Results = invariants.Check(ctx, in, Specs(plan))
-	r.Verdict = invariants.Worst(r.Results)
+	r.Verdict = reports.Verdict(r.Results, r.FaultFailures)
 	return r, nil
 }
 
@@ -57,22 +60,12 @@ func countOps(ops []history.Op, prev reports.OpCounts) reports.OpCounts {
 	return c
 }
 
-func countFaults(fs []history.Fault, planned int) reports.FaultCounts {
-	c := reports.FaultCounts{Planned: planned}
-	for _, f := range fs {
-		switch {
-		case f.Error != "":
-			c.Errors++
-		case f.Phase == history.Start:
-			c.Applied++
-		case f.Phase == history.Stop:
-			c.Healed++
-		}
-	}
-	return c
-}
-
-// describe is a one-line account of a check, for progress output.
+// describe is a one-line account of a check, for progress output, with the reason
+// of a verdict that is no pass.
 func describe(r *reports.Run, took time.Duration) string {
-	return fmt.Sprintf("checked %d invariants in %s: %s", len(r.Results), took.Round(time.Millisecond), r.Verdict)
+	s := fmt.Sprintf("checked %d invariants in %s: %s", len(r.Results), took.Round(time.Millisecond), r.Verdict)
+	if why := reports.VerdictReason(r); why != "" {
+		s += " — " + why
+	}
+	return s
 }

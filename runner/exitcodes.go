@@ -15,9 +15,9 @@ type ExitCode int
 
 // The exit codes.
 const (
-	ExitOK           ExitCode = 0   // all invariants hold
+	ExitOK           ExitCode = 0   // all invariants hold, every planned fault applied and healed
 	ExitViolated     ExitCode = 1   // an invariant was violated
-	ExitInconclusive ExitCode = 2   // a checker returned unknown
+	ExitInconclusive ExitCode = 2   // a checker returned unknown, or a planned fault failed to apply or heal
 	ExitCouldNotRun  ExitCode = 3   // testbed or infrastructure error
 	ExitInvalidInput ExitCode = 4   // invalid scenario or flags
 	ExitInterrupted  ExitCode = 130 // ^C
@@ -28,9 +28,9 @@ var ExitCodes = []struct {
 	Code    ExitCode
 	Meaning string
 }{
-	{ExitOK, "all invariants hold"},
+	{ExitOK, "all invariants hold, with every planned fault applied and healed"},
 	{ExitViolated, "an invariant was violated"},
-	{ExitInconclusive, "inconclusive: a checker returned unknown"},
+	{ExitInconclusive, "inconclusive: a checker returned unknown, or a planned fault failed to apply or heal"},
 	{ExitCouldNotRun, "could not run: testbed or infrastructure error"},
 	{ExitInvalidInput, "invalid input: scenario or flags"},
 	{ExitInterrupted, "interrupted (^C)"},
@@ -78,7 +78,8 @@ func CodeOf(err error) ExitCode {
 	return ExitCouldNotRun
 }
 
-// CodeOfVerdict maps the worst verdict of a run to its exit code.
+// CodeOfVerdict maps a run's verdict (reports.Verdict: fail > unknown > pass, a failed
+// planned fault being unknown) to its exit code.
 func CodeOfVerdict(v invariants.Verdict) ExitCode {
 	switch v {
 	case invariants.Pass:

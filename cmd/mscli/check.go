@@ -12,8 +12,10 @@ func newCheckCmd() *cobra.Command {
 		Use:   "check <run-dir>",
 		Short: "Re-check a recorded run's invariants offline",
 		Long: `check reads a run directory (plan.json, history.jsonl, faults.jsonl, effects.jsonl),
-runs the plan's invariants again and prints the verdicts. It starts nothing and writes
-nothing; the exit code is the verdict's (0 pass, 1 fail, 2 unknown).`,
+runs the plan's invariants again, matches the fault records to the planned faults and
+prints the verdicts, the faults that failed to apply or heal first. It starts nothing
+and writes nothing; the exit code is the verdict's (0 pass, 1 fail, 2 unknown: a
+checker returned unknown, or a planned fault failed to apply or heal).`,
 		Example: `  mscli check .mscli/runs/20261122T101500Z-bank-idempotency-1
   mscli check ./run --format json | jq .verdict`,
 		Args: exactArgs(1),

@@ -99,6 +99,10 @@ type FaultMsg struct {
 	Phase  history.Phase // history.Start or history.Stop
 	Fault  string
 	Target string
+	// N is the fault's position in the plan's timeline (the record's n): it picks the
+	// planned row when two faults of one kind on one target overlap. A position that
+	// does not name a planned fault of this kind and target is ignored.
+	N int
 	// At is on the workload's clock, as the record's t and the plan's fault times are:
 	// since the workload phase started.
 	At  time.Duration
@@ -107,7 +111,7 @@ type FaultMsg struct {
 
 // FaultOf translates a fault record.
 func FaultOf(f history.Fault) FaultMsg {
-	return FaultMsg{Phase: f.Phase, Fault: f.Fault, Target: f.Target, At: time.Duration(f.Time), Err: f.Error}
+	return FaultMsg{Phase: f.Phase, Fault: f.Fault, Target: f.Target, N: f.N, At: time.Duration(f.Time), Err: f.Error}
 }
 
 // VerdictMsg reports one invariant's verdict, as the checkers finish.
@@ -116,7 +120,8 @@ type VerdictMsg struct {
 }
 
 // DoneMsg ends the run: the dashboard draws its final frame and returns. Err is the
-// run's error, if it could not complete.
+// run's error, if it could not complete. The final frame shows the run's fault
+// failures (reports.Run.FaultFailures) at the top and the verdict's reason.
 type DoneMsg struct {
 	Run *reports.Run
 	Err error
@@ -184,6 +189,9 @@ type faultRow struct {
 	started, stopped   bool
 	start, stop        time.Duration
 	err                string
+	// failed is the run's judgement of this planned fault when it did not apply or
+	// heal (reports.FaultFailure.What), set by DoneMsg.
+	failed string
 }
 
 type invLine struct {
@@ -444,11 +452,29 @@ func (m Model) workOffset() (time.Duration, bool) {
 	return 0, false
 }
 
+// plannedRow is the planned fault at position n of the timeline when it is of f's
+// kind and target, else -1. The plan's rows come first, in timeline order.
+func (m *Model) plannedRow(f FaultMsg) int {
+	if f.N < 0 || f.N >= len(m.plan.Faults) || f.N >= len(m.faults) {
+		return -1
+	}
+	if r := m.faults[f.N]; !r.planned || r.fault != f.Fault || r.target != f.Target {
+		return -1
+	}
+	return f.N
+}
+
 func (m *Model) fault(f FaultMsg) {
 	off, _ := m.workOffset()
 	m.lastAt = max(m.lastAt, off+f.At)
+	n := m.plannedRow(f)
 	switch f.Phase {
 	case history.Start:
+		if n >= 0 && !m.faults[n].started {
+			r := &m.faults[n]
+			r.started, r.start, r.err = true, f.At, f.Err
+			return
+		}
 		for i := range m.faults {
 			r := &m.faults[i]
 			if r.fault == f.Fault && r.target == f.Target && !r.started {
@@ -458,6 +484,14 @@ func (m *Model) fault(f FaultMsg) {
 		}
 		m.faults = append(m.faults, faultRow{fault: f.Fault, target: f.Target, started: true, start: f.At, err: f.Err})
 	case history.Stop:
+		if n >= 0 && m.faults[n].started && !m.faults[n].stopped {
+			r := &m.faults[n]
+			r.stopped, r.stop = true, f.At
+			if f.Err != "" {
+				r.err = "heal: " + f.Err
+			}
+			return
+		}
 		for i := range m.faults {
 			r := &m.faults[i]
 			if r.fault == f.Fault && r.target == f.Target && r.started && !r.stopped {
@@ -497,6 +531,17 @@ func (m *Model) finish(d DoneMsg) {
 	for i := range m.phases {
 		if m.phases[i].state == running {
 			m.phases[i].state, m.phases[i].end = done, m.elapsed()
+		}
+	}
+	if d.Run != nil {
+		// The run's judgement of its planned faults marks their rows (a fault never
+		// applied or never healed has no record to show).
+		for _, ff := range d.Run.FaultFailures {
+			if ff.Index >= 0 && ff.Index < len(m.plan.Faults) && ff.Index < len(m.faults) {
+				if r := &m.faults[ff.Index]; r.planned && r.fault == ff.Fault && r.target == ff.Target {
+					r.failed = ff.What()
+				}
+			}
 		}
 	}
 	if d.Run != nil && len(d.Run.Results) > 0 {
@@ -563,6 +608,11 @@ func (m Model) render() string {
 	clock := dur(m.elapsed())
 	line(fit(left, w-len(clock)-1) + " " + clock)
 	b.WriteByte('\n')
+	if m.done != nil && m.done.Run != nil && len(m.done.Run.FaultFailures) > 0 {
+		// First on the final screen: a run without its chaos is no pass.
+		m.renderFaultFailures(&b, w)
+		b.WriteByte('\n')
+	}
 
 	labelW := 17
 	for i, ph := range phaseOrder {
@@ -745,6 +795,9 @@ func (m Model) renderFaults(b *strings.Builder, w int) {
 		case r.err != "":
 			state = s.fail.Render("error: " + r.err)
 			bar = s.fail.Render(string(cells))
+		case r.failed != "":
+			state = s.fail.Render(r.failed)
+			bar = s.fail.Render(string(cells))
 		case active:
 			state = s.active.Render("▶ active " + dur(now-r.start))
 			bar = s.active.Render(string(cells))
@@ -760,6 +813,25 @@ func (m Model) renderFaults(b *strings.Builder, w int) {
 			label = s.active.Render(label)
 		}
 		b.WriteString(clip("   "+label+bar+" "+state, w) + "\n")
+	}
+}
+
+// faultFailuresShown is how many failed faults the final screen lists.
+const faultFailuresShown = 6
+
+// renderFaultFailures draws the run's failed planned faults: a headline saying what
+// they mean for the verdict, then one line each.
+func (m Model) renderFaultFailures(b *strings.Builder, w int) {
+	s := m.st
+	r := m.done.Run
+	head := "! " + reports.FaultsHeadline(r.FaultFailures, r.Faults.Planned) + ": " + reports.FaultsConsequence(r)
+	b.WriteString(clip(" "+s.unknown.Render(head), w) + "\n")
+	for i, f := range r.FaultFailures {
+		if i == faultFailuresShown {
+			b.WriteString(clip("   "+s.dim.Render(fmt.Sprintf("… %d more in result.json", len(r.FaultFailures)-i)), w) + "\n")
+			break
+		}
+		b.WriteString(clip("   "+s.fail.Render("✗")+" "+f.Line(), w) + "\n")
 	}
 }
 
@@ -791,8 +863,14 @@ func (m Model) renderDone(b *strings.Builder, w int) {
 	}
 	v := reports.RunVerdict(d.Run)
 	out := " " + s.verdict(v).Render("verdict: "+strings.ToUpper(string(v)))
-	out += s.dim.Render(fmt.Sprintf(" · %d invoked · %d ok · %d fail · %d info · run dir %s", d.Run.Ops.Invoked, d.Run.Ops.Ok, d.Run.Ops.Fail, d.Run.Ops.Info, d.Run.Dir))
-	b.WriteString(clip(out, w))
+	counts := fmt.Sprintf("%d invoked · %d ok · %d fail · %d info · run dir %s", d.Run.Ops.Invoked, d.Run.Ops.Ok, d.Run.Ops.Fail, d.Run.Ops.Info, d.Run.Dir)
+	if why := reports.VerdictReason(d.Run); why != "" {
+		// The reason gets the verdict's line; the counts go below it.
+		out += s.verdict(v).Render(" — " + why)
+		b.WriteString(clip(out, w) + "\n" + clip(" "+s.dim.Render(counts), w))
+	} else {
+		b.WriteString(clip(out+s.dim.Render(" · "+counts), w))
+	}
 	if d.Err != nil {
 		b.WriteString("\n" + clip(" "+s.fail.Render("error: "+d.Err.Error()), w))
 	}

@@ -153,7 +153,10 @@ func TestDashboardScreens(t *testing.T) {
 	golden(t, "dashboard-checking.golden", m.View())
 
 	run := &reports.Run{Scenario: "bank-idempotency", Seed: 7, Dir: ".mscli/runs/x", Verdict: invariants.Fail,
-		Ops: reports.OpCounts{Invoked: 3130, Ok: 3050, Fail: 30, Info: 40},
+		Ops:    reports.OpCounts{Invoked: 3130, Ok: 3050, Fail: 30, Info: 40},
+		Faults: reports.FaultCounts{Planned: 3, Applied: 3, Healed: 2, Errors: 1},
+		FaultFailures: []reports.FaultFailure{{Index: 2, Fault: "partition", Target: "bank->broker", At: sec(9),
+			Phase: reports.PhaseHeal, Error: "proxy gone"}},
 		Results: []invariants.Result{
 			{Name: "idempotent", Verdict: invariants.Pass, Summary: "3120 operations checked"},
 			{Name: "durable", Verdict: invariants.Fail, Summary: "2 of 3120 operations violate it"},
@@ -305,5 +308,90 @@ func TestDashboardStoppedRunHasNoVerdict(t *testing.T) {
 	}
 	if !strings.HasSuffix(v, "\n") {
 		t.Error("the final frame must end with a newline: the program erases the cursor's line on exit")
+	}
+}
+
+// noChaosRun is the result of a run in which every invariant held and no planned fault
+// took effect: two failed to apply, the third was never started.
+func noChaosRun() *reports.Run {
+	return &reports.Run{Scenario: "bank-idempotency", Seed: 7, Dir: ".mscli/runs/x", Verdict: invariants.Unknown,
+		Ops:    reports.OpCounts{Invoked: 3130, Ok: 3130},
+		Faults: reports.FaultCounts{Planned: 3, Errors: 2},
+		FaultFailures: []reports.FaultFailure{
+			{Index: 0, Fault: "latency", Target: "client->bank", At: sec(3), Phase: reports.PhaseApply, Error: "toxiproxy: connection refused"},
+			{Index: 1, Fault: "kill", Target: "bank/0", At: sec(5), Phase: reports.PhaseApply, Error: "process already exited"},
+			{Index: 2, Fault: "partition", Target: "bank->broker", At: sec(9), Phase: reports.PhaseApply, Missing: true, Error: "no start record in faults.jsonl"},
+		},
+		Results: []invariants.Result{
+			{Name: "idempotent", Verdict: invariants.Pass, Summary: "3130 operations checked"},
+			{Name: "durable", Verdict: invariants.Pass, Summary: "3130 operations checked"},
+			{Name: "conservation", Verdict: invariants.Pass, Summary: "20 keys checked"},
+			{Name: "ordered", Verdict: invariants.Pass, Summary: "20 keys checked"},
+		}}
+}
+
+// A run whose planned faults did not take effect ends on a screen that says so first,
+// fault by fault, and whose verdict line says why it is no pass.
+func TestDashboardFinalScreenShowsFaultsThatFailed(t *testing.T) {
+	c := newClock()
+	var m tea.Model = NewDashboard(DashboardOptions{Plan: testPlan(), Renderer: plain(), Now: c.now, Width: 110})
+	m = feed(m,
+		PhaseMsg{Phase: PhaseTestbed, Msg: "ready after 1.2s", At: sec(1.2), Done: true},
+		PhaseMsg{Phase: PhaseWorkload, Msg: "8 clients at 200 ops/s for 20s against bank", At: sec(1.2)},
+		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", N: 0, At: sec(3), Err: "toxiproxy: connection refused"},
+		FaultMsg{Phase: history.Stop, Fault: "latency", Target: "client->bank", N: 0, At: sec(3)},
+		FaultMsg{Phase: history.Start, Fault: "kill", Target: "bank/0", N: 1, At: sec(5), Err: "process already exited"},
+		FaultMsg{Phase: history.Stop, Fault: "kill", Target: "bank/0", N: 1, At: sec(5)},
+		PhaseMsg{Phase: PhaseCheck, Msg: "checking 4 invariants", At: sec(22)},
+	)
+	c.set(sec(23))
+	m = feed(m, DoneMsg{Run: noChaosRun()})
+	v := m.View()
+	golden(t, "dashboard-nochaos.golden", v)
+	lines := strings.Split(v, "\n")
+	if len(lines) < 6 || !strings.Contains(lines[2], "! 3 of 3 planned faults failed to apply: the run is inconclusive, not a pass") ||
+		!strings.Contains(lines[3], "✗ latency client->bank, planned at 3s: failed to apply: toxiproxy: connection refused") ||
+		!strings.Contains(lines[5], "✗ partition bank->broker, planned at 9s: never applied: no start record in faults.jsonl") {
+		t.Errorf("the failed faults must come first on the final screen:\n%s", v)
+	}
+	if !strings.Contains(v, " verdict: UNKNOWN — inconclusive: 3 of 3 planned faults failed to apply: latency client->bank: toxiproxy: con") {
+		t.Errorf("the verdict line must say why it is inconclusive:\n%s", v)
+	}
+	if !strings.Contains(v, "partition bank->broker ") || !strings.Contains(v, "never applied") {
+		t.Errorf("the fault never started is marked on the timeline:\n%s", v)
+	}
+	if strings.Contains(v, "PASS\n") || strings.Contains(v, "verdict: PASS") {
+		t.Errorf("a run without its chaos is no pass:\n%s", v)
+	}
+}
+
+// Two latency faults on one link overlap; the records' positions in the timeline put
+// the short one's failed heal on its own row.
+func TestDashboardPairsOverlappingFaultsByPosition(t *testing.T) {
+	plan := testPlan()
+	plan.Faults = []PlannedFault{
+		{Fault: "latency", Target: "client->bank", At: sec(1), For: sec(10)},
+		{Fault: "latency", Target: "client->bank", At: sec(3), For: sec(2)},
+	}
+	var m tea.Model = NewDashboard(DashboardOptions{Plan: plan, Renderer: plain(), Now: newClock().now})
+	m = feed(m,
+		PhaseMsg{Phase: PhaseWorkload, Msg: "running", At: 0},
+		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", N: 0, At: sec(1)},
+		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", N: 1, At: sec(3)},
+		FaultMsg{Phase: history.Stop, Fault: "latency", Target: "client->bank", N: 1, At: sec(5), Err: "toxic not found"},
+	)
+	rows := m.(Model).faults
+	if len(rows) != 2 || rows[0].stopped || rows[0].err != "" || !rows[1].stopped || rows[1].err != "heal: toxic not found" {
+		t.Errorf("rows: %+v", rows)
+	}
+	// Without positions (n 0 in every record) a stop still closes a started row.
+	m = NewDashboard(DashboardOptions{Plan: plan, Renderer: plain(), Now: newClock().now})
+	m = feed(m,
+		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", At: sec(1)},
+		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", At: sec(3)},
+		FaultMsg{Phase: history.Stop, Fault: "latency", Target: "client->bank", At: sec(5)},
+	)
+	if rows := m.(Model).faults; len(rows) != 2 || !rows[0].started || !rows[1].started || !rows[0].stopped {
+		t.Errorf("rows without positions: %+v", rows)
 	}
 }

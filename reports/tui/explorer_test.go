@@ -213,3 +213,37 @@ func BenchmarkExplorerOpen1M(b *testing.B) {
 		b.ReportMetric(float64(st.Size())/1e6, "history-MB")
 	}
 }
+
+// A recorded run whose planned faults did not take effect: the runs list says so, and
+// the run's page shows them first, each with its target and error.
+func TestExplorerShowsFaultsThatFailed(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "20260102T100000Z-bank-idempotency-7")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := noChaosRun()
+	r.Dir, r.Testbed, r.Started, r.Wall = dir, "local", time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), 23*time.Second
+	if err := reports.WriteFile(filepath.Join(dir, resultFile), r); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{historyFile, faultsFile} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := newTestExplorer(t, "runs")
+	if v := m.View(); !strings.Contains(v, "? UNKNOWN faults failed") {
+		t.Errorf("the runs list must say the run's faults failed:\n%s", v)
+	}
+	m = press(t, m, "enter")
+	v := m.View()
+	golden(t, "explore-nochaos.golden", v)
+	lines := strings.Split(v, "\n")
+	if len(lines) < 7 || !strings.HasPrefix(lines[2], "? UNKNOWN  bank-idempotency") ||
+		!strings.Contains(lines[3], "! 3 of 3 planned faults failed to apply: the run is inconclusive, not a pass") ||
+		!strings.Contains(lines[4], "✗ latency client->bank, planned at 3s: failed to apply: toxiproxy: connection refused") ||
+		!strings.Contains(lines[6], "✗ partition bank->broker, planned at 9s: never applied: no start record in faults.jsonl") {
+		t.Errorf("the failed faults must come first on the run's page:\n%s", v)
+	}
+}

@@ -82,8 +82,11 @@ func (p *runsPage) body(e *Explorer, w, h int) []string {
 		verdict := string(r.verdict)
 		vs := e.st.verdict(r.verdict)
 		inv := fmt.Sprintf("%d checked", r.total)
-		if r.failing > 0 {
+		switch {
+		case r.failing > 0:
 			inv = fmt.Sprintf("%d of %d bad", r.failing, r.total)
+		case r.faultFailures > 0:
+			inv = "faults failed"
 		}
 		switch {
 		case r.readErr != "":
@@ -120,6 +123,9 @@ func (p *runsPage) key(e *Explorer, k tea.KeyMsg) tea.Cmd {
 
 // ---- one run ----
 
+// runPageFaults is how many failed faults a run's page lists.
+const runPageFaults = 4
+
 type runPage struct {
 	run  *openRun
 	list list
@@ -140,6 +146,17 @@ func (p *runPage) body(e *Explorer, w, h int) []string {
 	out := []string{
 		s.verdict(v).Render(verdictSymbol(v)+" "+strings.ToUpper(string(v))) + "  " + s.bold.Render(r.Scenario) +
 			s.dim.Render(fmt.Sprintf(" · seed %d · testbed %s · started %s · wall %s", r.Seed, r.Testbed, started, dur(r.Wall))),
+	}
+	if len(r.FaultFailures) > 0 {
+		// First: a run without its chaos is no pass, whatever its invariants say.
+		out = append(out, s.unknown.Render("! "+reports.FaultsHeadline(r.FaultFailures, r.Faults.Planned)+": "+reports.FaultsConsequence(r)))
+		for i, f := range r.FaultFailures {
+			if i == runPageFaults {
+				out = append(out, s.dim.Render(fmt.Sprintf("  … %d more in result.json", len(r.FaultFailures)-i)))
+				break
+			}
+			out = append(out, "  "+s.fail.Render("✗")+" "+f.Line())
+		}
 	}
 	if len(r.Bugs) > 0 {
 		out = append(out, "injected bugs: "+strings.Join(r.Bugs, ", "))

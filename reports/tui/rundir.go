@@ -36,8 +36,10 @@ type runSummary struct {
 	verdict  invariants.Verdict
 	failing  int
 	total    int
-	runErr   string
-	readErr  string
+	// faultFailures counts the planned faults that failed to apply or heal.
+	faultFailures int
+	runErr        string
+	readErr       string
 }
 
 // isRunDir reports whether dir holds a result.json.
@@ -103,6 +105,7 @@ func readSummary(dir string) runSummary {
 		Results  []struct {
 			Verdict invariants.Verdict `json:"verdict"`
 		} `json:"results"`
+		FaultFailures []reports.FaultFailure `json:"fault_failures"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
 		s.readErr = err.Error()
@@ -110,14 +113,14 @@ func readSummary(dir string) runSummary {
 	}
 	s.scenario, s.seed, s.started, s.verdict, s.runErr = head.Scenario, head.Seed, head.Started, head.Verdict, head.Error
 	s.total = len(head.Results)
-	if s.total == 0 || s.verdict == "" {
-		// What the reports show (reports.RunVerdict): nothing checked is no pass.
-		rs := make([]invariants.Result, s.total)
-		for i, r := range head.Results {
-			rs[i].Verdict = r.Verdict
-		}
-		s.verdict = reports.RunVerdict(&reports.Run{Verdict: s.verdict, Results: rs})
+	s.faultFailures = len(head.FaultFailures)
+	// What the reports show (reports.RunVerdict): nothing checked is no pass, nor is a
+	// run whose planned faults failed.
+	rs := make([]invariants.Result, s.total)
+	for i, r := range head.Results {
+		rs[i].Verdict = r.Verdict
 	}
+	s.verdict = reports.RunVerdict(&reports.Run{Verdict: s.verdict, Results: rs, FaultFailures: head.FaultFailures})
 	for _, r := range head.Results {
 		if r.Verdict != invariants.Pass {
 			s.failing++
