@@ -105,7 +105,9 @@ func TestNemesisTargetsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := []string{"client->bank", "bank->broker", "client->shop", "shop->broker", "shop->shop-db"}
+	// Not shop->shop-db: on the local testbed shop-db is an SQLite file with no network
+	// path, and the nemesis draws only what every testbed can apply.
+	links := []string{"client->bank", "bank->broker", "client->shop", "shop->broker"}
 	nodes := []string{"broker", "bank/0", "bank/1", "shop/0", "shop/1", "shop/2"}
 	streams := []string{"bank.commands", "bank.events"}
 	kinds := map[string]bool{"partition": true, "latency": true, "duplicate": true, "slow-close": true}

@@ -11,7 +11,9 @@ import (
 )
 
 // pcgStream is the PCG stream of plans. It is fixed: changing it changes every plan of
-// every seed, which breaks the promise that a seed reproduces a plan.
+// every seed, which breaks the promise that a seed reproduces a plan. The workload's
+// random streams are hashed from the seed instead (workload/streams.go), so none of them
+// replays this one.
 const pcgStream = 0x6d73636c69 // "mscli"
 
 // placeAttempts bounds how often the nemesis redraws a fault that would overlap another
@@ -118,11 +120,12 @@ func span(f Fault, duration Duration) (Duration, Duration) {
 	return f.At, f.At
 }
 
-// drawNemesis draws the nemesis' faults. Each draw picks a kind, a target, a length in
-// [Min, Max] (for windows, and for kill as its restart-after unless the scenario sets
-// one) and a start in Between such that the fault ends within the run. A draw that would
-// overlap another fault on the same target is redrawn a few times, since overlapping
-// faults on one node or link mostly hide each other; after that it is kept.
+// drawNemesis draws the nemesis' faults. Each draw picks a kind, a target the kind can
+// act on on every testbed, a length in [Min, Max] (for windows, and for kill as its
+// restart-after unless the scenario sets one) and a start in Between such that the
+// fault ends within the run. A draw that would overlap another fault on the same target
+// is redrawn a few times, since overlapping faults on one node or link mostly hide each
+// other; after that it is kept.
 func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault {
 	n := s.Nemesis
 	lo, hi := n.window(s.Duration)
@@ -149,14 +152,36 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 		}
 		return a + step*Duration(rng.Int64N(int64((b-a)/step)+1))
 	}
+	// A kind lands only on a target every testbed can apply it to (Validate made sure
+	// there is one), so a seed's plan is the same, and runs, on every testbed. When those
+	// targets are among the ones the nemesis drew from before kinds declared what they
+	// act on (t.draw), the target is drawn there first and, when the kind cannot act on
+	// it everywhere, again among its own: still uniform over the latter, and a draw that
+	// was valid consumes the same numbers as before, so seeds keep their plans wherever
+	// nothing was wrong. Otherwise (wipe and snapshot, on databases) it is drawn among
+	// its own at once.
+	cands := map[string][]string{}
+	first := map[string][]string{}
+	for _, nf := range n.Faults {
+		kind := FaultKinds[nf.Kind]
+		cands[nf.Kind] = t.drawable(kind)
+		if pool := t.draw[kind.Target]; subset(cands[nf.Kind], pool) {
+			first[nf.Kind] = pool
+		}
+	}
 	out := make([]Fault, 0, n.Count)
 	for range n.Count {
 		var f Fault
 		for range placeAttempts {
 			nf := n.Faults[rng.IntN(len(n.Faults))]
 			kind := FaultKinds[nf.Kind]
-			cands := t.draw[kind.Target]
-			target := cands[rng.IntN(len(cands))]
+			target := ""
+			if pool := first[nf.Kind]; len(pool) > 0 {
+				target = pool[rng.IntN(len(pool))]
+			}
+			if c := cands[nf.Kind]; !slices.Contains(c, target) {
+				target = c[rng.IntN(len(c))]
+			}
 			params := maps.Clone(NemesisParams[nf.Kind])
 			if params == nil {
 				params = map[string]string{}
@@ -186,4 +211,14 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 		out = append(out, f)
 	}
 	return out
+}
+
+// subset says whether every element of a is in b.
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }

@@ -63,8 +63,9 @@ type FaultSpec struct {
 func (f FaultSpec) End() Duration { return f.At + f.For }
 
 // Nemesis draws Count faults from the seed: each of a kind picked from Faults, on a
-// target picked among the topology's links, the broker and the service replicas, or the
-// fixture services' streams; lasting between Min and Max; starting inside Between.
+// target that kind can act on on every testbed (the topology's links to services and
+// the broker, the broker and the service replicas, PostgreSQL databases, or the fixture
+// services' streams); lasting between Min and Max; starting inside Between.
 type Nemesis struct {
 	Faults []NemesisFault
 	Count  int
@@ -173,53 +174,96 @@ func (s *Scenario) Topology() Topology {
 
 func link(from, to string) Link { return Link{Name: from + "->" + to, From: from, To: to} }
 
-// targets are the names a fault may act on, per target kind, in a stable order. draw
-// holds the subset the nemesis draws from: it leaves out per-replica links (the
-// service-level link already covers them), databases and service names (a service name
-// is only a shorthand for one of its replicas).
+// targets are the names a fault may act on, per target kind, in a stable order, with
+// the role of each (what decides which fault kinds can act on it, and on which
+// testbed). draw holds the names the nemesis draws from first: the topology's links
+// (not the per-replica ones: the service-level link already covers them), the broker,
+// the replicas (not service names, a shorthand for one of them) and the fixtures'
+// streams; drawable is what one kind may end up on.
 type targets struct {
 	valid map[TargetKind][]string
 	draw  map[TargetKind][]string
+	// data are the database nodes, which the nemesis draws only for a kind that acts
+	// on them on every testbed (wipe, snapshot).
+	data []string
+	role map[TargetKind]map[string]TargetRole
 	// services maps a service name to its replica count, to resolve a node target that
 	// names a service.
 	services map[string]int
 }
 
-func (s *Scenario) targets() targets {
-	t := targets{valid: map[TargetKind][]string{}, draw: map[TargetKind][]string{}, services: map[string]int{}}
-	add := func(k TargetKind, name string, drawn bool) {
+func (s *Scenario) targets() targets { return s.Topology().targets() }
+
+// targets derives the targets from a topology, so that a plan's faults can be checked
+// against the same names and roles as the scenario's.
+func (top Topology) targets() targets {
+	t := targets{valid: map[TargetKind][]string{}, draw: map[TargetKind][]string{},
+		role: map[TargetKind]map[string]TargetRole{}, services: map[string]int{}}
+	add := func(k TargetKind, name string, role TargetRole, drawn bool) {
 		t.valid[k] = append(t.valid[k], name)
+		if t.role[k] == nil {
+			t.role[k] = map[string]TargetRole{}
+		}
+		t.role[k][name] = role
 		if drawn {
 			t.draw[k] = append(t.draw[k], name)
 		}
 	}
-	add(TargetNode, BrokerNode, true)
-	for _, l := range s.Topology().Links {
-		add(TargetLink, l.Name, true)
+	linkRole := func(from, to string) TargetRole {
+		if to == DatabaseNode(ServiceOf(from)) {
+			return RoleDatabaseLink
+		}
+		return RoleLink
 	}
-	for _, svc := range s.System.Services {
+	add(TargetNode, BrokerNode, RoleBroker, true)
+	for _, l := range top.Links {
+		add(TargetLink, l.Name, linkRole(l.From, l.To), true)
+	}
+	for _, svc := range top.Services {
 		t.services[svc.Name] = svc.Replicas
-		add(TargetNode, svc.Name, false)
+		add(TargetNode, svc.Name, RoleReplica, false)
 		for i := range svc.Replicas {
 			r := ReplicaNode(svc.Name, i)
-			add(TargetNode, r, true)
-			add(TargetLink, link(ClientNode, r).Name, false)
-			add(TargetLink, link(r, BrokerNode).Name, false)
+			add(TargetNode, r, RoleReplica, true)
+			add(TargetLink, link(ClientNode, r).Name, RoleLink, false)
+			add(TargetLink, link(r, BrokerNode).Name, RoleLink, false)
 			if svc.Database == "postgres" {
-				add(TargetLink, link(r, DatabaseNode(svc.Name)).Name, false)
+				add(TargetLink, link(r, DatabaseNode(svc.Name)).Name, RoleDatabaseLink, false)
 			}
 		}
-		if svc.Fixture != "" || svc.Database == "postgres" {
-			// A fixture's data is a node for data faults whatever the database: the
-			// PostgreSQL container, or on the local testbed the SQLite file.
-			add(TargetNode, DatabaseNode(svc.Name), false)
+		switch {
+		case svc.Database == "postgres":
+			add(TargetNode, DatabaseNode(svc.Name), RolePostgres, false)
+			t.data = append(t.data, DatabaseNode(svc.Name))
+		case svc.Fixture != "":
+			// A fixture's data is a node for data faults whatever the database: on the
+			// local testbed the SQLite file its replicas share.
+			add(TargetNode, DatabaseNode(svc.Name), RoleSQLite, false)
+			t.data = append(t.data, DatabaseNode(svc.Name))
 		}
 		if svc.Fixture != "" {
-			add(TargetStream, svc.Name+".commands", true)
-			add(TargetStream, svc.Name+".events", true)
+			add(TargetStream, svc.Name+".commands", RoleStream, true)
+			add(TargetStream, svc.Name+".events", RoleStream, true)
 		}
 	}
 	return t
+}
+
+// drawable are the targets the nemesis may put a kind on, in a stable order: those of
+// draw, and the database nodes, that every testbed can apply the kind to, so that a
+// seed's plan is the same, and runs, on every testbed.
+func (t targets) drawable(k FaultKind) []string {
+	names := t.draw[k.Target]
+	if k.Target == TargetNode {
+		names = append(slices.Clip(names), t.data...)
+	}
+	var out []string
+	for _, name := range names {
+		if k.ActsEverywhere(t.role[k.Target][name]) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // sortedKeys returns a map's keys in order: maps are never iterated unsorted, since the

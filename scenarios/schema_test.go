@@ -109,10 +109,12 @@ func buildSchema() obj {
 		} else {
 			forbidden = append(forbidden, obj{"required": []string{"for"}})
 		}
+		props := paramsSchema(fk.Params)
+		props[string(fk.Target)] = obj{"description": k + " acts on " + fk.ActsDoc()}
 		perKind = append(perKind, obj{
 			"if": obj{"properties": obj{"fault": obj{"const": k}}, "required": []string{"fault"}},
 			"then": obj{
-				"properties": paramsSchema(fk.Params),
+				"properties": props,
 				"required":   required,
 				"not":        obj{"anyOf": forbidden},
 			},

@@ -347,6 +347,10 @@ func (v *validator) fault(i int, t targets, systemOK, timingOK bool) {
 		v.report(p+".target", false, "fault %s needs a target: %s: <%s name>", f.Kind, kind.Target, kind.Target)
 	case systemOK && !slices.Contains(t.valid[kind.Target], f.Target):
 		v.report(p+".target", false, "unknown %s %q%s", kind.Target, f.Target, v.knownTargets(f.Target, t, kind.Target))
+	case systemOK:
+		if msg := t.unsupported(kind, f.Target); msg != "" {
+			v.report(p+".target", false, "%s", msg)
+		}
 	}
 
 	if !timingOK || v.isBad(p+".at") || v.isBad(p+".for") {
@@ -459,12 +463,16 @@ func (v *validator) nemesis(t targets, systemOK, timingOK bool) {
 			given[k] = val
 		}
 		v.params(p, "fault "+nf.Kind, kind.Params, given, nil)
-		if systemOK && len(t.draw[kind.Target]) == 0 {
+		switch {
+		case !systemOK:
+		case len(t.draw[kind.Target]) == 0:
 			why := ""
 			if kind.Target == TargetStream {
 				why = " (only fixture services have streams)"
 			}
 			v.report(p+".name", true, "the nemesis cannot draw %s: the system has no %s to act on%s", nf.Kind, kind.Target, why)
+		case len(t.drawable(kind)) == 0:
+			v.report(p+".name", true, "%s", t.nemesisUnsupported(kind))
 		}
 	}
 	if n.Count < 1 || n.Count > 1000 {

@@ -89,6 +89,10 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 	}
 	stderr := c.ErrOrStderr()
 	fmt.Fprintln(stderr, why)
+	// A fault this testbed cannot apply is refused now, not recorded as failed later.
+	if err := s.CheckTestbed(name); err != nil {
+		return err
+	}
 	res, err := runWithProgress(c.Context(), stderr, o.noTUI, plan, runner.Options{
 		Root:        o.out,
 		TestbedName: name,

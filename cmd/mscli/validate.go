@@ -15,8 +15,10 @@ func newValidateCmd() *cobra.Command {
 		Use:   "validate <file|name>...",
 		Short: "Check scenario files and report every error with file:line:col",
 		Long: `validate loads each scenario, checks it (unknown keys, types, durations, links and
-nodes its faults name, faults that end after the scenario) and plans it once. It prints
-every error as file:line:col: message and exits 4 if any file is invalid.`,
+nodes its faults name, faults on targets their kind cannot act on on any testbed, faults
+that end after the scenario) and plans it once. It prints every error as
+file:line:col: message and exits 4 if any file is invalid. What only one testbed can
+apply is valid; 'mscli run' refuses it on the other.`,
 		Example: `  mscli validate scenarios/catalog/*.yaml
   mscli validate bank-idempotency`,
 		Args: minArgs(1),
