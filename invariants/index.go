@@ -1,7 +1,11 @@
 package invariants
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/mscli/mscli/history"
 )
@@ -94,26 +98,36 @@ func (v *view) grow(n int) {
 	v.opState = v.opState[:n]
 }
 
-// faultWindow is a fault from its start to its stop record.
+// faultWindow is a fault that took effect, from its start to its stop record.
 type faultWindow struct {
 	start, stop int32 // indexes into Input.Faults; stop -1 if never healed
 	from, to    int64
 }
 
+// readOp is one read through the public API: its invoke and completion lines.
+type readOp struct{ invoke, complete int32 }
+
 // Index is a run prepared for checking: built once, shared by every checker.
 type Index struct {
-	In       *Input
-	nums     map[string]int32 // op id → op number
-	ids      []string         // op number → op id
-	infos    []opInfo         // op number → its history lines
-	invoked  int              // the first `invoked` numbers are the ops in invoke order
-	views    []*view          // sorted by service, view
-	viewsBy  map[viewKey]*view
-	windows  []faultWindow
+	In      *Input
+	nums    map[string]int32 // op id → op number
+	ids     []string         // op number → op id
+	infos   []opInfo         // op number → its history lines
+	invoked int              // the first `invoked` numbers are the ops in invoke order
+	reads   []readOp         // reads through the public API, in completion order
+	views   []*view          // sorted by service, view
+	viewsBy map[viewKey]*view
+	windows []faultWindow
+	// failed are the start records of faults that never took effect (an error).
+	failed   []int32
 	lastHeal int64 // time of the last fault stop record, 0 if none
 	lastOp   int64 // time of the last operation record
+	// lastWrite is the time of the last record of an operation that asks for an
+	// effect: the workload's last change, after which the system is quiet.
+	lastWrite int64
 	// snapshots are state effects taken while converging (T > 0), grouped by time.
-	snapshots map[int64][]int32
+	snapshots    map[int64][]int32
+	lastSnapshot int64
 }
 
 func (ix *Index) num(id string) int32 {
@@ -132,14 +146,25 @@ func NewIndex(in *Input) *Index {
 	est := len(in.Ops)/2 + 1
 	ix := &Index{In: in, nums: make(map[string]int32, est), ids: make([]string, 0, est),
 		infos: make([]opInfo, 0, est), viewsBy: map[viewKey]*view{}}
+	pendingReads := map[int]int32{} // process → its read's invoke line
 	for i := range in.Ops {
 		o := &in.Ops[i]
-		if o.Time > ix.lastOp {
-			ix.lastOp = o.Time
+		ix.lastOp = max(ix.lastOp, o.Time)
+		if o.F == history.FRead {
+			// A read has no id: a process has one operation in flight, so its
+			// completion is the next line of the same process.
+			if o.Type == history.Invoke {
+				pendingReads[o.Process] = int32(i)
+			} else if inv, ok := pendingReads[o.Process]; ok {
+				ix.reads = append(ix.reads, readOp{invoke: inv, complete: int32(i)})
+				delete(pendingReads, o.Process)
+			}
+			continue
 		}
 		if o.ID == "" {
 			continue
 		}
+		ix.lastWrite = max(ix.lastWrite, o.Time)
 		info := &ix.infos[ix.num(o.ID)]
 		info.invoked = true
 		if o.Type == history.Invoke {
@@ -167,6 +192,7 @@ func NewIndex(in *Input) *Index {
 					ix.snapshots = map[int64][]int32{}
 				}
 				ix.snapshots[e.Time] = append(ix.snapshots[e.Time], int32(i))
+				ix.lastSnapshot = max(ix.lastSnapshot, e.Time)
 			} else {
 				v.states[e.Key] = int32(i)
 			}
@@ -194,26 +220,46 @@ func NewIndex(in *Input) *Index {
 		}
 		return ix.views[a].view < ix.views[b].view
 	})
-	open := map[[2]string]int{} // fault,target → index in windows of the open one
-	for i, f := range in.Faults {
-		k := [2]string{f.Fault, f.Target}
-		switch f.Phase {
-		case history.Start:
-			open[k] = len(ix.windows)
-			ix.windows = append(ix.windows, faultWindow{start: int32(i), stop: -1, from: f.Time, to: -1})
-		case history.Stop:
-			if w, ok := open[k]; ok {
-				ix.windows[w].stop = int32(i)
-				ix.windows[w].to = f.Time
-				delete(open, k)
-			}
-			if f.Time > ix.lastHeal {
-				ix.lastHeal = f.Time
-			}
-		}
-	}
+	ix.pairFaults()
 	return ix
 }
+
+// pairFaults turns fault records into windows. The start and stop records of one
+// planned fault share its plan position N, kind and target; records that share all
+// three (recordings made before N existed) pair first in, first out. A start record
+// with an error is a fault that never took effect: no window, and its stop is skipped.
+func (ix *Index) pairFaults() {
+	type instance struct {
+		n             int
+		fault, target string
+	}
+	open := map[instance][]int{} // → indexes into windows, -1 for a failed start
+	for i, f := range ix.In.Faults {
+		k := instance{f.N, f.Fault, f.Target}
+		switch f.Phase {
+		case history.Start:
+			if f.Error != "" {
+				ix.failed = append(ix.failed, int32(i))
+				open[k] = append(open[k], -1)
+				continue
+			}
+			open[k] = append(open[k], len(ix.windows))
+			ix.windows = append(ix.windows, faultWindow{start: int32(i), stop: -1, from: f.Time, to: -1})
+		case history.Stop:
+			if q := open[k]; len(q) > 0 {
+				if w := q[0]; w >= 0 {
+					ix.windows[w].stop, ix.windows[w].to = int32(i), f.Time
+				}
+				open[k] = q[1:]
+			}
+			ix.lastHeal = max(ix.lastHeal, f.Time)
+		}
+	}
+}
+
+// quiet is when the system went quiet: the workload's last change and the last heal,
+// whichever came later. Read models cannot be expected to agree before it.
+func (ix *Index) quiet() int64 { return max(ix.lastHeal, ix.lastWrite) }
 
 // effectNum is the op number of an effect.
 func (ix *Index) effectNum(e int32) int32 { return ix.nums[ix.In.Effects[e].ID] }
@@ -231,6 +277,19 @@ func (ix *Index) opLines(n int32) []history.Op {
 	return out
 }
 
+// request is the line that says what an operation asked: its invoke, else its
+// completion; nil for an operation no client invoked.
+func (ix *Index) request(n int32) *history.Op {
+	info := ix.infos[n]
+	switch {
+	case info.invoke >= 0:
+		return &ix.In.Ops[info.invoke]
+	case info.complete >= 0:
+		return &ix.In.Ops[info.complete]
+	}
+	return nil
+}
+
 // opSpan is the time an operation was in flight; an operation never completed (or
 // never invoked) is in flight until the end of the history.
 func (ix *Index) opSpan(n int32) (from, to int64) {
@@ -245,18 +304,52 @@ func (ix *Index) opSpan(n int32) (from, to int64) {
 	return from, to
 }
 
-// activeFaults returns the start records of faults active at any time in [from, to].
-func (ix *Index) activeFaults(from, to int64) []history.Fault {
-	var out []history.Fault
-	for _, w := range ix.windows {
-		if w.from <= to && (w.to < 0 || w.to >= from) {
-			out = append(out, ix.In.Faults[w.start])
-		}
-	}
-	return out
+// faultSet collects the start records of the faults active at given times, each once.
+type faultSet struct {
+	ix   *Index
+	seen map[int32]bool
+	out  []history.Fault
 }
 
-// opWitness builds a witness for an operation with the given effects.
+// during adds the faults active at any time in [from, to]. Faults that failed to
+// apply have no window: they were never active.
+func (s *faultSet) during(from, to int64) {
+	for _, w := range s.ix.windows {
+		if w.from <= to && (w.to < 0 || w.to >= from) && !s.seen[w.start] {
+			if s.seen == nil {
+				s.seen = map[int32]bool{}
+			}
+			s.seen[w.start] = true
+			s.out = append(s.out, s.ix.In.Faults[w.start])
+		}
+	}
+}
+
+// EffectLookback is how far before an effect a witness looks for its cause: a
+// consequence lags the fault behind it (commands republished by a duplicate fault are
+// applied after the republishing ends, a killed replica's commands are redelivered a
+// little after the kill).
+const EffectLookback = int64(2 * time.Second)
+
+// ofEffects adds the faults active when each effect was applied or in the
+// EffectLookback before, for effects that say when they were applied.
+func (s *faultSet) ofEffects(effs []history.Effect) {
+	for _, e := range effs {
+		if e.At != 0 {
+			s.during(e.At-EffectLookback, e.At)
+		}
+	}
+}
+
+// activeFaults returns the start records of faults active at any time in [from, to].
+func (ix *Index) activeFaults(from, to int64) []history.Fault {
+	s := faultSet{ix: ix}
+	s.during(from, to)
+	return s.out
+}
+
+// opWitness builds a witness for an operation with the given effects: its history
+// lines, and the faults active while it was in flight and when each effect happened.
 func (ix *Index) opWitness(n int32, view, note string, effects []int32) Witness {
 	w := Witness{ID: ix.ids[n], View: view, Note: note, Ops: ix.opLines(n)}
 	for _, e := range effects {
@@ -268,8 +361,30 @@ func (ix *Index) opWitness(n int32, view, note string, effects []int32) Witness 
 	if w.Key == "" && len(w.Ops) > 0 {
 		w.Key = w.Ops[0].Key
 	}
-	from, to := ix.opSpan(n)
-	w.Faults = ix.activeFaults(from, to)
+	fs := faultSet{ix: ix}
+	fs.during(ix.opSpan(n))
+	fs.ofEffects(w.Effects)
+	w.Faults = fs.out
+	return w
+}
+
+// effectWitness builds a witness about a key from effects: the history lines of every
+// operation they belong to, and the faults active when each was applied.
+func (ix *Index) effectWitness(key, view, note string, effects []history.Effect) Witness {
+	w := Witness{Key: key, View: view, Note: note, Effects: effects}
+	seen := map[string]bool{}
+	fs := faultSet{ix: ix}
+	for _, e := range effects {
+		n, ok := ix.nums[e.ID]
+		if e.ID == "" || !ok || seen[e.ID] {
+			continue
+		}
+		seen[e.ID] = true
+		w.Ops = append(w.Ops, ix.opLines(n)...)
+		fs.during(ix.opSpan(n))
+	}
+	fs.ofEffects(effects)
+	w.Faults = fs.out
 	return w
 }
 
@@ -279,4 +394,21 @@ func (ix *Index) effects(idx []int32) []history.Effect {
 		out[i] = ix.In.Effects[e]
 	}
 	return out
+}
+
+// missingViews names the views the services declare (Input.Views) that were never
+// observed, "" when every one was: a checker that needs them cannot judge without.
+func (ix *Index) missingViews(only ...string) string {
+	var miss []string
+	for _, svc := range sortedKeys(ix.In.Views) {
+		for _, v := range ix.In.Views[svc] {
+			if len(only) > 0 && !slices.Contains(only, v) {
+				continue
+			}
+			if ix.viewsBy[viewKey{svc, v}] == nil {
+				miss = append(miss, fmt.Sprintf("%s declares a %s model, but none was observed", svc, v))
+			}
+		}
+	}
+	return strings.Join(miss, "; ")
 }

@@ -3,6 +3,7 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -60,9 +61,19 @@ type Input struct {
 	Ops     []history.Op
 	Faults  []history.Fault
 	Effects []history.Effect
+	// Views are the views each service declares it reports (service → "write",
+	// "read", …): a checker that needs one that was never observed is unknown,
+	// never pass.
+	Views map[string][]string
+	// PublicReads names the service whose public API the workload read (history
+	// operations of f "read"): converges then holds the final reads, made once the
+	// system was quiet, against that service's write model. Empty when the workload
+	// does not read.
+	PublicReads string
 }
 
-// Checker judges one invariant over an index of the run.
+// Checker judges one invariant over an index of the run. It must only read the
+// index: Check runs checkers side by side.
 type Checker func(ctx context.Context, ix *Index, params map[string]string) Result
 
 var (
@@ -93,13 +104,21 @@ func Names() []string {
 }
 
 // Check runs every spec over the input and returns one result per spec, in order.
-// A checker still running when ctx is done yields Unknown.
+// A checker still running when ctx is done yields Unknown. Checkers only read the
+// index, so they run side by side, one per processor at most.
 func Check(ctx context.Context, in *Input, specs []Spec) []Result {
 	ix := NewIndex(in)
 	out := make([]Result, len(specs))
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for i, s := range specs {
-		out[i] = CheckOne(ctx, ix, s)
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			out[i] = CheckOne(ctx, ix, s)
+		})
 	}
+	wg.Wait()
 	return out
 }
 
@@ -136,13 +155,18 @@ func Worst(rs []Result) Verdict {
 	return v
 }
 
-// verdictOf builds a result from a violation count.
+// verdictOf builds a result from a violation count over checked items of one unit
+// (what): any violation fails; nothing checked is unknown, never pass.
 func verdictOf(violations, checked int, ws []Witness, what string) Result {
 	r := Result{Violations: violations, Checked: checked, Witnesses: ws}
-	if violations > 0 {
+	switch {
+	case violations > 0:
 		r.Verdict = Fail
-		r.Summary = fmt.Sprintf("%d of %d %s violate it", violations, checked, what)
-	} else {
+		r.Summary = fmt.Sprintf("%d of %d %s violate it", violations, max(checked, violations), what)
+	case checked == 0:
+		r.Verdict = Unknown
+		r.Summary = fmt.Sprintf("nothing to judge: no %s were recorded", what)
+	default:
 		r.Verdict = Pass
 		r.Summary = fmt.Sprintf("%d %s checked", checked, what)
 	}

@@ -51,20 +51,21 @@ func synth(n, keys int, seed uint64) *Input {
 		}
 		id := fmt.Sprintf("op-%07d", i)
 		proc := i % 8
-		addOp(proc, history.Invoke, f, key, id, -amount)
+		asked := max(amount, -amount) // the client asks for an amount; its kind says the sign
+		addOp(proc, history.Invoke, f, key, id, asked)
 		t += 500
 		switch x := r.IntN(100); {
 		case x < 90 || i < keys:
-			addOp(proc, history.Ok, f, key, id, -amount)
+			addOp(proc, history.Ok, f, key, id, asked)
 			if bal[k]+amount < 0 {
 				in.Effects = append(in.Effects, history.Effect{Service: "bank", View: history.WriteView, Kind: history.KindOperation, ID: id, State: history.StateRejected})
 			} else {
 				apply(k, id, amount)
 			}
 		case x < 95:
-			addOp(proc, history.Fail, f, key, id, -amount)
+			addOp(proc, history.Fail, f, key, id, asked)
 		default:
-			addOp(proc, history.Info, f, key, id, -amount)
+			addOp(proc, history.Info, f, key, id, asked)
 			if x%2 == 0 && bal[k]+amount >= 0 {
 				apply(k, id, amount)
 			}
@@ -94,6 +95,23 @@ func synth(n, keys int, seed uint64) *Input {
 				history.Effect{Service: "bank", View: history.ReadView, Kind: history.KindState, Key: key, Value: &rv, Seq: seq[k], Time: at})
 		}
 	}
+	// The final reads through the public API, after the last snapshot, by a process
+	// of their own: each sees the write model's balance at its version.
+	t = heal + 500e6
+	for k := 0; k < keys; k++ {
+		key := fmt.Sprintf("acct-%d", k)
+		for _, typ := range []history.OpType{history.Invoke, history.Ok} {
+			t += 1000
+			idx++
+			o := history.Op{Index: idx, Time: t, Process: 8, Type: typ, F: history.FRead, Key: key}
+			if typ == history.Ok {
+				o.Value = json.RawMessage(fmt.Sprintf(`{"value":%d,"seq":%d}`, bal[k], seq[k]))
+			}
+			in.Ops = append(in.Ops, o)
+		}
+	}
+	in.Views = map[string][]string{"bank": {history.WriteView, history.ReadView}}
+	in.PublicReads = "bank"
 	return in
 }
 

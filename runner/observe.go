@@ -175,7 +175,9 @@ func statesDiffer(views map[string]map[string]*history.Effect) string {
 }
 
 // observeAll writes the final observation of every service (records without a time).
-func (o *observer) observeAll(ctx context.Context, rec *history.Writer) error {
+// A service tells when it applied an effect on its own clock (Unix ns); the record
+// carries it on the run clock, which started at start.
+func (o *observer) observeAll(ctx context.Context, start time.Time, rec *history.Writer) error {
 	for _, svc := range o.services {
 		effs, err := o.fetch(ctx, svc, "")
 		if err != nil {
@@ -183,6 +185,9 @@ func (o *observer) observeAll(ctx context.Context, rec *history.Writer) error {
 		}
 		for _, e := range effs {
 			e.Time = 0
+			if e.At != 0 {
+				e.At -= start.UnixNano()
+			}
 			if err := rec.Write(e); err != nil {
 				return err
 			}

@@ -82,7 +82,31 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 	if in.Effects, err = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect); err != nil {
 		return nil, err
 	}
+	if plan, err := ReadPlan(dir); err == nil {
+		Declare(in, plan)
+	}
 	return in, nil
+}
+
+// fixtureViews are the views each fixture reports through its effects endpoint.
+var fixtureViews = map[string][]string{
+	"bank": {history.WriteView, history.ReadView},
+}
+
+// Declare tells the checkers what the plan's system promises to show: the views each
+// fixture reports (one never observed makes the invariants that need it unknown),
+// and the service whose public API the workload reads (its final reads are held
+// against the write model).
+func Declare(in *invariants.Input, p *scenarios.Plan) {
+	in.Views = map[string][]string{}
+	for _, s := range p.Topology.Services {
+		if v, ok := fixtureViews[s.Fixture]; ok {
+			in.Views[s.Name] = v
+		}
+	}
+	if svc, err := workloadService(p); err == nil {
+		in.PublicReads = svc
+	}
 }
 
 // Specs turns a plan's invariants into checker specs.

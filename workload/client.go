@@ -3,6 +3,7 @@ package workload
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mscli/mscli/history"
 )
 
 // DefaultTimeout bounds one request when the workload does not say.
@@ -98,6 +101,41 @@ func send(ctx context.Context, c *http.Client, endpoint string, op Planned, time
 		return attempt{out: notApplied, err: statusErr(endpoint, code, msg)}
 	default:
 		return attempt{out: unknown, retry: true, err: statusErr(endpoint, code, msg)}
+	}
+}
+
+// get reads one account: 200 with its balance and version, 404 for an account the
+// read model does not hold (a definite answer too: the key has no value).
+func get(ctx context.Context, c *http.Client, endpoint, key string, timeout time.Duration) (attempt, history.Observed) {
+	var seen history.Observed
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/accounts/"+url.PathEscape(key), nil)
+	if err != nil {
+		return attempt{out: notApplied, err: err.Error()}, seen
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return attempt{out: unknown, err: describe(endpoint, err, timeout)}, seen
+	}
+	defer resp.Body.Close()
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+		var body struct {
+			Balance *int64 `json:"balance"`
+			Seq     int64  `json:"seq"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil || body.Balance == nil {
+			return attempt{out: unknown, err: fmt.Sprintf("%s: unreadable account body: %v", hostOf(endpoint), err)}, seen
+		}
+		seen.Value, seen.Seq = body.Balance, body.Seq
+		return attempt{out: applied}, seen
+	case code == http.StatusNotFound:
+		return attempt{out: applied}, seen
+	case code >= 400 && code < 500, code == http.StatusServiceUnavailable:
+		return attempt{out: notApplied, err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
+	default:
+		return attempt{out: unknown, err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
 	}
 }
 

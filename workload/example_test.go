@@ -14,10 +14,14 @@ func ExampleNewGenerator() {
 	g := workload.NewGenerator(w, 1)
 	for range 3 {
 		op := g.Next()
+		if op.F == workload.FRead {
+			fmt.Println(op.F, op.Key) // a read has no id and no amount
+			continue
+		}
 		fmt.Println(op.ID, op.F, op.Key, op.Amount)
 	}
 	// Output:
-	// d-000021 deposit acct-11 65
-	// w-000025 withdraw acct-7 55
-	// w-000029 withdraw acct-8 63
+	// w-000021 withdraw acct-16 92
+	// d-000025 deposit acct-3 83
+	// read acct-6
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/scenarios"
 )
 
@@ -11,10 +12,17 @@ import (
 const (
 	FDeposit  = "deposit"
 	FWithdraw = "withdraw"
+	// FRead reads an account's balance through the public API (history.FRead).
+	FRead = history.FRead
 )
 
+// ReadShare is the share of a client's operations that read an account through the
+// public API instead of changing it: the checkers then judge what clients see, not
+// only what the service says of itself.
+const ReadShare = 0.1
+
 // Planned is one operation a client will send: which, on which account, how much,
-// under which id.
+// under which id (a read has neither id nor amount).
 type Planned struct {
 	ID     string
 	F      string
@@ -67,14 +75,15 @@ type Generator struct {
 }
 
 // NewGenerator returns the generator of client proc (0 ≤ proc < w.Clients): a PCG
-// seeded with w.Seed+proc. Ids are interleaved across clients after the openings
-// (accounts + k·clients + proc for the client's k-th operation), so they are unique per
-// run without any coordination.
+// whose state is hashed from (w.Seed, "ops", proc), so that no client replays another
+// client's, another seed's, its own retry jitter's or the planner's random numbers.
+// Ids are interleaved across clients after the openings (accounts + k·clients + proc
+// for the client's k-th operation), so they are unique per run without any
+// coordination.
 func NewGenerator(w scenarios.Workload, proc int) *Generator {
 	clients := max(1, w.Clients)
 	return &Generator{
-		// The second PCG word separates this stream from others seeded alike.
-		rng:       rand.New(rand.NewPCG(uint64(w.Seed+int64(proc)), 0x6d73636c69)),
+		rng:       newStream(w.Seed, streamOps, proc),
 		mix:       w.Mix,
 		accounts:  max(1, w.Accounts),
 		maxAmount: MaxAmount(w),
@@ -85,6 +94,9 @@ func NewGenerator(w scenarios.Workload, proc int) *Generator {
 
 // Next draws the next operation.
 func (g *Generator) Next() Planned {
+	if g.rng.Float64() < ReadShare {
+		return Planned{F: FRead, Key: AccountKey(g.rng.IntN(g.accounts))}
+	}
 	f := FDeposit
 	if g.rng.Float64() < g.mix {
 		f = FWithdraw

@@ -235,12 +235,15 @@ type client struct {
 }
 
 func (r *Runner) newClient(proc int) *client {
-	return &client{r: r, proc: proc, next: proc,
-		jitter: rand.New(rand.NewPCG(uint64(r.Workload.Seed+int64(proc)), 0x6a6974746572))}
+	return &client{r: r, proc: proc, next: proc, jitter: newStream(r.Workload.Seed, streamJitter, proc)}
 }
 
 // do runs one operation to its completion and returns its latency.
 func (c *client) do(ctx context.Context, op Planned) time.Duration {
+	if op.F == FRead {
+		d, _ := c.read(ctx, op.Key)
+		return d
+	}
 	r, w := c.r, c.r.Workload
 	value, _ := json.Marshal(struct {
 		Amount int64 `json:"amount"`
@@ -252,10 +255,7 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	r.write(inv)
 	r.invoked.Add(1)
 
-	timeout := w.Timeout.D()
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := r.timeout()
 	attempts := max(1, w.Retry.Attempts)
 	// Attempts outlive ctx: an operation already sent finishes its attempt, so the
 	// run's end does not turn it into an unknown outcome.
@@ -309,6 +309,74 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	}
 	r.write(done)
 	return time.Since(began)
+}
+
+// read reads one account through the public API, once: a read changes nothing, so
+// an attempt that fails is recorded as it went, not retried. It reports whether the
+// read answered (an ok completion).
+func (c *client) read(ctx context.Context, key string) (time.Duration, bool) {
+	r := c.r
+	rec := history.Op{Process: c.proc, F: FRead, Key: key}
+	began := time.Now()
+	inv := rec
+	inv.Type = history.Invoke
+	r.write(inv)
+	r.invoked.Add(1)
+	ep := r.Endpoints[c.next%len(r.Endpoints)]
+	c.next++
+	res, seen := get(context.WithoutCancel(ctx), r.Client, ep, key, r.timeout())
+	r.requests.Add(1)
+	done := rec
+	done.Attempts = 1
+	switch res.out {
+	case applied:
+		done.Type = history.Ok
+		done.Value, _ = json.Marshal(seen)
+		r.ok.Add(1)
+	case notApplied:
+		done.Type, done.Error, done.Errors = history.Fail, res.err, []string{res.err}
+		r.fail.Add(1)
+	default:
+		done.Type, done.Error, done.Errors = history.Info, res.err, []string{res.err}
+		r.info.Add(1)
+	}
+	r.write(done)
+	return time.Since(began), res.out == applied
+}
+
+// FinalReadTries bounds the attempts of each final read.
+const FinalReadTries = 5
+
+// ReadAll reads every account once through the public API, from a process of its
+// own (numbered after the clients): the final reads the converges invariant holds
+// against the write model once the system is quiet. A read that does not answer is
+// tried again, backing off, up to FinalReadTries times; every attempt is recorded.
+func (r *Runner) ReadAll(ctx context.Context) error {
+	if len(r.Endpoints) == 0 {
+		return errors.New("workload: no endpoints")
+	}
+	if r.Client == nil {
+		r.Client = NewHTTPClient(1, r.Workload.Timeout.D())
+		defer r.Client.CloseIdleConnections()
+	}
+	c := r.newClient(r.Workload.Clients)
+	for i := range r.Workload.Accounts {
+		for a := range FinalReadTries {
+			if _, ok := c.read(ctx, AccountKey(i)); ok || !sleepCtx(ctx, time.Duration(50<<a)*time.Millisecond) {
+				break
+			}
+		}
+	}
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	return r.werr
+}
+
+func (r *Runner) timeout() time.Duration {
+	if t := r.Workload.Timeout.D(); t > 0 {
+		return t
+	}
+	return DefaultTimeout
 }
 
 // backoff is the sleep before retry number n (0-based): full jitter, uniform in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -248,7 +249,7 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 	for _, o := range Openings(w) {
 		seen[o.ID] = true
 	}
-	withdrawals := 0
+	withdrawals, writes, reads := 0, 0, 0
 	for proc := range w.Clients {
 		a, b := NewGenerator(w, proc), NewGenerator(w, proc)
 		for range 500 {
@@ -256,6 +257,14 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 			if x != y {
 				t.Fatalf("proc %d: %+v then %+v from the same seed", proc, x, y)
 			}
+			if x.F == FRead {
+				reads++
+				if x.ID != "" || x.Key == "" {
+					t.Fatalf("a read %+v: want a key and no id", x)
+				}
+				continue
+			}
+			writes++
 			if seen[x.ID] {
 				t.Fatalf("id %s drawn twice", x.ID)
 			}
@@ -271,8 +280,11 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 			}
 		}
 	}
-	if share := float64(withdrawals) / 2000; share < 0.25 || share > 0.35 {
+	if share := float64(withdrawals) / float64(writes); share < 0.25 || share > 0.35 {
 		t.Errorf("withdrawal share %.3f, want about %.1f", share, w.Mix)
+	}
+	if share := float64(reads) / 2000; share < ReadShare-0.03 || share > ReadShare+0.03 {
+		t.Errorf("read share %.3f, want about %.2f", share, ReadShare)
 	}
 	if a, b := NewGenerator(w, 0).Next(), NewGenerator(w, 1).Next(); a == b {
 		t.Errorf("two clients drew the same operation %+v", a)
@@ -297,12 +309,22 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 
 // bank is a minimal in-memory bank: accepts every operation once.
 type bank struct {
-	mu   sync.Mutex
-	seen map[string]bool
-	dup  atomic.Int64
+	mu    sync.Mutex
+	seen  map[string]bool
+	dup   atomic.Int64
+	reads atomic.Int64
 }
 
 func (b *bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		b.reads.Add(1)
+		if strings.HasSuffix(r.URL.Path, "/acct-0") {
+			http.Error(w, `{"error":"no such account"}`, http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, `{"account":"x","balance":7,"seq":3}`)
+		return
+	}
 	b.mu.Lock()
 	if b.seen[r.URL.Path] {
 		b.dup.Add(1)
@@ -359,6 +381,9 @@ func TestRunRecordsAHistory(t *testing.T) {
 		if i > 0 && op.Time < ops[i-1].Time {
 			t.Fatalf("time goes back at record %d", i)
 		}
+		if op.F == FRead {
+			continue // reads have no id: a process's next record completes them
+		}
 		if op.Type == history.Invoke {
 			invoked[op.ID]++
 		} else {
@@ -393,5 +418,44 @@ func TestRunRejectsBadInput(t *testing.T) {
 	w.Clients = 0
 	if _, err := Run(context.Background(), w, []string{"http://127.0.0.1:1"}, nil, time.Now()); err == nil {
 		t.Error("0 clients: want an error")
+	}
+}
+
+// The final reads read every account once through the public API and record what
+// they saw: a balance at a version, or no value for an account the service lacks.
+func TestReadAllRecordsWhatEachAccountShows(t *testing.T) {
+	b := &bank{seen: map[string]bool{}}
+	hs := httptest.NewServer(b)
+	defer hs.Close()
+	var buf bytes.Buffer
+	rec := history.NewWriter(&buf)
+	w := scenarios.Workload{Kind: "bank", Clients: 3, Accounts: 4, Timeout: scenarios.Duration(time.Second)}
+	r := &Runner{Workload: w, Endpoints: []string{hs.URL}, Rec: rec, Start: time.Now()}
+	if err := r.ReadAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.Flush()
+	ops, err := history.Read[history.Op](&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 8 || b.reads.Load() != 4 {
+		t.Fatalf("%d records, %d reads: want an invoke and an ok for each of 4 accounts", len(ops), b.reads.Load())
+	}
+	for i := 0; i < len(ops); i += 2 {
+		inv, done := ops[i], ops[i+1]
+		if inv.F != FRead || inv.Type != history.Invoke || done.Type != history.Ok || inv.Process != 3 || inv.Key != AccountKey(i/2) {
+			t.Fatalf("records %+v %+v: want a read of %s by process 3 (after the clients)", inv, done, AccountKey(i/2))
+		}
+		seen, err := history.ObservedOf(&done)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case inv.Key == "acct-0" && seen.Value != nil:
+			t.Errorf("acct-0 answered 404 but the read saw %d", *seen.Value)
+		case inv.Key != "acct-0" && (seen.Value == nil || *seen.Value != 7 || seen.Seq != 3):
+			t.Errorf("%s saw %+v, want 7 at seq 3", inv.Key, seen)
+		}
 	}
 }
