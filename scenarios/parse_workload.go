@@ -1,0 +1,54 @@
+package scenarios
+
+import (
+	"github.com/goccy/go-yaml/ast"
+)
+
+func (d *decoder) workload(s *Scenario, raw ast.Node) {
+	es, ok := d.mapping("workload", raw, "a mapping (kind:, clients:, rate:, …)")
+	if !ok {
+		return
+	}
+	d.checkKeys("workload", raw, es, "workload", workloadKeys, nil)
+	w := &s.Workload
+	for _, e := range es {
+		p := child("workload", e.key)
+		switch e.key {
+		case "kind":
+			set(&w.Kind, d.str, p, e.val)
+		case "clients":
+			set(&w.Clients, d.smallInt, p, e.val)
+		case "rate":
+			set(&w.Rate, d.smallInt, p, e.val)
+		case "accounts":
+			set(&w.Accounts, d.smallInt, p, e.val)
+		case "opening":
+			set(&w.Opening, d.integer, p, e.val)
+		case "mix":
+			set(&w.Mix, d.number, p, e.val)
+		case "timeout":
+			set(&w.Timeout, d.duration, p, e.val)
+		case "retry":
+			d.retry(&w.Retry, e.val)
+		}
+	}
+}
+
+func (d *decoder) retry(r *Retry, raw ast.Node) {
+	es, ok := d.mapping("workload.retry", raw, "a mapping (attempts:, backoff:, max:)")
+	if !ok {
+		return
+	}
+	d.checkKeys("workload.retry", raw, es, "retry", retryKeys, nil)
+	for _, e := range es {
+		p := child("workload.retry", e.key)
+		switch e.key {
+		case "attempts":
+			set(&r.Attempts, d.smallInt, p, e.val)
+		case "backoff":
+			set(&r.Backoff, d.duration, p, e.val)
+		case "max":
+			set(&r.Max, d.duration, p, e.val)
+		}
+	}
+}
