@@ -38,7 +38,7 @@ func duplicate(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
 	if prefix == "" {
 		return nil, errors.New("duplicate: empty stream subject prefix")
 	}
-	nc, err := nats.Connect(env.BrokerURL(), nats.Name("mscli-chaos-duplicate"), nats.Timeout(5*time.Second))
+	nc, err := connectBroker(ctx, env.BrokerURL())
 	if err != nil {
 		return nil, fmt.Errorf("duplicate: connect to broker: %w", err)
 	}
@@ -96,4 +96,26 @@ func choiceSeed(f scenarios.Fault) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%s\x00%d", f.Kind, f.Target, int64(f.At))
 	return h.Sum64()
+}
+
+// connectBroker connects to the broker, trying again until ctx ends: another fault may
+// hold the broker down (a kill whose restart is still under way) when a message fault
+// is due, and the message fault then applies as soon as the broker is back rather than
+// not at all.
+func connectBroker(ctx context.Context, url string) (*nats.Conn, error) {
+	wait := 100 * time.Millisecond
+	for {
+		nc, err := nats.Connect(url, nats.Name("mscli-chaos"), nats.Timeout(2*time.Second))
+		if err == nil {
+			return nc, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (the broker did not answer before %v)", err, context.Cause(ctx))
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }

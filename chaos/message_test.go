@@ -3,6 +3,8 @@ package chaos_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +128,49 @@ func TestDuplicateErrors(t *testing.T) {
 	}
 	if _, err := f.Apply(context.Background(), e, fault("duplicate", "bank.commands", map[string]string{"ratio": "2"})); err == nil {
 		t.Error("ratio 2 accepted")
+	}
+}
+
+// A message fault due while another fault holds the broker down applies once the
+// broker is back (within its apply deadline) instead of failing.
+func TestDuplicateWaitsForABrokerThatIsRestarting(t *testing.T) {
+	dir := t.TempDir()
+	start := func(port int) *server.Server {
+		s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		if !s.ReadyForConnections(10 * time.Second) {
+			t.Fatal("nats-server not ready")
+		}
+		return s
+	}
+	s := start(-1)
+	url, port := s.ClientURL(), s.Addr().(*net.TCPAddr).Port
+	const n = 50
+	fill(t, url, n)
+	s.Shutdown()
+	s.WaitForShutdown()
+
+	back := make(chan *server.Server, 1)
+	time.AfterFunc(700*time.Millisecond, func() { back <- start(port) })
+	t.Cleanup(func() { s := <-back; s.Shutdown(); s.WaitForShutdown() })
+	f, _ := chaos.Lookup("duplicate")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	began := time.Now()
+	if _, err := f.Apply(ctx, &env{broker: url}, fault("duplicate", "bank.commands", map[string]string{"ratio": "0.5"})); err != nil {
+		t.Fatalf("duplicate while the broker restarts: %v", err)
+	}
+	if waited := time.Since(began); waited < 500*time.Millisecond {
+		t.Fatalf("applied after %s, before the broker was back", waited)
+	}
+	// And with no broker at all it gives up when its deadline passes.
+	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	_, err := f.Apply(short, &env{broker: "nats://127.0.0.1:1"}, fault("duplicate", "bank.commands", map[string]string{"ratio": "0.5"}))
+	if err == nil || !strings.Contains(err.Error(), "connect to broker") {
+		t.Fatalf("duplicate with no broker: %v, want a connect error", err)
 	}
 }
