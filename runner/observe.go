@@ -174,24 +174,37 @@ func statesDiffer(views map[string]map[string]*history.Effect) string {
 	return ""
 }
 
-// observeAll writes the final observation of every service (records without a time).
-// A service tells when it applied an effect on its own clock (Unix ns); the record
-// carries it on the run clock, which started at start.
-func (o *observer) observeAll(ctx context.Context, start time.Time, rec *history.Writer) error {
+// observeAll reads the final observation of every service (records without a
+// time). A service tells when it applied an effect on its own clock (Unix ns); the
+// records carry it on the run clock, which started at start.
+func (o *observer) observeAll(ctx context.Context, start time.Time) ([]history.Effect, error) {
+	var out []history.Effect
 	for _, svc := range o.services {
 		effs, err := o.fetch(ctx, svc, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, e := range effs {
 			e.Time = 0
 			if e.At != 0 {
 				e.At -= start.UnixNano()
 			}
-			if err := rec.Write(e); err != nil {
-				return err
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// unsettled counts the operations an observation shows not settled, and names the
+// first: a request the network delivered late (a proxy that held it while its replica
+// restarted) can create one after the system looked quiet.
+func unsettled(effs []history.Effect) (n int, first string) {
+	for _, e := range effs {
+		if e.Kind == history.KindOperation && !history.Settled(e.State) {
+			if n++; first == "" {
+				first = e.ID + " " + e.State
 			}
 		}
 	}
-	return nil
+	return n, first
 }

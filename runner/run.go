@@ -212,25 +212,42 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 	}
 	wait += convergeWithin(plan)
 	o.progress(began, "converge", "waiting up to %s for the read models", wait)
-	conv, cerr := obs.converge(ctx, start, heal, wait, 100*time.Millisecond, recs.effects)
-	res.Converge = conv
-	if ctx.Err() != nil {
-		return res, ctx.Err()
-	}
-	if cerr != nil {
-		return res, CouldNotRun(cerr)
-	}
-	// The public API, read once per key now that the system is quiet: what clients
-	// see, for the converges invariant to hold against the write model.
-	o.progress(began, "converge", "reading every key through the public API")
-	if err := wl.ReadAll(ctx); err != nil {
-		return res, CouldNotRun(fmt.Errorf("final reads: %w", err))
-	}
-	if ctx.Err() != nil {
-		return res, ctx.Err()
-	}
-	if err := obs.observeAll(ctx, start, recs.effects); err != nil {
-		return res, CouldNotRun(err)
+	deadline := time.Now().Add(wait)
+	for {
+		conv, cerr := obs.converge(ctx, start, heal, time.Until(deadline), 100*time.Millisecond, recs.effects)
+		res.Converge = conv
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		if cerr != nil {
+			return res, CouldNotRun(cerr)
+		}
+		// The public API, read once per key now that the system is quiet: what clients
+		// see, for the converges invariant to hold against the write model.
+		o.progress(began, "converge", "reading every key through the public API")
+		if err := wl.ReadAll(ctx); err != nil {
+			return res, CouldNotRun(fmt.Errorf("final reads: %w", err))
+		}
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		final, err := obs.observeAll(ctx, start)
+		if err != nil {
+			return res, CouldNotRun(err)
+		}
+		// Judge only a quiet system: an operation that turned up unsettled after the
+		// wait ended (a request delivered late) sends the run back to waiting, while
+		// the wait's time lasts.
+		if n, first := unsettled(final); n > 0 && conv.Converged && time.Now().Before(deadline) {
+			o.progress(began, "converge", "%d operation(s) turned up unsettled after the system looked quiet (first: %s): waiting again", n, first)
+			continue
+		}
+		for _, e := range final {
+			if err := recs.effects.Write(e); err != nil {
+				return res, CouldNotRun(err)
+			}
+		}
+		break
 	}
 	if err := recs.close(); err != nil {
 		return res, CouldNotRun(err)
