@@ -3,7 +3,6 @@ package invariants
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 
 	"github.com/mscli/mscli/history"
 )
@@ -32,14 +31,8 @@ func amountOf(v json.RawMessage) (int64, bool) {
 	if len(v) == 0 {
 		return 0, false
 	}
-	if i := bytes.Index(v, amountField); i >= 0 && bytes.Count(v, []byte(":")) == 1 {
-		rest := bytes.TrimSpace(v[i+len(amountField):])
-		end := bytes.IndexAny(rest, ",} ")
-		if end > 0 {
-			if n, err := strconv.ParseInt(string(rest[:end]), 10, 64); err == nil {
-				return n, true
-			}
-		}
+	if n, ok := plainAmount(v); ok {
+		return n, true
 	}
 	var body struct {
 		Amount *int64 `json:"amount"`
@@ -48,4 +41,31 @@ func amountOf(v json.RawMessage) (int64, bool) {
 		return 0, false
 	}
 	return *body.Amount, true
+}
+
+// plainAmount reads exactly {"amount":n} with n a plain integer, allocating nothing.
+func plainAmount(v []byte) (int64, bool) {
+	rest, ok := bytes.CutPrefix(v, []byte(`{`+string(amountField)))
+	if !ok || len(rest) < 2 || rest[len(rest)-1] != '}' {
+		return 0, false
+	}
+	digits := rest[:len(rest)-1]
+	neg := false
+	if digits[0] == '-' {
+		neg, digits = true, digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

@@ -273,3 +273,21 @@ func TestStateWitnessesCarryHistoryLines(t *testing.T) {
 		}
 	}
 }
+
+// The fast path reads what encoding/json reads, and hands anything else to it.
+func TestAmountOf(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{`{"amount":10}`, 10, true}, {`{"amount":-7}`, -7, true}, {`{"amount": 10}`, 10, true},
+		{`{"amount":10,"x":1}`, 10, true}, {`{"x":1,"amount":3}`, 3, true}, {`{"amount":1.5}`, 0, false},
+		{`{"amount":"3"}`, 0, false}, {`{}`, 0, false}, {``, 0, false}, {`{"amount":}`, 0, false},
+	} {
+		got, ok := amountOf(json.RawMessage(tc.in))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("amountOf(%s) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
