@@ -19,8 +19,6 @@ func init() {
 // cancelled is polled inside long loops; checking ctx.Err on every item is too slow.
 func cancelled(ctx context.Context, i int) bool { return i&0xfff == 0 && ctx.Err() != nil }
 
-func unknown(summary string) Result { return Result{Verdict: Unknown, Summary: summary} }
-
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -32,11 +30,11 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // idempotent: in every view, no operation id has more than one effect.
 func checkIdempotent(ctx context.Context, ix *Index, _ map[string]string) Result {
-	if miss := ix.missingViews(); miss != "" {
-		return unknown(miss)
+	if miss := ix.MissingViews(); miss != "" {
+		return UnknownResult(miss)
 	}
 	if len(ix.views) == 0 {
-		return unknown("no effects were observed: nothing to judge")
+		return UnknownResult("no effects were observed: nothing to judge")
 	}
 	var ws []Witness
 	violations, checked := 0, 0
@@ -45,7 +43,7 @@ func checkIdempotent(ctx context.Context, ix *Index, _ map[string]string) Result
 		// Duplicates in the order they were first applied, so witnesses are stable.
 		for i, e := range v.applied {
 			if cancelled(ctx, i) {
-				return unknown("ran out of time")
+				return UnknownResult("ran out of time")
 			}
 			if len(v.extra) == 0 {
 				break
@@ -57,12 +55,12 @@ func checkIdempotent(ctx context.Context, ix *Index, _ map[string]string) Result
 			violations++
 			if len(ws) < MaxWitnesses {
 				effs := v.effectsOf(n)
-				ws = append(ws, ix.opWitness(n, v.service+"/"+v.view,
-					fmt.Sprintf("%s %s view applied %s %d times", v.service, v.view, ix.ids[n], len(effs)), effs))
+				ws = append(ws, ix.OpWitness(OpRef(n), v.service+"/"+v.view,
+					fmt.Sprintf("%s %s view applied %s %d times", v.service, v.view, ix.ids[n], len(effs)), ix.effects(effs)))
 			}
 		}
 	}
-	return verdictOf(violations, checked, ws, "operations (per view)")
+	return NewResult(violations, checked, ws, "operations (per view)")
 }
 
 // durable: every acknowledged operation took effect exactly once, on the key and for
@@ -71,12 +69,12 @@ func checkIdempotent(ctx context.Context, ix *Index, _ map[string]string) Result
 // operation of unknown outcome at most one; no effect belongs to an operation no
 // client invoked.
 func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
-	if miss := ix.missingViews(history.WriteView); miss != "" {
-		return unknown(miss)
+	if miss := ix.MissingViews(history.WriteView); miss != "" {
+		return UnknownResult(miss)
 	}
 	writes := ix.writeViews()
 	if len(writes) == 0 {
-		return unknown("no write-model effects were observed: nothing to judge")
+		return UnknownResult("no write-model effects were observed: nothing to judge")
 	}
 	applied := func(n int32) (c int) {
 		for _, v := range writes {
@@ -104,12 +102,12 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 	add := func(num int32, note string) {
 		violations++
 		if len(ws) < MaxWitnesses {
-			ws = append(ws, ix.opWitness(num, "", note, effectsOf(num)))
+			ws = append(ws, ix.OpWitness(OpRef(num), "", note, ix.effects(effectsOf(num))))
 		}
 	}
 	for i := 0; i < ix.invoked; i++ {
 		if cancelled(ctx, i) {
-			return unknown("ran out of time")
+			return UnknownResult("ran out of time")
 		}
 		num := int32(i)
 		id, info := ix.ids[i], ix.infos[i]
@@ -157,14 +155,14 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 			add(num, fmt.Sprintf("the write model has %d effect(s) for %s, which no client invoked", c, ix.ids[num]))
 		}
 	}
-	return verdictOf(violations, checked, ws, "operations")
+	return NewResult(violations, checked, ws, "operations")
 }
 
 // notAsAsked compares an operation's effects with its request: each must be on the
 // key the client named and for the amount it asked. It describes the first
 // difference, "" when there is none.
 func (ix *Index) notAsAsked(num int32, outcome history.OpType, views []*view) string {
-	req := ix.request(num)
+	req := ix.Request(OpRef(num))
 	if req == nil {
 		return ""
 	}
@@ -214,11 +212,11 @@ func (ix *Index) writeViews() []*view {
 // conservation: per view and key, the sum of the effects' amounts equals the reported
 // state. Accounts open with a recorded deposit, so the opening value is zero.
 func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Result {
-	if miss := ix.missingViews(); miss != "" {
-		return unknown(miss)
+	if miss := ix.MissingViews(); miss != "" {
+		return UnknownResult(miss)
 	}
 	if len(ix.views) == 0 {
-		return unknown("no effects were observed: nothing to judge")
+		return UnknownResult("no effects were observed: nothing to judge")
 	}
 	var ws []Witness
 	violations, checked := 0, 0
@@ -227,7 +225,7 @@ func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Resu
 		byKey := map[string][]int32{}
 		for i, e := range v.applied {
 			if cancelled(ctx, i) {
-				return unknown("ran out of time")
+				return UnknownResult("ran out of time")
 			}
 			eff := &ix.In.Effects[e]
 			sums[eff.Key] += eff.Amount
@@ -260,11 +258,11 @@ func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Resu
 				if ok {
 					effs = append(effs, ix.In.Effects[si])
 				}
-				ws = append(ws, ix.effectWitness(k, v.service+"/"+v.view, note, effs))
+				ws = append(ws, ix.EffectWitness(k, v.service+"/"+v.view, note, effs))
 			}
 		}
 	}
-	return verdictOf(violations, checked, ws, "keys (per view)")
+	return NewResult(violations, checked, ws, "keys (per view)")
 }
 
 func lastN(s []int32, n int) []int32 {
@@ -278,11 +276,11 @@ func lastN(s []int32, n int) []int32 {
 // repeat, swap or gap — in a read view ordered by the position it applied them at, in
 // a write view by the sequence number itself.
 func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
-	if miss := ix.missingViews(); miss != "" {
-		return unknown(miss)
+	if miss := ix.MissingViews(); miss != "" {
+		return UnknownResult(miss)
 	}
 	if len(ix.views) == 0 {
-		return unknown("no effects were observed: nothing to judge")
+		return UnknownResult("no effects were observed: nothing to judge")
 	}
 	var ws []Witness
 	violations, checked := 0, 0
@@ -295,7 +293,7 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 		read := v.view != history.WriteView
 		for n, k := range sortedKeys(byKey) {
 			if cancelled(ctx, n) {
-				return unknown("ran out of time")
+				return UnknownResult("ran out of time")
 			}
 			effs := byKey[k]
 			sort.SliceStable(effs, func(a, b int) bool {
@@ -331,7 +329,7 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 						note += fmt.Sprintf(" (%s)", ix.ids[n])
 						at = n
 					}
-					w := ix.opWitness(at, v.service+"/"+v.view, note+" — "+what, effs[lo:hi])
+					w := ix.OpWitness(OpRef(at), v.service+"/"+v.view, note+" — "+what, ix.effects(effs[lo:hi]))
 					w.Key = k
 					ws = append(ws, w)
 				}
@@ -339,7 +337,7 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 			}
 		}
 	}
-	return verdictOf(violations, checked, ws, "keys (per view)")
+	return NewResult(violations, checked, ws, "keys (per view)")
 }
 
 // holderOf is the operation a service's write model applied to key at seq.

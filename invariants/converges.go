@@ -18,14 +18,14 @@ import (
 func checkConverges(ctx context.Context, ix *Index, params map[string]string) Result {
 	within, err := durationParam(params, "within", 10*time.Second)
 	if err != nil {
-		return unknown(err.Error())
+		return UnknownResult(err.Error())
 	}
-	if miss := ix.missingViews(); miss != "" {
-		return unknown(miss)
+	if miss := ix.MissingViews(); miss != "" {
+		return UnknownResult(miss)
 	}
 	writes := ix.writeViews()
 	if len(writes) == 0 {
-		return unknown("no write-model effects were observed: nothing to judge")
+		return UnknownResult("no write-model effects were observed: nothing to judge")
 	}
 	var ws []Witness
 	bad := map[[2]string]bool{} // (view, key) pairs that differ
@@ -63,30 +63,30 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 						effs = append(effs, *e)
 					}
 				}
-				flag(name, k, ix.effectWitness(k, name, fmt.Sprintf("%s %s view never caught up with the write model: %s is %s in the write model, %s in the %s model",
+				flag(name, k, ix.EffectWitness(k, name, fmt.Sprintf("%s %s view never caught up with the write model: %s is %s in the write model, %s in the %s model",
 					r.service, r.view, k, history.StateString(we), history.StateString(re), r.view), effs))
 			}
 			for n := range ix.ids {
 				if cancelled(ctx, n) {
-					return unknown("ran out of time")
+					return UnknownResult("ran out of time")
 				}
 				num := int32(n)
 				inW, inR := w.count(num) > 0, r.count(num) > 0
 				switch {
 				case inR && !inW:
 					e := ix.In.Effects[r.first[num]]
-					flag(name, e.Key, ix.opWitness(num, name,
-						fmt.Sprintf("%s %s view applied %s, which the write model never applied", r.service, r.view, ix.ids[n]), r.effectsOf(num)))
+					flag(name, e.Key, ix.OpWitness(OpRef(num), name,
+						fmt.Sprintf("%s %s view applied %s, which the write model never applied", r.service, r.view, ix.ids[n]), ix.effects(r.effectsOf(num))))
 				case inW && !inR:
 					e := ix.In.Effects[w.first[num]]
-					flag(name, e.Key, ix.opWitness(num, name,
-						fmt.Sprintf("%s %s view never applied %s, which the write model applied", r.service, r.view, ix.ids[n]), w.effectsOf(num)))
+					flag(name, e.Key, ix.OpWitness(OpRef(num), name,
+						fmt.Sprintf("%s %s view never applied %s, which the write model applied", r.service, r.view, ix.ids[n]), ix.effects(w.effectsOf(num))))
 				case inW && inR:
 					we, re := &ix.In.Effects[w.first[num]], &ix.In.Effects[r.first[num]]
 					if we.Key != re.Key || we.Amount != re.Amount {
-						flag(name, re.Key, ix.opWitness(num, name,
+						flag(name, re.Key, ix.OpWitness(OpRef(num), name,
 							fmt.Sprintf("%s %s view applied %s on %s for %+d, the write model on %s for %+d", r.service, r.view, ix.ids[n], re.Key, re.Amount, we.Key, we.Amount),
-							append(w.effectsOf(num), r.effectsOf(num)...)))
+							ix.effects(append(w.effectsOf(num), r.effectsOf(num)...))))
 					}
 				}
 			}
@@ -96,15 +96,15 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 	if svc := ix.In.PublicReads; svc != "" {
 		c, u, ok := ix.judgePublicReads(svc, flag)
 		if !ok {
-			return unknown(fmt.Sprintf("%s's public API was never read once the system was quiet: no final read to hold against the write model", svc))
+			return UnknownResult(fmt.Sprintf("%s's public API was never read once the system was quiet: no final read to hold against the write model", svc))
 		}
 		checked += c
 		unread = u
 	}
 	if reads == 0 && ix.In.PublicReads == "" {
-		return unknown("no read model was observed and the public API was not read: nothing to judge")
+		return UnknownResult("no read model was observed and the public API was not read: nothing to judge")
 	}
-	res := verdictOf(len(bad), checked, ws, "keys (per read view and the public API)")
+	res := NewResult(len(bad), checked, ws, "keys (per read view and the public API)")
 	if res.Verdict != Pass {
 		return res
 	}
@@ -117,7 +117,7 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 	// matched the write view, counted from when the system went quiet — the last heal
 	// or the workload's last change, whichever came later (a read model cannot catch up
 	// while the workload still writes).
-	heal := ix.quiet()
+	heal := ix.Quiet()
 	times := make([]int64, 0, len(ix.snapshots))
 	for t := range ix.snapshots {
 		times = append(times, t)
@@ -126,7 +126,7 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 	var convergedAt int64 = -1
 	for _, t := range times {
 		if ctx.Err() != nil {
-			return unknown("ran out of time")
+			return UnknownResult("ran out of time")
 		}
 		if t >= heal && snapshotConverged(ix, ix.snapshots[t]) {
 			convergedAt = t
@@ -161,7 +161,7 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 // — against its write model's final states. It returns how many keys it judged, how
 // many had no final read, and false when there was no final read at all.
 func (ix *Index) judgePublicReads(svc string, flag func(view, key string, w Witness)) (checked, unread int, ok bool) {
-	after := max(ix.quiet(), ix.lastSnapshot)
+	after := max(ix.Quiet(), ix.lastSnapshot)
 	final := map[string]readOp{}
 	for _, r := range ix.reads {
 		inv, done := &ix.In.Ops[r.invoke], &ix.In.Ops[r.complete]
@@ -211,7 +211,7 @@ func (ix *Index) judgePublicReads(svc string, flag func(view, key string, w Witn
 		if we != nil {
 			effs = append(effs, *we)
 		}
-		wit := ix.effectWitness(k, name, fmt.Sprintf("a final read of %s through %s's public API saw %s; the write model holds %s",
+		wit := ix.EffectWitness(k, name, fmt.Sprintf("a final read of %s through %s's public API saw %s; the write model holds %s",
 			k, svc, got, history.StateString(we)), effs)
 		wit.Ops = append([]history.Op{ix.In.Ops[r.invoke], ix.In.Ops[r.complete]}, wit.Ops...)
 		flag(name, k, wit)

@@ -7,4 +7,13 @@
 // Checkers are registered by name, so a scenario names the invariants it wants and a
 // user can add their own (Register). Every checker works on one Index built once per
 // check, so checking a history of a million operations stays linear.
+//
+// A checker outside this package reads the Index through its exported, read-only API:
+// the operations (Index.Ops, Index.Lookup), each view's applied effects and final
+// states (Index.Views, View.Effects, View.State, View.OpState) and the faults active
+// over a span (Index.ActiveFaults). It builds witnesses with Index.OpWitness or
+// Index.EffectWitness and returns NewResult(violations, checked, witnesses, what) —
+// unknown, never pass, when nothing was checked — or UnknownResult of
+// Index.MissingViews when a view it needs was never observed, as the built-ins do.
+// Register it from an init function and name it in a Spec.
 package invariants

@@ -1,10 +1,7 @@
 package invariants
 
 import (
-	"fmt"
-	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mscli/mscli/history"
@@ -257,52 +254,8 @@ func (ix *Index) pairFaults() {
 	}
 }
 
-// quiet is when the system went quiet: the workload's last change and the last heal,
-// whichever came later. Read models cannot be expected to agree before it.
-func (ix *Index) quiet() int64 { return max(ix.lastHeal, ix.lastWrite) }
-
 // effectNum is the op number of an effect.
 func (ix *Index) effectNum(e int32) int32 { return ix.nums[ix.In.Effects[e].ID] }
-
-// opLines returns an operation's history lines.
-func (ix *Index) opLines(n int32) []history.Op {
-	info := ix.infos[n]
-	var out []history.Op
-	if info.invoke >= 0 {
-		out = append(out, ix.In.Ops[info.invoke])
-	}
-	if info.complete >= 0 {
-		out = append(out, ix.In.Ops[info.complete])
-	}
-	return out
-}
-
-// request is the line that says what an operation asked: its invoke, else its
-// completion; nil for an operation no client invoked.
-func (ix *Index) request(n int32) *history.Op {
-	info := ix.infos[n]
-	switch {
-	case info.invoke >= 0:
-		return &ix.In.Ops[info.invoke]
-	case info.complete >= 0:
-		return &ix.In.Ops[info.complete]
-	}
-	return nil
-}
-
-// opSpan is the time an operation was in flight; an operation never completed (or
-// never invoked) is in flight until the end of the history.
-func (ix *Index) opSpan(n int32) (from, to int64) {
-	info := ix.infos[n]
-	to = ix.lastOp
-	if info.invoke >= 0 {
-		from = ix.In.Ops[info.invoke].Time
-	}
-	if info.complete >= 0 {
-		to = ix.In.Ops[info.complete].Time
-	}
-	return from, to
-}
 
 // faultSet collects the start records of the faults active at given times, each once.
 type faultSet struct {
@@ -341,74 +294,10 @@ func (s *faultSet) ofEffects(effs []history.Effect) {
 	}
 }
 
-// activeFaults returns the start records of faults active at any time in [from, to].
-func (ix *Index) activeFaults(from, to int64) []history.Fault {
-	s := faultSet{ix: ix}
-	s.during(from, to)
-	return s.out
-}
-
-// opWitness builds a witness for an operation with the given effects: its history
-// lines, and the faults active while it was in flight and when each effect happened.
-func (ix *Index) opWitness(n int32, view, note string, effects []int32) Witness {
-	w := Witness{ID: ix.ids[n], View: view, Note: note, Ops: ix.opLines(n)}
-	for _, e := range effects {
-		w.Effects = append(w.Effects, ix.In.Effects[e])
-		if w.Key == "" {
-			w.Key = ix.In.Effects[e].Key
-		}
-	}
-	if w.Key == "" && len(w.Ops) > 0 {
-		w.Key = w.Ops[0].Key
-	}
-	fs := faultSet{ix: ix}
-	fs.during(ix.opSpan(n))
-	fs.ofEffects(w.Effects)
-	w.Faults = fs.out
-	return w
-}
-
-// effectWitness builds a witness about a key from effects: the history lines of every
-// operation they belong to, and the faults active when each was applied.
-func (ix *Index) effectWitness(key, view, note string, effects []history.Effect) Witness {
-	w := Witness{Key: key, View: view, Note: note, Effects: effects}
-	seen := map[string]bool{}
-	fs := faultSet{ix: ix}
-	for _, e := range effects {
-		n, ok := ix.nums[e.ID]
-		if e.ID == "" || !ok || seen[e.ID] {
-			continue
-		}
-		seen[e.ID] = true
-		w.Ops = append(w.Ops, ix.opLines(n)...)
-		fs.during(ix.opSpan(n))
-	}
-	fs.ofEffects(effects)
-	w.Faults = fs.out
-	return w
-}
-
 func (ix *Index) effects(idx []int32) []history.Effect {
 	out := make([]history.Effect, len(idx))
 	for i, e := range idx {
 		out[i] = ix.In.Effects[e]
 	}
 	return out
-}
-
-// missingViews names the views the services declare (Input.Views) that were never
-// observed, "" when every one was: a checker that needs them cannot judge without.
-func (ix *Index) missingViews(only ...string) string {
-	var miss []string
-	for _, svc := range sortedKeys(ix.In.Views) {
-		for _, v := range ix.In.Views[svc] {
-			if len(only) > 0 && !slices.Contains(only, v) {
-				continue
-			}
-			if ix.viewsBy[viewKey{svc, v}] == nil {
-				miss = append(miss, fmt.Sprintf("%s declares a %s model, but none was observed", svc, v))
-			}
-		}
-	}
-	return strings.Join(miss, "; ")
 }

@@ -155,24 +155,6 @@ func Worst(rs []Result) Verdict {
 	return v
 }
 
-// verdictOf builds a result from a violation count over checked items of one unit
-// (what): any violation fails; nothing checked is unknown, never pass.
-func verdictOf(violations, checked int, ws []Witness, what string) Result {
-	r := Result{Violations: violations, Checked: checked, Witnesses: ws}
-	switch {
-	case violations > 0:
-		r.Verdict = Fail
-		r.Summary = fmt.Sprintf("%d of %d %s violate it", violations, max(checked, violations), what)
-	case checked == 0:
-		r.Verdict = Unknown
-		r.Summary = fmt.Sprintf("nothing to judge: no %s were recorded", what)
-	default:
-		r.Verdict = Pass
-		r.Summary = fmt.Sprintf("%d %s checked", checked, what)
-	}
-	return r
-}
-
 func durationParam(params map[string]string, name string, def time.Duration) (time.Duration, error) {
 	s, ok := params[name]
 	if !ok || s == "" {

@@ -173,8 +173,8 @@ func TestNothingToJudgeIsUnknown(t *testing.T) {
 			}
 		})
 	}
-	if r := verdictOf(0, 0, nil, "keys"); r.Verdict != Unknown {
-		t.Errorf("verdictOf(0, 0) = %s, want unknown", r.Verdict)
+	if r := NewResult(0, 0, nil, "keys"); r.Verdict != Unknown {
+		t.Errorf("NewResult(0, 0) = %s, want unknown", r.Verdict)
 	}
 }
 
@@ -204,10 +204,10 @@ func TestFaultWindows(t *testing.T) {
 	if w := ix.windows[1]; w.from != 2000 || w.to != 3000 {
 		t.Errorf("second latency window %d..%d, want 2000..3000", w.from, w.to)
 	}
-	if fs := ix.activeFaults(4000, 4000); len(fs) != 1 || fs[0].N != 0 {
+	if fs := ix.ActiveFaults(4000, 4000); len(fs) != 1 || fs[0].N != 0 {
 		t.Errorf("active at 4000: %+v, want the first latency only", fs)
 	}
-	if fs := ix.activeFaults(6000, 6000); len(fs) != 0 {
+	if fs := ix.ActiveFaults(6000, 6000); len(fs) != 0 {
 		t.Errorf("active at 6000: %+v, want none (the kill failed)", fs)
 	}
 	// A duplicate applied after the run: the effect's time shows the fault.
