@@ -2,23 +2,22 @@
 // toxiproxy toxics, node faults (kill -9, pause, restart), data faults (snapshot, wipe and
 // restore) and message faults (duplicate delivery on a JetStream stream).
 //
-// A fault is a one-method interface plus a registry by name, the way toxiproxy registers
-// its toxics; extra capability comes through optional interfaces (Lasting here, DataNode
-// on nodes). A testbed's links and nodes are package testbed's Link and Node; Env is
-// what the faults need from a whole testbed, satisfied without importing chaos. The
+// A fault kind is one file: its declaration (plan.FaultKind: target, parameters, the
+// targets it acts on per testbed) and a one-method Fault, registered together by
+// Register, the way toxiproxy registers its toxics; extra capability comes through
+// optional interfaces (Lasting here, DataNode on nodes). Link, Node and Env are what the
+// faults need from a testbed, declared here and satisfied without importing chaos. The
 // Scheduler applies a timeline on the run clock, writes a start and a stop record for
 // every fault and always heals what it broke — at the end, on error and on ^C.
 package chaos
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/mscli/mscli/scenarios"
-	"github.com/mscli/mscli/testbed"
+	"github.com/mscli/mscli/plan"
 )
 
 // Heal undoes a fault. It is called once, with a context that is still live even when
@@ -30,21 +29,21 @@ type Heal func(ctx context.Context) error
 // is called when the fault's window ends. When Apply fails half-way it returns the
 // error together with a Heal for what it did, so the scheduler can still undo it.
 type Fault interface {
-	Apply(ctx context.Context, env Env, f scenarios.Fault) (Heal, error)
+	Apply(ctx context.Context, env Env, f plan.Fault) (Heal, error)
 }
 
 // FaultFunc adapts a function to the Fault interface.
-type FaultFunc func(ctx context.Context, env Env, f scenarios.Fault) (Heal, error)
+type FaultFunc func(ctx context.Context, env Env, f plan.Fault) (Heal, error)
 
 // Apply calls fn.
-func (fn FaultFunc) Apply(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
+func (fn FaultFunc) Apply(ctx context.Context, env Env, f plan.Fault) (Heal, error) {
 	return fn(ctx, env, f)
 }
 
 // Lasting is implemented by faults whose window comes from a parameter instead of the
 // fault's `for` (kill heals — restarts the node — after `restart-after`).
 type Lasting interface {
-	Lasts(f scenarios.Fault) (time.Duration, error)
+	Lasts(f plan.Fault) (time.Duration, error)
 }
 
 // Env is what the faults need from a testbed.
@@ -63,13 +62,25 @@ type Env interface {
 // ("upstream" is from→to, "downstream" to→from), a toxicity and attributes as in
 // toxiproxy's JSON API; disabling the proxy closes its listener and every connection.
 // Implementations must be comparable (pointers), since faults keep per-link state.
-type Link = testbed.Link
+type Link = interface {
+	Name() string
+	AddToxic(ctx context.Context, name, typ, stream string, toxicity float32, attrs map[string]any) error
+	RemoveToxic(ctx context.Context, name string) error
+	SetEnabled(ctx context.Context, enabled bool) error
+}
 
 // Node is one process of the system under test. Start waits until the node is ready
 // and does nothing when it already runs; Stop is graceful and does nothing when the
 // node is not running; Kill is kill -9; Pause and Resume freeze and thaw it (Resume of
 // a node that is not paused does nothing).
-type Node = testbed.Node
+type Node = interface {
+	Name() string
+	Kill(ctx context.Context) error
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
+}
 
 // DataNode is the optional interface of nodes whose data can be lost and restored.
 type DataNode interface {
@@ -85,18 +96,27 @@ var registry = struct {
 	m map[string]Fault
 }{m: map[string]Fault{}}
 
-// Register makes a fault available by name. It panics when name is taken or f is nil,
-// as database/sql.Register does: registrations happen in init and a clash is a bug.
-func Register(name string, f Fault) {
-	registry.Lock()
-	defer registry.Unlock()
+// Register makes a fault kind available: its declaration, which scenarios validate and
+// plan against (plan.LookupFaultKind), and f, which applies it. It panics when the name
+// is taken or f is nil, as database/sql.Register does: registrations happen in init
+// and a clash is a bug.
+func Register(kind plan.FaultKind, f Fault) {
 	if f == nil {
 		panic("chaos: Register fault is nil")
 	}
-	if _, dup := registry.m[name]; dup {
-		panic("chaos: Register called twice for fault " + name)
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[kind.Name]; dup {
+		panic("chaos: Register called twice for fault " + kind.Name)
 	}
-	registry.m[name] = f
+	plan.RegisterFaultKind(kind)
+	registry.m[kind.Name] = f
+}
+
+// kindOf returns the declaration of a fault's kind.
+func kindOf(f plan.Fault) plan.FaultKind {
+	k, _ := plan.LookupFaultKind(f.Kind)
+	return k
 }
 
 // Lookup returns the fault registered under name.
@@ -117,28 +137,4 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// param returns a fault parameter, or its default from scenarios.FaultKinds: plans may
-// carry only what the scenario wrote.
-func param(f scenarios.Fault, name string) string {
-	if v, ok := f.Params[name]; ok {
-		return v
-	}
-	return scenarios.FaultKinds[f.Kind].Params[name].Default
-}
-
-func durationParam(f scenarios.Fault, name string) (time.Duration, error) {
-	v := param(f, name)
-	if v == "" {
-		return 0, fmt.Errorf("%s: parameter %q is required", f.Kind, name)
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("%s: parameter %q: negative duration %s", f.Kind, name, v)
-	}
-	return d, nil
 }

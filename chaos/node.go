@@ -4,84 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/plan"
 )
 
-func init() {
-	Register("kill", kill{})
-	Register("pause", FaultFunc(pause))
-	Register("restart", FaultFunc(restart))
-	Register("snapshot", FaultFunc(snapshot))
-	Register("wipe", FaultFunc(wipe))
-}
+// This file holds what the node faults share: the targets they declare and helpers
+// over a target's nodes.
 
-// kill sends kill -9 to every node of the target. Its heal starts them again; the
-// scheduler calls it after restart-after (Lasting), or at the end when that is 0.
-type kill struct{}
-
-func (kill) Lasts(f scenarios.Fault) (time.Duration, error) {
-	return durationParam(f, "restart-after")
-}
-
-func (kill) Apply(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
-	if _, err := durationParam(f, "restart-after"); err != nil {
-		return nil, err
-	}
-	nodes, err := env.Nodes(f.Target)
-	if err != nil {
-		return nil, err
-	}
-	var killed []Node
-	heal := func(ctx context.Context) error { return eachNode(ctx, killed, "start", Node.Start) }
-	for _, n := range nodes {
-		if err := n.Kill(ctx); err != nil {
-			return heal, fmt.Errorf("kill %s: %w", n.Name(), err)
-		}
-		killed = append(killed, n)
-	}
-	return heal, nil
-}
-
-func pause(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
-	nodes, err := env.Nodes(f.Target)
-	if err != nil {
-		return nil, err
-	}
-	var paused []Node
-	heal := func(ctx context.Context) error { return eachNode(ctx, paused, "resume", Node.Resume) }
-	for _, n := range nodes {
-		if err := n.Pause(ctx); err != nil {
-			return heal, fmt.Errorf("pause %s: %w", n.Name(), err)
-		}
-		paused = append(paused, n)
-	}
-	return heal, nil
-}
-
-// restart stops every node of the target gracefully and starts it again, one after
-// the other so a service keeps serving through its other replicas. When a start fails
-// the returned heal tries again at the end of the run.
-func restart(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
-	nodes, err := env.Nodes(f.Target)
-	if err != nil {
-		return nil, err
-	}
-	for i, n := range nodes {
-		if err := n.Stop(ctx); err != nil {
-			return nil, fmt.Errorf("stop %s: %w", n.Name(), err)
-		}
-		if err := n.Start(ctx); err != nil {
-			rest := nodes[i:]
-			return func(ctx context.Context) error { return eachNode(ctx, rest, "start", Node.Start) },
-				fmt.Errorf("start %s: %w", n.Name(), err)
-		}
-	}
-	return nil, nil
-}
-
-func dataNodes(env Env, f scenarios.Fault) ([]DataNode, []Node, error) {
+// dataNodes resolves a data fault's target to nodes that keep data.
+func dataNodes(env Env, f plan.Fault) ([]DataNode, []Node, error) {
 	nodes, err := env.Nodes(f.Target)
 	if err != nil {
 		return nil, nil, err
@@ -97,32 +28,25 @@ func dataNodes(env Env, f scenarios.Fault) ([]DataNode, []Node, error) {
 	return dns, nodes, nil
 }
 
-func snapshot(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
-	name := param(f, "name")
-	dns, nodes, err := dataNodes(env, f)
-	if err != nil {
-		return nil, err
-	}
-	for i, dn := range dns {
-		if err := dn.Snapshot(ctx, name); err != nil {
-			return nil, fmt.Errorf("snapshot %s as %q: %w", nodes[i].Name(), name, err)
-		}
-	}
-	return nil, nil
+// processTargets are what a process fault acts on: a process (local) or a container
+// (docker). A database is a container on docker only; an SQLite database is a file on
+// every testbed.
+var processTargets = []plan.Reach{
+	{Role: plan.RoleBroker, On: plan.Testbeds},
+	{Role: plan.RoleReplica, On: plan.Testbeds},
+	{Role: plan.RolePostgres, On: []string{plan.TestbedDocker},
+		Why: "on the local testbed the database is an SQLite file inside the service's processes, with no process of its own"},
 }
 
-func wipe(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
-	restore := param(f, "restore")
-	dns, nodes, err := dataNodes(env, f)
-	if err != nil {
-		return nil, err
-	}
-	for i, dn := range dns {
-		if err := dn.Wipe(ctx, restore); err != nil {
-			return nil, fmt.Errorf("wipe %s: %w", nodes[i].Name(), err)
-		}
-	}
-	return nil, nil
+// dataTargets are what a data fault acts on: a PostgreSQL volume (docker) or the SQLite
+// file that stands in for it (local); the broker's JetStream directory and a service's
+// SQLite file on the local testbed only. A replica keeps no data of its own.
+var dataTargets = []plan.Reach{
+	{Role: plan.RolePostgres, On: plan.Testbeds},
+	{Role: plan.RoleSQLite, On: []string{plan.TestbedLocal},
+		Why: "on the docker testbed an SQLite database is a volume the service's containers share, not a node"},
+	{Role: plan.RoleBroker, On: []string{plan.TestbedLocal},
+		Why: "the docker testbed keeps no snapshots of the broker's data: only a PostgreSQL database's"},
 }
 
 // eachNode runs op on every node and keeps going past failures: a heal should bring

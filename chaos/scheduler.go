@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/plan"
 )
 
 // DefaultHealTimeout bounds the final heal when the scheduler heals on its own.
@@ -45,7 +45,7 @@ type Scheduler struct {
 
 // active is a fault that was applied and has something to heal.
 type active struct {
-	f     scenarios.Fault
+	f     plan.Fault
 	seq   int // position in the timeline: later faults heal first
 	heal  Heal
 	taken bool          // someone is healing it or has healed it
@@ -60,7 +60,7 @@ type active struct {
 // leaves no link cut and no node frozen. A fault that fails to apply is recorded with
 // its error and does not stop the run; Run's own error is for an unknown fault kind
 // (checked before anything is applied), a failed final heal or a failed record write.
-func (s *Scheduler) Run(ctx context.Context, faults []scenarios.Fault) error {
+func (s *Scheduler) Run(ctx context.Context, faults []plan.Fault) error {
 	for i, f := range faults {
 		if _, ok := Lookup(f.Kind); !ok {
 			return fmt.Errorf("fault %d (%s on %s): no such fault kind (known: %s)", i, f.Kind, f.Target, strings.Join(Names(), ", "))
@@ -89,7 +89,7 @@ func (s *Scheduler) healTimeout() time.Duration {
 }
 
 // one applies a single fault at its time and heals it at the end of its window.
-func (s *Scheduler) one(ctx context.Context, seq int, f scenarios.Fault) {
+func (s *Scheduler) one(ctx context.Context, seq int, f plan.Fault) {
 	if !sleepUntil(ctx, s.Start.Add(f.At.D())) {
 		return
 	}
@@ -143,7 +143,7 @@ func (s *Scheduler) one(ctx context.Context, seq int, f scenarios.Fault) {
 	s.healOne(hctx, a)
 }
 
-func (s *Scheduler) track(f scenarios.Fault, seq int, heal Heal) (*active, bool) {
+func (s *Scheduler) track(f plan.Fault, seq int, heal Heal) (*active, bool) {
 	a := &active{f: f, seq: seq, heal: heal, done: make(chan struct{})}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,11 +225,11 @@ func (s *Scheduler) HealAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func healPriority(f scenarios.Fault) int {
+func healPriority(f plan.Fault) int {
 	switch {
-	case scenarios.FaultKinds[f.Kind].Target == scenarios.TargetLink:
+	case kindOf(f).Target == plan.TargetLink:
 		return 0
-	case f.Target == scenarios.BrokerNode:
+	case f.Target == plan.BrokerNode:
 		return 1
 	case strings.HasSuffix(f.Target, "-db"):
 		return 2
@@ -256,7 +256,7 @@ func (s *Scheduler) lockTarget(target string) func() {
 }
 
 // record writes a fault record; seq is the fault's position in the timeline.
-func (s *Scheduler) record(f scenarios.Fault, seq int, phase history.Phase, t int64, err error) {
+func (s *Scheduler) record(f plan.Fault, seq int, phase history.Phase, t int64, err error) {
 	r := history.Fault{Time: t, Phase: phase, Fault: f.Kind, Target: f.Target, Params: maps.Clone(f.Params), N: seq}
 	if err != nil {
 		r.Error = err.Error()
@@ -305,7 +305,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 
 // Run applies faults to env on the clock started at start, recording to rec, and
 // heals everything before it returns (see Scheduler.Run).
-func Run(ctx context.Context, faults []scenarios.Fault, env Env, start time.Time, rec *history.Writer) error {
+func Run(ctx context.Context, faults []plan.Fault, env Env, start time.Time, rec *history.Writer) error {
 	s := &Scheduler{Env: env, Rec: rec, Start: start}
 	return s.Run(ctx, faults)
 }

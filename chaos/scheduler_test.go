@@ -13,10 +13,10 @@ import (
 
 	"github.com/mscli/mscli/chaos"
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/plan"
 )
 
-func ms(n int) scenarios.Duration { return scenarios.Duration(time.Duration(n) * time.Millisecond) }
+func ms(n int) plan.Duration { return plan.Duration(time.Duration(n) * time.Millisecond) }
 
 func readFaults(t *testing.T, buf *bytes.Buffer) []history.Fault {
 	t.Helper()
@@ -46,7 +46,7 @@ func TestSchedulerAppliesTheTimelineAndHeals(t *testing.T) {
 		links: map[string][]chaos.Link{"client->bank": {a}, "bank->broker": {b}},
 		nodes: map[string][]chaos.Node{"bank/0": {n}, "bank-db": {db}},
 	}
-	faults := []scenarios.Fault{
+	faults := []plan.Fault{
 		{At: 0, For: ms(150), Kind: "latency", Target: "client->bank", Params: map[string]string{"latency": "50ms"}},
 		{At: ms(50), Kind: "partition", Target: "bank->broker"}, // until the end
 		{At: ms(100), Kind: "kill", Target: "bank/0", Params: map[string]string{"restart-after": "100ms"}},
@@ -126,10 +126,10 @@ func TestSchedulerHealsOnCancel(t *testing.T) {
 	l := proxied(t, px, "bank/0->broker")
 	n := newProcNode(t, "bank/0")
 	e := &env{links: map[string][]chaos.Link{"bank->broker": {l}}, nodes: map[string][]chaos.Node{"bank/0": {n}}}
-	faults := []scenarios.Fault{
-		{At: 0, For: scenarios.Duration(time.Hour), Kind: "partition", Target: "bank->broker"},
-		{At: 0, For: scenarios.Duration(time.Hour), Kind: "pause", Target: "bank/0"},
-		{At: scenarios.Duration(time.Hour), Kind: "kill", Target: "bank/0"}, // never reached
+	faults := []plan.Fault{
+		{At: 0, For: plan.Duration(time.Hour), Kind: "partition", Target: "bank->broker"},
+		{At: 0, For: plan.Duration(time.Hour), Kind: "pause", Target: "bank/0"},
+		{At: plan.Duration(time.Hour), Kind: "kill", Target: "bank/0"}, // never reached
 	}
 	var buf bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -169,7 +169,7 @@ func TestSchedulerLetsAnApplyUnderWayFinish(t *testing.T) {
 		if abort {
 			time.AfterFunc(150*time.Millisecond, stop)
 		}
-		err := s.Run(ctx, []scenarios.Fault{
+		err := s.Run(ctx, []plan.Fault{
 			{At: ms(20), Kind: "wipe", Target: "bank-db"},
 			{At: ms(300), Kind: "wipe", Target: "bank-db"}, // after the end: never begun
 		})
@@ -193,7 +193,7 @@ func TestSchedulerRejectsUnknownKindsUpFront(t *testing.T) {
 	e := &env{nodes: map[string][]chaos.Node{"bank/0": {n}}}
 	pid := n.pid()
 	var buf bytes.Buffer
-	err := chaos.Run(context.Background(), []scenarios.Fault{
+	err := chaos.Run(context.Background(), []plan.Fault{
 		{At: 0, Kind: "kill", Target: "bank/0"},
 		{At: 0, Kind: "meteor", Target: "bank/0"},
 	}, e, time.Now(), history.NewWriter(&buf))
@@ -215,7 +215,7 @@ func TestHealAllIsIdempotentAndStopsTheScheduler(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Run(ctx, []scenarios.Fault{
+		done <- s.Run(ctx, []plan.Fault{
 			{At: 0, Kind: "partition", Target: "bank->broker"},
 			{At: ms(300), For: ms(100), Kind: "partition", Target: "bank->broker"},
 		})

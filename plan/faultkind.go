@@ -1,4 +1,11 @@
-package scenarios
+package plan
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+)
 
 // TargetKind says what a fault acts on.
 type TargetKind string
@@ -38,8 +45,6 @@ const (
 // Testbeds are the testbeds the fault kinds declare what they act on.
 var Testbeds = []string{TestbedLocal, TestbedDocker}
 
-var allTestbeds = Testbeds
-
 // Reach is one role of target a fault kind acts on, and the testbeds that can apply it
 // there.
 type Reach struct {
@@ -71,8 +76,10 @@ type Param struct {
 	Doc      string
 }
 
-// FaultKind describes a fault the scenario format knows. The chaos package implements
-// each one; a test there checks that every kind listed here has an implementation.
+// FaultKind declares a kind of fault: its target, its parameters and where it can act.
+// Package chaos registers each kind together with what applies and heals it
+// (chaos.Register), in one file per kind; scenarios validates and plans against the
+// declarations registered here.
 type FaultKind struct {
 	Name   string
 	Target TargetKind
@@ -88,102 +95,82 @@ type FaultKind struct {
 	Acts []Reach
 }
 
-var direction = Param{Type: ParamEnum, Enum: []string{"both", "upstream", "downstream"}, Default: "both",
-	Doc: "which way the fault acts: upstream is from→to, downstream to→from"}
+// reach returns what the kind declares for targets of role r.
+func (k FaultKind) reach(r TargetRole) (Reach, bool) {
+	for _, re := range k.Acts {
+		if re.Role == r {
+			return re, true
+		}
+	}
+	return Reach{}, false
+}
 
-// What the testbeds can do, as testbed/local and testbed/docker implement it. The kinds
-// below share these lists; each says in its comment which one it takes.
-var (
-	// Link kinds act on a toxiproxy proxy. On the local testbed a service's database is
-	// an SQLite file inside its processes, even for database: postgres, so no proxy
-	// stands before it.
-	linkTargets = []Reach{
-		{Role: RoleLink, On: allTestbeds},
-		{Role: RoleDatabaseLink, On: []string{TestbedDocker},
-			Why: "on the local testbed the database is an SQLite file inside the service's processes, with no network path to it"},
-	}
-	// Process kinds act on a process (local) or a container (docker). A database is a
-	// container on docker only; an SQLite database is a file on every testbed.
-	processTargets = []Reach{
-		{Role: RoleBroker, On: allTestbeds},
-		{Role: RoleReplica, On: allTestbeds},
-		{Role: RolePostgres, On: []string{TestbedDocker},
-			Why: "on the local testbed the database is an SQLite file inside the service's processes, with no process of its own"},
-	}
-	// Data kinds act on a node's data: a PostgreSQL volume (docker) or the SQLite file
-	// that stands in for it (local); the broker's JetStream directory and a service's
-	// SQLite file on the local testbed only. A replica keeps no data of its own.
-	dataTargets = []Reach{
-		{Role: RolePostgres, On: allTestbeds},
-		{Role: RoleSQLite, On: []string{TestbedLocal},
-			Why: "on the docker testbed an SQLite database is a volume the service's containers share, not a node"},
-		{Role: RoleBroker, On: []string{TestbedLocal},
-			Why: "the docker testbed keeps no snapshots of the broker's data: only a PostgreSQL database's"},
-	}
-)
+// Reach returns what the kind declares for targets of role r, if anything.
+func (k FaultKind) Reach(r TargetRole) (Reach, bool) { return k.reach(r) }
 
-// FaultKinds is every fault the format knows, by name.
-var FaultKinds = map[string]FaultKind{
-	// A toxiproxy latency toxic on the link's proxies: linkTargets.
-	"latency": {Name: "latency", Target: TargetLink, Window: true, Doc: "delay every chunk of data",
-		Params: map[string]Param{
-			"latency":   {Type: ParamDuration, Doc: "added delay"},
-			"jitter":    {Type: ParamDuration, Default: "0s", Doc: "± random extra delay"},
-			"direction": direction,
-		}, Acts: linkTargets},
-	// A toxiproxy bandwidth toxic: linkTargets.
-	"bandwidth": {Name: "bandwidth", Target: TargetLink, Window: true, Doc: "limit throughput",
-		Params: map[string]Param{
-			"rate":      {Type: ParamInt, Doc: "KB/s"},
-			"direction": direction,
-		}, Acts: linkTargets},
-	// A toxiproxy timeout toxic: linkTargets.
-	"timeout": {Name: "timeout", Target: TargetLink, Window: true, Doc: "stop all data and close the connection after a delay (0: never close)",
-		Params: map[string]Param{
-			"timeout":   {Type: ParamDuration, Default: "0s", Doc: "close after this long; 0 holds the data forever"},
-			"direction": direction,
-		}, Acts: linkTargets},
-	// A toxiproxy reset_peer toxic: linkTargets.
-	"reset": {Name: "reset", Target: TargetLink, Window: true, Doc: "reset connections (TCP RST) after a delay",
-		Params: map[string]Param{
-			"timeout":   {Type: ParamDuration, Default: "0s", Doc: "reset after this long"},
-			"direction": direction,
-		}, Acts: linkTargets},
-	// A toxiproxy slow_close toxic: linkTargets.
-	"slow-close": {Name: "slow-close", Target: TargetLink, Window: true, Doc: "delay the close of connections",
-		Params: map[string]Param{
-			"delay":     {Type: ParamDuration, Doc: "how long the close is delayed"},
-			"direction": direction,
-		}, Acts: linkTargets},
-	// The proxies disabled, or a toxic that holds one direction: linkTargets.
-	"partition": {Name: "partition", Target: TargetLink, Window: true, Doc: "cut the link: refuse new connections and drop existing ones (both ways), or black-hole one direction",
-		Params: map[string]Param{
-			"direction": direction,
-		}, Acts: linkTargets},
-	// kill -9 of a process, docker kill of a container: processTargets.
-	"kill": {Name: "kill", Target: TargetNode, Window: false, Doc: "kill -9 a node; restart it after restart-after (0: never, until healed at the end)",
-		Params: map[string]Param{
-			"restart-after": {Type: ParamDuration, Default: "0s", Doc: "restart the node this long after the kill"},
-		}, Acts: processTargets},
-	// SIGSTOP of a process group, docker pause of a container: processTargets.
-	"pause": {Name: "pause", Target: TargetNode, Window: true, Doc: "freeze a node (SIGSTOP / docker pause) and resume it",
-		Params: map[string]Param{}, Acts: processTargets},
-	// SIGTERM and start again, docker stop and start: processTargets.
-	"restart": {Name: "restart", Target: TargetNode, Window: false, Doc: "stop a node gracefully and start it again",
-		Params: map[string]Param{}, Acts: processTargets},
-	// A copy of the node's data (chaos.DataNode): dataTargets.
-	"snapshot": {Name: "snapshot", Target: TargetNode, Window: false, Doc: "copy a node's data aside under a name, for a later restore",
-		Params: map[string]Param{
-			"name": {Type: ParamName, Default: "backup", Doc: "snapshot name"},
-		}, Acts: dataTargets},
-	// The node's data deleted, or replaced by a snapshot (chaos.DataNode): dataTargets.
-	"wipe": {Name: "wipe", Target: TargetNode, Window: false, Doc: "lose a node's data; restore the named snapshot if given, else start empty",
-		Params: map[string]Param{
-			"restore": {Type: ParamName, Optional: true, Doc: "name of a snapshot taken earlier in the run"},
-		}, Acts: dataTargets},
-	// A republish through the broker's NATS URL, the same on every testbed.
-	"duplicate": {Name: "duplicate", Target: TargetStream, Window: false, Doc: "republish a share of a stream's messages without their dedup id",
-		Params: map[string]Param{
-			"ratio": {Type: ParamRatio, Default: "0.1", Doc: "share of the stream's messages republished"},
-		}, Acts: []Reach{{Role: RoleStream, On: allTestbeds}}},
+// ActsOn says whether testbed tb can apply the kind to a target of role r.
+func (k FaultKind) ActsOn(r TargetRole, tb string) bool {
+	re, ok := k.reach(r)
+	return ok && slices.Contains(re.On, tb)
+}
+
+// ActsAnywhere says whether some testbed can apply the kind to a target of role r.
+func (k FaultKind) ActsAnywhere(r TargetRole) bool {
+	re, ok := k.reach(r)
+	return ok && len(re.On) > 0
+}
+
+// ActsEverywhere says whether every testbed can apply the kind to a target of role r.
+func (k FaultKind) ActsEverywhere(r TargetRole) bool {
+	for _, tb := range Testbeds {
+		if !k.ActsOn(r, tb) {
+			return false
+		}
+	}
+	return true
+}
+
+var kinds = struct {
+	sync.RWMutex
+	m map[string]FaultKind
+}{m: map[string]FaultKind{}}
+
+// RegisterFaultKind declares a fault kind. chaos.Register calls it with the kind's
+// implementation: register a fault kind there, not here. It panics when the name is
+// taken or the declaration is incomplete, as registrations happen in init.
+func RegisterFaultKind(k FaultKind) {
+	if k.Name == "" || k.Target == "" {
+		panic("plan: RegisterFaultKind: a kind needs a name and a target kind")
+	}
+	for name, p := range k.Params {
+		if p.Default != "" {
+			if err := p.Check(p.Default); err != nil {
+				panic(fmt.Sprintf("plan: fault kind %s: default of %s: %v", k.Name, name, err))
+			}
+		}
+	}
+	kinds.Lock()
+	defer kinds.Unlock()
+	if _, dup := kinds.m[k.Name]; dup {
+		panic("plan: fault kind " + k.Name + " registered twice")
+	}
+	if k.Params == nil {
+		k.Params = map[string]Param{}
+	}
+	kinds.m[k.Name] = k
+}
+
+// LookupFaultKind returns the declaration of a registered fault kind.
+func LookupFaultKind(name string) (FaultKind, bool) {
+	kinds.RLock()
+	defer kinds.RUnlock()
+	k, ok := kinds.m[name]
+	return k, ok
+}
+
+// FaultKindNames lists the registered fault kinds, sorted.
+func FaultKindNames() []string {
+	kinds.RLock()
+	defer kinds.RUnlock()
+	return slices.Sorted(maps.Keys(kinds.m))
 }

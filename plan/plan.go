@@ -1,6 +1,11 @@
-package scenarios
+// Package plan holds what a run executes: the topology, the workload, the faults on the
+// run clock and the invariants, each with typed parameters and one duration rule, and
+// the declarations of the fault kinds. It is a leaf: package scenarios turns YAML into a
+// Plan, and chaos, workload and the testbeds read one without knowing the YAML.
+package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -25,11 +30,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
-	v, err := time.ParseDuration(s)
+	v, err := ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: %w", s, err)
+		return err
 	}
-	*d = Duration(v)
+	*d = v
 	return nil
 }
 
@@ -144,4 +149,18 @@ type Retry struct {
 type Invariant struct {
 	Name   string            `json:"name"`
 	Params map[string]string `json:"params,omitempty"`
+}
+
+// JSON is the plan as indented JSON: what `mscli plan` prints and result.json embeds.
+// encoding/json writes map keys sorted, so equal plans give equal bytes. HTML escaping
+// is off so that links read "client->bank", not "client-\u003ebank".
+func (p *Plan) JSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -1,8 +1,10 @@
-package scenarios
+package plan
 
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -41,7 +43,7 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 
 	wl := p.Workload
 	fmt.Fprintf(ew, "\nworkload  %s: %d clients, %d ops/s, %d accounts opening at %d, mix %s withdrawals, timeout %s, retry %d attempts (backoff %s, max %s)\n",
-		wl.Kind, wl.Clients, wl.Rate, wl.Accounts, wl.Opening, formatRatio(wl.Mix), wl.Timeout, wl.Retry.Attempts, wl.Retry.Backoff, wl.Retry.Max)
+		wl.Kind, wl.Clients, wl.Rate, wl.Accounts, wl.Opening, FormatRatio(wl.Mix), wl.Timeout, wl.Retry.Attempts, wl.Retry.Backoff, wl.Retry.Max)
 
 	if len(p.Faults) == 0 {
 		fmt.Fprintf(ew, "\nfaults    none\n")
@@ -55,7 +57,7 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 				stop = f.End().String()
 			}
 			params := make([]string, 0, len(f.Params))
-			for _, k := range sortedKeys(f.Params) {
+			for _, k := range slices.Sorted(maps.Keys(f.Params)) {
 				params = append(params, k+"="+f.Params[k])
 			}
 			ps := strings.Join(params, " ")
@@ -74,7 +76,7 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 	}
 	for _, inv := range p.Invariants {
 		params := make([]string, 0, len(inv.Params))
-		for _, k := range sortedKeys(inv.Params) {
+		for _, k := range slices.Sorted(maps.Keys(inv.Params)) {
 			params = append(params, k+"="+inv.Params[k])
 		}
 		// Padded by hand: a tabwriter would leave trailing blanks on the lines without
@@ -89,7 +91,7 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 	if len(p.Catches) > 0 {
 		fmt.Fprintf(ew, "\ncatches\n")
 		tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
-		for _, bug := range sortedKeys(p.Catches) {
+		for _, bug := range slices.Sorted(maps.Keys(p.Catches)) {
 			fmt.Fprintf(tw, "  %s\tby %s\n", bug, p.Catches[bug])
 		}
 		tw.Flush()

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // The phases of a planned fault that can fail.
@@ -104,7 +105,7 @@ func (f FaultFailure) short() string {
 // starts in time order to planned faults in plan order, stops to the started fault
 // whose window ends first — so two overlapping faults of one kind on one target pair
 // up as the scheduler healed them. Equal parameters are preferred in both.
-func FaultFailures(planned []scenarios.Fault, records []history.Fault) []FaultFailure {
+func FaultFailures(planned []plan.Fault, records []history.Fault) []FaultFailure {
 	start, stop := matchFaults(planned, records)
 	used := make([]bool, len(records))
 	var out []FaultFailure
@@ -151,7 +152,7 @@ func FaultFailures(planned []scenarios.Fault, records []history.Fault) []FaultFa
 // healed those of them whose stop record has none (a fault that failed to apply is
 // neither, though the scheduler closes it with a stop), and errors counts the fault
 // records that carry one.
-func CountFaults(planned []scenarios.Fault, records []history.Fault) FaultCounts {
+func CountFaults(planned []plan.Fault, records []history.Fault) FaultCounts {
 	start, stop := matchFaults(planned, records)
 	c := FaultCounts{Planned: len(planned)}
 	for i := range planned {
@@ -173,7 +174,7 @@ func CountFaults(planned []scenarios.Fault, records []history.Fault) FaultCounts
 
 // matchFaults returns, per planned fault, the index of its start and of its stop
 // record, -1 where there is none.
-func matchFaults(planned []scenarios.Fault, records []history.Fault) (start, stop []int) {
+func matchFaults(planned []plan.Fault, records []history.Fault) (start, stop []int) {
 	start, stop = make([]int, len(planned)), make([]int, len(planned))
 	for i := range planned {
 		start[i], stop[i] = -1, -1
@@ -184,7 +185,7 @@ func matchFaults(planned []scenarios.Fault, records []history.Fault) (start, sto
 	for i := range planned {
 		start[i], stop[i] = -1, -1
 	}
-	same := func(p scenarios.Fault, r history.Fault) bool { return p.Kind == r.Fault && p.Target == r.Target }
+	same := func(p plan.Fault, r history.Fault) bool { return p.Kind == r.Fault && p.Target == r.Target }
 
 	// Starts in time order take the first planned fault of their kind and target not
 	// yet taken: the plan is in time order, and faults are skipped only at the end of
@@ -248,7 +249,7 @@ func matchFaults(planned []scenarios.Fault, records []history.Fault) (start, sto
 // when every record's position names a planned fault of its kind and target, with at
 // most one start and one stop each and every stop after its start. It reports whether
 // it did.
-func byPosition(planned []scenarios.Fault, records []history.Fault, start, stop []int) bool {
+func byPosition(planned []plan.Fault, records []history.Fault, start, stop []int) bool {
 	for i, r := range records {
 		n := r.N
 		if n < 0 || n >= len(planned) || planned[n].Kind != r.Fault || planned[n].Target != r.Target {
@@ -273,7 +274,7 @@ func byPosition(planned []scenarios.Fault, records []history.Fault, start, stop 
 // plannedEnd is when the plan heals a fault: at+for, a kill's restart-after, at once
 // for an instantaneous fault, and never (the end of the run) for a window fault
 // without a `for`.
-func plannedEnd(f scenarios.Fault) time.Duration {
+func plannedEnd(f plan.Fault) time.Duration {
 	if f.For > 0 {
 		return f.End().D()
 	}
@@ -282,7 +283,7 @@ func plannedEnd(f scenarios.Fault) time.Duration {
 			return f.At.D() + d
 		}
 	}
-	if k, ok := scenarios.FaultKinds[f.Kind]; ok && !k.Window && f.Kind != "kill" {
+	if k, ok := plan.LookupFaultKind(f.Kind); ok && !k.Window && f.Kind != "kill" {
 		return f.At.D()
 	}
 	return math.MaxInt64

@@ -6,18 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
-	"github.com/mscli/mscli/scenarios"
 )
 
-func at(s float64) scenarios.Duration { return scenarios.Duration(s * float64(time.Second)) }
-func ns(s float64) int64              { return int64(s * float64(time.Second)) }
+func at(s float64) plan.Duration { return plan.Duration(s * float64(time.Second)) }
+func ns(s float64) int64         { return int64(s * float64(time.Second)) }
 
 // fourFaults is a plan of four faults: a latency window, a kill restarted after 1s, a
 // partition and a duplicate.
-func fourFaults() []scenarios.Fault {
-	return []scenarios.Fault{
+func fourFaults() []plan.Fault {
+	return []plan.Fault{
 		{At: at(3), For: at(4), Kind: "latency", Target: "client->bank", Params: map[string]string{"latency": "250ms"}},
 		{At: at(5), Kind: "kill", Target: "bank/0", Params: map[string]string{"restart-after": "1s"}},
 		{At: at(9), For: at(3), Kind: "partition", Target: "bank->broker"},
@@ -28,9 +29,9 @@ func fourFaults() []scenarios.Fault {
 // records writes what the scheduler writes for a plan: a start with applyErr[i] (if
 // any) and, since a failed apply has nothing to undo, a stop at once; else a stop at
 // the end of the window with healErr[i].
-func records(plan []scenarios.Fault, applyErr, healErr map[int]string) []history.Fault {
+func records(pl []plan.Fault, applyErr, healErr map[int]string) []history.Fault {
 	var out []history.Fault
-	for i, f := range plan {
+	for i, f := range pl {
 		t := int64(f.At) + int64(time.Millisecond)
 		out = append(out, history.Fault{Time: t, Phase: history.Start, Fault: f.Kind, Target: f.Target, Params: f.Params, N: i, Error: applyErr[i]})
 		end := int64(plannedEnd(f))
@@ -53,34 +54,34 @@ func pass(names ...string) []invariants.Result {
 // The fold: fail > unknown > pass, and a planned fault that did not apply or heal is
 // unknown — never a pass.
 func TestVerdictFoldsFaultFailures(t *testing.T) {
-	plan := fourFaults()
+	pl := fourFaults()
 	allFail := map[int]string{0: "toxiproxy: connection refused", 1: "kill bank/0: no such process", 2: "toxiproxy: connection refused", 3: "nats: no stream"}
 	violated := append(pass("idempotent"), invariants.Result{Name: "durable", Verdict: invariants.Fail})
 	for _, tc := range []struct {
 		name     string
-		plan     []scenarios.Fault
+		pl       []plan.Fault
 		recs     []history.Fault
 		results  []invariants.Result
 		failures int
 		want     invariants.Verdict
 	}{
-		{"every fault applied and healed", plan, records(plan, nil, nil), pass("idempotent", "durable"), 0, invariants.Pass},
+		{"every fault applied and healed", pl, records(pl, nil, nil), pass("idempotent", "durable"), 0, invariants.Pass},
 		{"no fault planned: no issue", nil, nil, pass("idempotent"), 0, invariants.Pass},
-		{"every fault failed to apply", plan, records(plan, allFail, nil), pass("idempotent", "durable"), 4, invariants.Unknown},
-		{"one failed heal", plan, records(plan, nil, map[int]string{2: "toxiproxy: proxy gone"}), pass("idempotent"), 1, invariants.Unknown},
-		{"no fault records at all", plan, nil, pass("idempotent"), 4, invariants.Unknown},
-		{"a failing invariant and failed faults", plan, records(plan, allFail, nil), violated, 4, invariants.Fail},
-		{"an unknown invariant, faults fine", plan, records(plan, nil, nil), append(pass("idempotent"), invariants.Result{Name: "converges", Verdict: invariants.Unknown}), 0, invariants.Unknown},
+		{"every fault failed to apply", pl, records(pl, allFail, nil), pass("idempotent", "durable"), 4, invariants.Unknown},
+		{"one failed heal", pl, records(pl, nil, map[int]string{2: "toxiproxy: proxy gone"}), pass("idempotent"), 1, invariants.Unknown},
+		{"no fault records at all", pl, nil, pass("idempotent"), 4, invariants.Unknown},
+		{"a failing invariant and failed faults", pl, records(pl, allFail, nil), violated, 4, invariants.Fail},
+		{"an unknown invariant, faults fine", pl, records(pl, nil, nil), append(pass("idempotent"), invariants.Result{Name: "converges", Verdict: invariants.Unknown}), 0, invariants.Unknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ff := FaultFailures(tc.plan, tc.recs)
+			ff := FaultFailures(tc.pl, tc.recs)
 			if len(ff) != tc.failures {
 				t.Fatalf("%d fault failures, want %d: %+v", len(ff), tc.failures, ff)
 			}
 			if v := Verdict(tc.results, ff); v != tc.want {
 				t.Errorf("Verdict = %s, want %s", v, tc.want)
 			}
-			r := &Run{Results: tc.results, FaultFailures: ff, Faults: FaultCounts{Planned: len(tc.plan)}}
+			r := &Run{Results: tc.results, FaultFailures: ff, Faults: FaultCounts{Planned: len(tc.pl)}}
 			if v := RunVerdict(r); v != tc.want {
 				t.Errorf("RunVerdict (nothing recorded) = %s, want %s", v, tc.want)
 			}
@@ -94,11 +95,11 @@ func TestVerdictFoldsFaultFailures(t *testing.T) {
 }
 
 func TestFaultFailuresSayWhatFailed(t *testing.T) {
-	plan := fourFaults()
-	ff := FaultFailures(plan, records(plan, map[int]string{0: "toxiproxy: connection refused", 1: "kill bank/0: no such process"}, map[int]string{2: "proxy gone"}))
+	pl := fourFaults()
+	ff := FaultFailures(pl, records(pl, map[int]string{0: "toxiproxy: connection refused", 1: "kill bank/0: no such process"}, map[int]string{2: "proxy gone"}))
 	want := []FaultFailure{
-		{Index: 0, Fault: "latency", Target: "client->bank", Params: plan[0].Params, At: 3 * time.Second, Phase: PhaseApply, Error: "toxiproxy: connection refused"},
-		{Index: 1, Fault: "kill", Target: "bank/0", Params: plan[1].Params, At: 5 * time.Second, Phase: PhaseApply, Error: "kill bank/0: no such process"},
+		{Index: 0, Fault: "latency", Target: "client->bank", Params: pl[0].Params, At: 3 * time.Second, Phase: PhaseApply, Error: "toxiproxy: connection refused"},
+		{Index: 1, Fault: "kill", Target: "bank/0", Params: pl[1].Params, At: 5 * time.Second, Phase: PhaseApply, Error: "kill bank/0: no such process"},
 		{Index: 2, Fault: "partition", Target: "bank->broker", At: 9 * time.Second, Phase: PhaseHeal, Error: "proxy gone"},
 	}
 	if fmt.Sprint(ff) != fmt.Sprint(want) {
@@ -114,9 +115,9 @@ func TestFaultFailuresSayWhatFailed(t *testing.T) {
 
 // The plan lists four faults and the run started two: the last two were never applied.
 func TestFaultFailuresCountFaultsNeverStarted(t *testing.T) {
-	plan := fourFaults()
-	recs := records(plan[:2], nil, nil)
-	ff := FaultFailures(plan, recs)
+	pl := fourFaults()
+	recs := records(pl[:2], nil, nil)
+	ff := FaultFailures(pl, recs)
 	if len(ff) != 2 || ff[0].Index != 2 || ff[1].Index != 3 {
 		t.Fatalf("want faults 2 and 3 never applied, got %+v", ff)
 	}
@@ -126,7 +127,7 @@ func TestFaultFailuresCountFaultsNeverStarted(t *testing.T) {
 		}
 	}
 	// A start without its stop: never healed.
-	ff = FaultFailures(plan[:1], recs[:1])
+	ff = FaultFailures(pl[:1], recs[:1])
 	if len(ff) != 1 || ff[0].Phase != PhaseHeal || !ff[0].Missing || ff[0].What() != "never healed" {
 		t.Errorf("a start without a stop: %+v", ff)
 	}
@@ -134,7 +135,7 @@ func TestFaultFailuresCountFaultsNeverStarted(t *testing.T) {
 	for i := range recs {
 		recs[i].N = 0
 	}
-	if ff := FaultFailures(plan, recs); len(ff) != 2 || ff[0].Index != 2 || ff[1].Index != 3 {
+	if ff := FaultFailures(pl, recs); len(ff) != 2 || ff[0].Index != 2 || ff[1].Index != 3 {
 		t.Errorf("without positions: %+v", ff)
 	}
 }
@@ -144,7 +145,7 @@ func TestFaultFailuresCountFaultsNeverStarted(t *testing.T) {
 // the records' positions.
 func TestFaultFailuresPairOverlappingFaults(t *testing.T) {
 	params := map[string]string{"latency": "100ms"}
-	plan := []scenarios.Fault{
+	pl := []plan.Fault{
 		{At: at(1), For: at(10), Kind: "latency", Target: "client->bank", Params: params},
 		{At: at(3), For: at(2), Kind: "latency", Target: "client->bank", Params: params},
 	}
@@ -156,7 +157,7 @@ func TestFaultFailuresPairOverlappingFaults(t *testing.T) {
 	}
 	check := func(how string) {
 		t.Helper()
-		ff := FaultFailures(plan, recs)
+		ff := FaultFailures(pl, recs)
 		if len(ff) != 1 || ff[0].Index != 1 || ff[0].Phase != PhaseHeal || ff[0].Error != "toxic not found" {
 			t.Errorf("%s: want the short fault's heal failed, got %+v", how, ff)
 		}
@@ -186,18 +187,18 @@ func TestFaultFailuresKeepUnplannedErrors(t *testing.T) {
 }
 
 func TestVerdictReason(t *testing.T) {
-	plan := fourFaults()
+	pl := fourFaults()
 	allFail := map[int]string{0: "toxiproxy: connection refused", 1: "no such process", 2: "toxiproxy: connection refused", 3: "nats: no stream"}
-	r := &Run{Results: pass("idempotent"), Faults: FaultCounts{Planned: 4}, FaultFailures: FaultFailures(plan, records(plan, allFail, nil))}
+	r := &Run{Results: pass("idempotent"), Faults: FaultCounts{Planned: 4}, FaultFailures: FaultFailures(pl, records(pl, allFail, nil))}
 	want := "inconclusive: 4 of 4 planned faults failed to apply: latency client->bank: toxiproxy: connection refused; kill bank/0: no such process … and 2 more"
 	if got := VerdictReason(r); got != want {
 		t.Errorf("reason:\n got %s\nwant %s", got, want)
 	}
-	r.FaultFailures = FaultFailures(plan, records(plan, map[int]string{0: "refused"}, map[int]string{2: "proxy gone"}))
+	r.FaultFailures = FaultFailures(pl, records(pl, map[int]string{0: "refused"}, map[int]string{2: "proxy gone"}))
 	if got, want := FaultsHeadline(r.FaultFailures, 4), "2 of 4 planned faults failed: 1 to apply, 1 to heal"; got != want {
 		t.Errorf("headline %q, want %q", got, want)
 	}
-	r.FaultFailures = FaultFailures(plan, records(plan, nil, map[int]string{2: "proxy gone"}))
+	r.FaultFailures = FaultFailures(pl, records(pl, nil, map[int]string{2: "proxy gone"}))
 	r.Results = append(r.Results, invariants.Result{Name: "converges", Verdict: invariants.Unknown})
 	if got, want := VerdictReason(r), "inconclusive: 1 of 4 planned faults failed to heal: partition bank->broker: heal: proxy gone; converges unknown"; got != want {
 		t.Errorf("reason:\n got %s\nwant %s", got, want)
@@ -214,17 +215,17 @@ func TestVerdictReason(t *testing.T) {
 // Counts are of planned faults: one that failed to apply is neither applied nor healed,
 // though the scheduler closes it with a stop record.
 func TestCountFaults(t *testing.T) {
-	plan := fourFaults()
+	pl := fourFaults()
 	for _, tc := range []struct {
 		name string
 		recs []history.Fault
 		want FaultCounts
 	}{
-		{"all applied and healed", records(plan, nil, nil), FaultCounts{Planned: 4, Applied: 4, Healed: 4}},
-		{"two failed to apply, one to heal", records(plan, map[int]string{0: "x", 1: "y"}, map[int]string{2: "z"}), FaultCounts{Planned: 4, Applied: 2, Healed: 1, Errors: 3}},
+		{"all applied and healed", records(pl, nil, nil), FaultCounts{Planned: 4, Applied: 4, Healed: 4}},
+		{"two failed to apply, one to heal", records(pl, map[int]string{0: "x", 1: "y"}, map[int]string{2: "z"}), FaultCounts{Planned: 4, Applied: 2, Healed: 1, Errors: 3}},
 		{"none recorded", nil, FaultCounts{Planned: 4}},
 	} {
-		if got := CountFaults(plan, tc.recs); got != tc.want {
+		if got := CountFaults(pl, tc.recs); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}

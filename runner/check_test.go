@@ -9,46 +9,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // synthPlan is the plan of a recorded synthetic run: four faults and the invariants
 // writeSynthRun's records satisfy.
-func synthPlan() *scenarios.Plan {
-	d := func(s float64) scenarios.Duration { return scenarios.Duration(s * float64(time.Second)) }
-	return &scenarios.Plan{
+func synthPlan() *plan.Plan {
+	d := func(s float64) plan.Duration { return plan.Duration(s * float64(time.Second)) }
+	return &plan.Plan{
 		Scenario: "bank-synth", Seed: 1, Duration: d(20),
-		Faults: []scenarios.Fault{
+		Faults: []plan.Fault{
 			{At: d(3), For: d(4), Kind: "latency", Target: "client->bank", Params: map[string]string{"latency": "250ms"}, Source: "scenario"},
 			{At: d(5), Kind: "kill", Target: "bank/0", Params: map[string]string{"restart-after": "1s"}, Source: "scenario"},
 			{At: d(9), For: d(3), Kind: "partition", Target: "bank->broker", Source: "scenario"},
 			{At: d(10), Kind: "duplicate", Target: "bank.commands", Params: map[string]string{"ratio": "0.1"}, Source: "scenario"},
 		},
-		Invariants: []scenarios.Invariant{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}},
+		Invariants: []plan.Invariant{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}},
 	}
 }
 
 // recordRun writes a run directory as a run leaves it: plan.json, a passing history
 // and effects, and faults.jsonl with a start and a stop record per planned fault, the
 // start carrying applyErr when it is set.
-func recordRun(t *testing.T, applyErr string) (string, *scenarios.Plan) {
+func recordRun(t *testing.T, applyErr string) (string, *plan.Plan) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := writeSynthRun(dir, 400, 8); err != nil {
 		t.Fatal(err)
 	}
-	plan := synthPlan()
-	if err := WritePlan(dir, plan); err != nil {
+	pl := synthPlan()
+	if err := WritePlan(dir, pl); err != nil {
 		t.Fatal(err)
 	}
 	w, err := history.Create(filepath.Join(dir, FaultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, f := range plan.Faults {
+	for i, f := range pl.Faults {
 		t0 := int64(f.At) + int64(time.Millisecond)
 		stop := t0 + int64(f.For)
 		if applyErr != "" {
@@ -66,7 +67,7 @@ func recordRun(t *testing.T, applyErr string) (string, *scenarios.Plan) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return dir, plan
+	return dir, pl
 }
 
 // mscli check of a recorded run in which every fault record carries an error: the

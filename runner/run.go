@@ -11,11 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+	"github.com/mscli/mscli/scenarios"
+
 	"github.com/mscli/mscli/chaos"
+	_ "github.com/mscli/mscli/chaos/messages" // registers the message fault kinds (duplicate)
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed"
 	"github.com/mscli/mscli/workload"
 )
@@ -35,7 +38,7 @@ type System interface {
 
 // Testbed starts the system a plan describes. Constructors return the partial system
 // with an error, so what did start can still be brought down.
-type Testbed func(ctx context.Context, plan *scenarios.Plan, opts testbed.Options) (System, error)
+type Testbed func(ctx context.Context, pl *plan.Plan, opts testbed.Options) (System, error)
 
 // Options configure a run.
 type Options struct {
@@ -82,7 +85,7 @@ func (o *Options) progress(start time.Time, phase, format string, args ...any) {
 // everything it recorded. The error is for a run that could not complete (testbed
 // failure, interrupt); the result then still says what was recorded. The testbed is
 // always brought down, on success, failure, error and ^C.
-func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run, err error) {
+func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err error) {
 	began := time.Now()
 	dir := o.Dir
 	if dir == "" {
@@ -90,17 +93,17 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 		if root == "" {
 			root = DefaultRoot
 		}
-		if dir, err = NewRunDir(root, plan.Scenario, plan.Seed, began); err != nil {
+		if dir, err = NewRunDir(root, pl.Scenario, pl.Seed, began); err != nil {
 			return nil, CouldNotRun(err)
 		}
 	} else if err := os.MkdirAll(filepath.Join(dir, LogsDir), 0o755); err != nil {
 		return nil, CouldNotRun(err)
 	}
-	if err := WritePlan(dir, plan); err != nil {
+	if err := WritePlan(dir, pl); err != nil {
 		return nil, CouldNotRun(err)
 	}
-	res = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC()}
-	res.Faults.Planned = len(plan.Faults)
+	res = &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC()}
+	res.Faults.Planned = len(pl.Faults)
 	var checked *invariants.Input // the records the checkers read, for report.html
 	defer func() {
 		res.Wall = time.Since(began)
@@ -115,16 +118,16 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 		}
 	}()
 
-	service, err := workloadService(plan)
+	service, err := workloadService(pl)
 	if err != nil {
 		return res, InvalidInput("%v", err)
 	}
-	if err := plan.CheckTestbed(o.TestbedName); err != nil {
+	if err := scenarios.CheckPlanTestbed(pl, o.TestbedName); err != nil {
 		return res, InvalidInput("%v", err)
 	}
 
 	o.progress(began, "testbed", "starting %s testbed in %s", o.TestbedName, dir)
-	sys, err := o.Testbed(ctx, plan, testbed.Options{
+	sys, err := o.Testbed(ctx, pl, testbed.Options{
 		RunID:  filepath.Base(dir),
 		Dir:    dir,
 		Binary: o.Binary,
@@ -166,7 +169,7 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 
 	// The run clock starts now: workload and faults share it.
 	start := time.Now()
-	wctx, stopWorkload := context.WithTimeout(ctx, plan.Duration.D())
+	wctx, stopWorkload := context.WithTimeout(ctx, pl.Duration.D())
 	defer stopWorkload()
 	sched := &chaos.Scheduler{Env: sys, Rec: recs.faults, Start: start, Abort: ctx, OnRecord: func(f history.Fault) {
 		msg := fmt.Sprintf("%s %s %s", f.Phase, f.Fault, f.Target)
@@ -179,11 +182,11 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 		}
 	}}
 	schedDone := make(chan error, 1)
-	go func() { schedDone <- sched.Run(wctx, plan.Faults) }()
+	go func() { schedDone <- sched.Run(wctx, pl.Faults) }()
 
-	o.progress(began, "workload", "%d clients at %d ops/s for %s against %s", plan.Workload.Clients, plan.Workload.Rate, plan.Duration, service)
+	o.progress(began, "workload", "%d clients at %d ops/s for %s against %s", pl.Workload.Clients, pl.Workload.Rate, pl.Duration, service)
 	stopFlush := recs.flushEvery(100*time.Millisecond, o.OnOp != nil)
-	wl := &workload.Runner{Workload: plan.Workload, Endpoints: sys.Endpoints(service), Rec: recs.history, Start: start}
+	wl := &workload.Runner{Workload: pl.Workload, Endpoints: sys.Endpoints(service), Rec: recs.history, Start: start}
 	stats, werr := wl.Run(wctx)
 	stopFlush()
 	stopWorkload()
@@ -204,13 +207,13 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 		return res, CouldNotRun(fmt.Errorf("faults: %w", err))
 	}
 
-	obs := newObserver(observeURLs(plan, sys))
+	obs := newObserver(observeURLs(pl, sys))
 	obs.progress = func(format string, args ...any) { o.progress(began, "converge", format, args...) }
 	wait := o.ConvergeTimeout
 	if wait == 0 {
 		wait = 10 * time.Second
 	}
-	wait += convergeWithin(plan)
+	wait += convergeWithin(pl)
 	o.progress(began, "converge", "waiting up to %s for the read models", wait)
 	deadline := time.Now().Add(wait)
 	for {
@@ -253,7 +256,7 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 		return res, CouldNotRun(err)
 	}
 
-	o.progress(began, "check", "checking %d invariants", len(plan.Invariants))
+	o.progress(began, "check", "checking %d invariants", len(pl.Invariants))
 	in, err := LoadRecorded(dir)
 	if err != nil {
 		return res, CouldNotRun(err)
@@ -267,7 +270,7 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 	defer cancel()
 	t0 := time.Now()
 	ix := invariants.NewIndex(in)
-	for _, spec := range Specs(plan) {
+	for _, spec := range Specs(pl) {
 		r := invariants.CheckOne(cctx, ix, spec)
 		res.Results = append(res.Results, r)
 		if o.OnResult != nil {
@@ -275,8 +278,8 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 		}
 	}
 	res.Ops = countOps(in.Ops, res.Ops)
-	res.Faults = reports.CountFaults(plan.Faults, in.Faults)
-	res.FaultFailures = reports.FaultFailures(plan.Faults, in.Faults)
+	res.Faults = reports.CountFaults(pl.Faults, in.Faults)
+	res.FaultFailures = reports.FaultFailures(pl.Faults, in.Faults)
 	res.Verdict = reports.Verdict(res.Results, res.FaultFailures)
 	o.progress(began, "check", "%s", describe(res, time.Since(t0)))
 	return res, nil
@@ -284,7 +287,7 @@ func Run(ctx context.Context, plan *scenarios.Plan, o Options) (res *reports.Run
 
 // workloadService is the service the workload drives: the first whose fixture is the
 // workload's kind.
-func workloadService(p *scenarios.Plan) (string, error) {
+func workloadService(p *plan.Plan) (string, error) {
 	for _, s := range p.Topology.Services {
 		if s.Fixture == p.Workload.Kind {
 			return s.Name, nil
@@ -293,7 +296,7 @@ func workloadService(p *scenarios.Plan) (string, error) {
 	return "", fmt.Errorf("no service runs the %q fixture the workload drives", p.Workload.Kind)
 }
 
-func observeURLs(p *scenarios.Plan, sys System) map[string][]string {
+func observeURLs(p *plan.Plan, sys System) map[string][]string {
 	out := map[string][]string{}
 	for _, s := range p.Topology.Services {
 		for _, base := range sys.ObserveURLs(s.Name) {
@@ -303,7 +306,7 @@ func observeURLs(p *scenarios.Plan, sys System) map[string][]string {
 	return out
 }
 
-func convergeWithin(p *scenarios.Plan) time.Duration {
+func convergeWithin(p *plan.Plan) time.Duration {
 	for _, inv := range p.Invariants {
 		if inv.Name == "converges" {
 			if d, err := time.ParseDuration(inv.Params["within"]); err == nil {

@@ -8,10 +8,11 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // Files of a run directory.
@@ -47,7 +48,7 @@ func NewRunDir(root, scenario string, seed int64, now time.Time) (string, error)
 }
 
 // WritePlan writes plan.json.
-func WritePlan(dir string, p *scenarios.Plan) error {
+func WritePlan(dir string, p *plan.Plan) error {
 	b, err := p.JSON()
 	if err != nil {
 		return err
@@ -56,12 +57,12 @@ func WritePlan(dir string, p *scenarios.Plan) error {
 }
 
 // ReadPlan reads a run directory's plan.json.
-func ReadPlan(dir string) (*scenarios.Plan, error) {
+func ReadPlan(dir string) (*plan.Plan, error) {
 	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
 	if err != nil {
 		return nil, err
 	}
-	var p scenarios.Plan
+	var p plan.Plan
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, PlanFile), err)
 	}
@@ -82,8 +83,8 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 	if in.Effects, err = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect); err != nil {
 		return nil, err
 	}
-	if plan, err := ReadPlan(dir); err == nil {
-		Declare(in, plan)
+	if pl, err := ReadPlan(dir); err == nil {
+		Declare(in, pl)
 	}
 	return in, nil
 }
@@ -97,7 +98,7 @@ var fixtureViews = map[string][]string{
 // fixture reports (one never observed makes the invariants that need it unknown),
 // and the service whose public API the workload reads (its final reads are held
 // against the write model).
-func Declare(in *invariants.Input, p *scenarios.Plan) {
+func Declare(in *invariants.Input, p *plan.Plan) {
 	in.Views = map[string][]string{}
 	for _, s := range p.Topology.Services {
 		if v, ok := fixtureViews[s.Fixture]; ok {
@@ -110,7 +111,7 @@ func Declare(in *invariants.Input, p *scenarios.Plan) {
 }
 
 // Specs turns a plan's invariants into checker specs.
-func Specs(p *scenarios.Plan) []invariants.Spec {
+func Specs(p *plan.Plan) []invariants.Spec {
 	out := make([]invariants.Spec, len(p.Invariants))
 	for i, inv := range p.Invariants {
 		out[i] = invariants.Spec{Name: inv.Name, Params: inv.Params}

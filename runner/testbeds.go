@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/testbed"
 	"github.com/mscli/mscli/testbed/docker"
 	"github.com/mscli/mscli/testbed/local"
@@ -15,14 +16,14 @@ import (
 
 // Testbeds are the testbeds a run can use, by name.
 var Testbeds = map[string]Testbed{
-	"local": func(ctx context.Context, p *scenarios.Plan, o testbed.Options) (System, error) {
+	"local": func(ctx context.Context, p *plan.Plan, o testbed.Options) (System, error) {
 		env, err := local.Up(ctx, p, o)
 		if env == nil {
 			return nil, err // no typed nil in the interface: nothing to bring down
 		}
 		return env, err
 	},
-	"docker": func(ctx context.Context, p *scenarios.Plan, o testbed.Options) (System, error) {
+	"docker": func(ctx context.Context, p *plan.Plan, o testbed.Options) (System, error) {
 		env, err := docker.Up(ctx, p, o)
 		if env == nil {
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // docs/scenarios.md documents every key, fault kind, parameter and invariant the loader
@@ -18,7 +20,8 @@ func TestDocsCoverFormat(t *testing.T) {
 	for _, keys := range [][]string{rootKeys, systemKeys, serviceKeys, workloadKeys, retryKeys, nemesisKeys, faultKeys, KnownInvariants, KnownFixtures, KnownDatabases} {
 		want = append(want, keys...)
 	}
-	for name, k := range FaultKinds {
+	for _, name := range plan.FaultKindNames() {
+		k := kindOf(name)
 		want = append(want, name)
 		for p := range k.Params {
 			want = append(want, p)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // head is a valid scenario of six lines; cases append to it, so what they add starts
@@ -295,11 +297,11 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want.Clients, want.Retry.Max = 9, Duration(2e9)
+	want.Clients, want.Retry.Max = 9, plan.Duration(2e9)
 	if s.Workload != want {
 		t.Errorf("workload %+v, want %+v", s.Workload, want)
 	}
-	if n := s.Nemesis; n.Count != 3 || n.Min.String() != "1s" || n.Max.String() != "3s" || n.Between != [2]Duration{} {
+	if n := s.Nemesis; n.Count != 3 || n.Min.String() != "1s" || n.Max.String() != "3s" || n.Between != [2]plan.Duration{} {
 		t.Errorf("nemesis %+v: want the defaults", n)
 	}
 
@@ -316,7 +318,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Parameters the file leaves out come with their kind's defaults; a merge key's too.
-	var f Fault
+	var f plan.Fault
 	for _, pf := range p.Faults {
 		if pf.Source == "scenario" && pf.Kind == "latency" {
 			f = pf
@@ -348,11 +350,11 @@ func TestTopology(t *testing.T) {
 		t.Errorf("links %s, want %s", got, want)
 	}
 	tg := s.targets()
-	for k, names := range map[TargetKind][]string{
-		TargetLink: {"client->shop/2", "shop/0->broker", "shop/1->shop-db", "bank/1->broker", "client->bank/0"},
+	for k, names := range map[plan.TargetKind][]string{
+		plan.TargetLink: {"client->shop/2", "shop/0->broker", "shop/1->shop-db", "bank/1->broker", "client->bank/0"},
 		// bank-db is the fixture's data (its SQLite file on the local testbed).
-		TargetNode:   {"broker", "shop", "shop/2", "shop-db", "bank/1", "bank-db"},
-		TargetStream: {"bank.commands", "bank.events"},
+		plan.TargetNode:   {"broker", "shop", "shop/2", "shop-db", "bank/1", "bank-db"},
+		plan.TargetStream: {"bank.commands", "bank.events"},
 	} {
 		for _, n := range names {
 			if !contains(tg.valid[k], n) {
@@ -360,10 +362,10 @@ func TestTopology(t *testing.T) {
 			}
 		}
 	}
-	for k, names := range map[TargetKind][]string{
-		TargetLink:   {"bank->bank-db", "client->shop/3", "shop->bank", "client->broker"},
-		TargetNode:   {"client", "shop/3"},
-		TargetStream: {"shop.commands"},
+	for k, names := range map[plan.TargetKind][]string{
+		plan.TargetLink:   {"bank->bank-db", "client->shop/3", "shop->bank", "client->broker"},
+		plan.TargetNode:   {"client", "shop/3"},
+		plan.TargetStream: {"shop.commands"},
 	} {
 		for _, n := range names {
 			if contains(tg.valid[k], n) {
@@ -386,11 +388,11 @@ func contains(list []string, s string) bool {
 func TestValidateBuilt(t *testing.T) {
 	s := &Scenario{
 		Name:       "built",
-		Duration:   Duration(10e9),
-		System:     System{Broker: "nats", Services: []Service{{Name: "bank", Fixture: "bank", Replicas: 1}}},
+		Duration:   plan.Duration(10e9),
+		System:     System{Broker: "nats", Services: []plan.Service{{Name: "bank", Fixture: "bank", Replicas: 1}}},
 		Workload:   DefaultWorkload(),
-		Invariants: []Invariant{{Name: "durable"}},
-		Faults:     []FaultSpec{{At: Duration(1e9), For: Duration(2e9), Kind: "partition", Target: "client->bank"}},
+		Invariants: []plan.Invariant{{Name: "durable"}},
+		Faults:     []FaultSpec{{At: plan.Duration(1e9), For: plan.Duration(2e9), Kind: "partition", Target: "client->bank"}},
 	}
 	p, err := s.Plan(1)
 	if err != nil {
@@ -400,7 +402,7 @@ func TestValidateBuilt(t *testing.T) {
 		t.Errorf("faults %+v", p.Faults)
 	}
 	s.Faults[0].Target = "client->bnak"
-	s.Invariants = append(s.Invariants, Invariant{Name: "nope"})
+	s.Invariants = append(s.Invariants, plan.Invariant{Name: "nope"})
 	err = s.Validate()
 	want := "scenario: invariants[1].name: unknown invariant \"nope\" (known: idempotent, durable, conservation, ordered, converges)\n" +
 		"scenario: faults[0].target: unknown link \"client->bnak\"; did you mean \"client->bank\"?"

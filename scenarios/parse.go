@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
@@ -168,10 +170,10 @@ func (d *decoder) invariants(s *Scenario, raw ast.Node) {
 	if !ok {
 		return
 	}
-	s.Invariants = []Invariant{}
+	s.Invariants = []plan.Invariant{}
 	for i, it := range items {
 		name, params, _ := d.named(index("invariants", i), it, "an invariant, or invariant: {parameters}")
-		s.Invariants = append(s.Invariants, Invariant{Name: name, Params: params})
+		s.Invariants = append(s.Invariants, plan.Invariant{Name: name, Params: params})
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -30,9 +32,9 @@ func (d *decoder) fault(p string, raw ast.Node) FaultSpec {
 			f.Kind, _ = d.str(p+".fault", e.val)
 		}
 	}
-	kind, known := FaultKinds[f.Kind]
+	kind, known := plan.LookupFaultKind(f.Kind)
 	if _, given := d.pos[p+".fault"]; !given {
-		d.errorf(raw, p+".fault", "missing required key %q in fault (one of %s)", "fault", strings.Join(sortedKeys(FaultKinds), ", "))
+		d.errorf(raw, p+".fault", "missing required key %q in fault (one of %s)", "fault", strings.Join(plan.FaultKindNames(), ", "))
 	}
 	var targetKey string
 	for _, e := range es {
@@ -62,14 +64,14 @@ func (d *decoder) fault(p string, raw ast.Node) FaultSpec {
 			if param, isParam := kind.Params[e.key]; known && isParam {
 				// Numbers must be YAML numbers, as the JSON Schema says.
 				switch param.Type {
-				case ParamInt:
+				case plan.ParamInt:
 					if v, ok := d.integer(pp, e.val); ok {
 						f.Params = setParam(f.Params, e.key, strconv.FormatInt(v, 10))
 					}
 					continue
-				case ParamRatio:
+				case plan.ParamRatio:
 					if v, ok := d.number(pp, e.val); ok {
-						f.Params = setParam(f.Params, e.key, formatRatio(v))
+						f.Params = setParam(f.Params, e.key, plan.FormatRatio(v))
 					}
 					continue
 				}
@@ -137,7 +139,7 @@ func (d *decoder) nemesis(s *Scenario, raw ast.Node) {
 			lo, ok1 := d.duration(index(p, 0), items[0])
 			hi, ok2 := d.duration(index(p, 1), items[1])
 			if ok1 && ok2 {
-				n.Between = [2]Duration{lo, hi}
+				n.Between = [2]plan.Duration{lo, hi}
 			} else {
 				d.bad[p] = true
 			}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -32,7 +34,7 @@ func (d *decoder) services(s *Scenario, raw ast.Node) {
 	for _, e := range es {
 		p := child("system.services", e.key)
 		d.pos[p+"#key"] = posOf(e.keyNode)
-		svc := Service{Name: e.key, Replicas: 1}
+		svc := plan.Service{Name: e.key, Replicas: 1}
 		fs, ok := d.mapping(p, e.val, "a mapping (fixture: or image:, replicas:, database:)")
 		if !ok {
 			// Kept, and marked bad: the checks then know the service exists but not what
@@ -61,5 +63,5 @@ func (d *decoder) services(s *Scenario, raw ast.Node) {
 		}
 		s.System.Services = append(s.System.Services, svc)
 	}
-	slices.SortStableFunc(s.System.Services, func(a, b Service) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(s.System.Services, func(a, b plan.Service) int { return strings.Compare(a.Name, b.Name) })
 }

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/mscli/mscli/plan"
 )
 
 func (d *decoder) workload(s *Scenario, raw ast.Node) {
@@ -34,7 +36,7 @@ func (d *decoder) workload(s *Scenario, raw ast.Node) {
 	}
 }
 
-func (d *decoder) retry(r *Retry, raw ast.Node) {
+func (d *decoder) retry(r *plan.Retry, raw ast.Node) {
 	es, ok := d.mapping("workload.retry", raw, "a mapping (attempts:, backoff:, max:)")
 	if !ok {
 		return

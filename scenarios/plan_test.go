@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mscli/mscli/plan"
 )
 
 func mustPlan(t *testing.T, s *Scenario, seed int64) []byte {
@@ -45,7 +47,7 @@ func TestPlanDeterministic(t *testing.T) {
 			if c := mustPlan(t, s1, 8); bytes.Equal(a, c) {
 				t.Fatal("seeds 7 and 8 give the same plan")
 			}
-			var p Plan
+			var p plan.Plan
 			if err := json.Unmarshal(a, &p); err != nil {
 				t.Fatalf("the plan does not read back: %v", err)
 			}
@@ -65,7 +67,7 @@ func TestNemesisDiffersBySeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	timeline := func(seed int64) (fixed, drawn []Fault) {
+	timeline := func(seed int64) (fixed, drawn []plan.Fault) {
 		p, err := s.Plan(seed)
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +94,7 @@ func TestNemesisDiffersBySeed(t *testing.T) {
 	}
 }
 
-func faultEqual(a, b Fault) bool {
+func faultEqual(a, b plan.Fault) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
@@ -118,7 +120,7 @@ func TestNemesisTargetsValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.IsSortedFunc(p.Faults, func(a, b Fault) int { return int(a.At - b.At) }) {
+		if !slices.IsSortedFunc(p.Faults, func(a, b plan.Fault) int { return int(a.At - b.At) }) {
 			t.Fatalf("seed %d: faults not sorted by start", seed)
 		}
 		count := 0
@@ -128,11 +130,11 @@ func TestNemesisTargetsValid(t *testing.T) {
 			}
 			count++
 			seen[f.Kind+" "+f.Target] = true
-			kind := FaultKinds[f.Kind]
+			kind := kindOf(f.Kind)
 			if !kinds[f.Kind] {
 				t.Fatalf("seed %d: drew kind %s, not listed", seed, f.Kind)
 			}
-			valid := map[TargetKind][]string{TargetLink: links, TargetNode: nodes, TargetStream: streams}[kind.Target]
+			valid := map[plan.TargetKind][]string{plan.TargetLink: links, plan.TargetNode: nodes, plan.TargetStream: streams}[kind.Target]
 			if !slices.Contains(valid, f.Target) {
 				t.Fatalf("seed %d: %s on %s, not a %s the nemesis may draw", seed, f.Kind, f.Target, kind.Target)
 			}
@@ -162,7 +164,7 @@ func TestNemesisTargetsValid(t *testing.T) {
 	}
 	// Over 300 seeds every kind has been drawn on every target it may act on.
 	for k := range kinds {
-		valid := map[TargetKind][]string{TargetLink: links, TargetNode: nodes, TargetStream: streams}[FaultKinds[k].Target]
+		valid := map[plan.TargetKind][]string{plan.TargetLink: links, plan.TargetNode: nodes, plan.TargetStream: streams}[kindOf(k).Target]
 		for _, target := range valid {
 			if !seen[k+" "+target] {
 				t.Errorf("never drew %s on %s", k, target)
@@ -184,7 +186,7 @@ func TestNemesisKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range p.Faults {
-			if f.At < Duration(time.Second) || f.At > Duration(18*time.Second) {
+			if f.At < plan.Duration(time.Second) || f.At > plan.Duration(18*time.Second) {
 				t.Fatalf("seed %d: %s starts at %s, outside between", seed, f.Kind, f.At)
 			}
 			if f.Kind != "kill" {
@@ -194,8 +196,8 @@ func TestNemesisKill(t *testing.T) {
 			if err != nil || r < 2*time.Second || r > 4*time.Second {
 				t.Fatalf("seed %d: kill restart-after %q, want within [2s, 4s]", seed, f.Params["restart-after"])
 			}
-			if f.At+Duration(r) > s.Duration {
-				t.Fatalf("seed %d: node restarts at %s, after the run", seed, f.At+Duration(r))
+			if f.At+plan.Duration(r) > s.Duration {
+				t.Fatalf("seed %d: node restarts at %s, after the run", seed, f.At+plan.Duration(r))
 			}
 		}
 	}

@@ -1,13 +1,13 @@
 package scenarios
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // pcgStream is the PCG stream of plans. It is fixed: changing it changes every plan of
@@ -29,37 +29,37 @@ const placeAttempts = 32
 // The same scenario and seed give a byte-identical Plan.JSON: everything random comes from
 // one PCG generator seeded with the seed, consumed in a fixed order, and no map is
 // iterated unsorted.
-func (s *Scenario) Plan(seed int64) (*Plan, error) {
+func (s *Scenario) Plan(seed int64) (*plan.Plan, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), pcgStream))
 	t := s.targets()
-	p := &Plan{
+	p := &plan.Plan{
 		Scenario:   s.Name,
 		Summary:    s.Summary,
 		Seed:       seed,
 		Duration:   s.Duration,
 		Topology:   s.Topology(),
 		Workload:   s.Workload,
-		Faults:     []Fault{},
-		Invariants: []Invariant{},
+		Faults:     []plan.Fault{},
+		Invariants: []plan.Invariant{},
 	}
 	p.Workload.Seed = seed
 	for _, f := range s.Faults {
-		kind := FaultKinds[f.Kind]
+		kind := kindOf(f.Kind)
 		target := f.Target
-		if n, isService := t.services[target]; isService && kind.Target == TargetNode {
-			target = ReplicaNode(target, rng.IntN(n))
+		if n, isService := t.services[target]; isService && kind.Target == plan.TargetNode {
+			target = plan.ReplicaNode(target, rng.IntN(n))
 		}
-		p.Faults = append(p.Faults, Fault{At: f.At, For: f.For, Kind: f.Kind, Target: target, Params: fillParams(kind.Params, f.Params), Source: "scenario"})
+		p.Faults = append(p.Faults, plan.Fault{At: f.At, For: f.For, Kind: f.Kind, Target: target, Params: fillParams(kind.Params, f.Params), Source: "scenario"})
 	}
 	if s.Nemesis != nil {
 		p.Faults = append(p.Faults, s.drawNemesis(rng, t, p.Faults)...)
 	}
-	slices.SortStableFunc(p.Faults, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
+	slices.SortStableFunc(p.Faults, func(a, b plan.Fault) int { return cmp.Compare(a.At, b.At) })
 	for _, inv := range s.Invariants {
-		p.Invariants = append(p.Invariants, Invariant{Name: inv.Name, Params: fillParams(InvariantParams[inv.Name], inv.Params)})
+		p.Invariants = append(p.Invariants, plan.Invariant{Name: inv.Name, Params: fillParams(InvariantParams[inv.Name], inv.Params)})
 	}
 	if len(s.Catches) > 0 {
 		p.Catches = maps.Clone(s.Catches)
@@ -67,23 +67,9 @@ func (s *Scenario) Plan(seed int64) (*Plan, error) {
 	return p, nil
 }
 
-// JSON is the plan as indented JSON: what `mscli plan` prints and result.json embeds.
-// encoding/json writes map keys sorted, so equal plans give equal bytes. HTML escaping
-// is off so that links read "client->bank", not "client-\u003ebank".
-func (p *Plan) JSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // fillParams gives every parameter of a kind its value, canonical: the given one or the
 // default. An optional parameter without a default is left out when not given.
-func fillParams(spec map[string]Param, given map[string]string) map[string]string {
+func fillParams(spec map[string]plan.Param, given map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, name := range sortedKeys(spec) {
 		val, ok := given[name]
@@ -106,16 +92,16 @@ func fillParams(spec map[string]Param, given map[string]string) map[string]strin
 
 // span is the time a fault occupies its target: a window its whole length, a kill until
 // the restart (or the end of the run), anything else its instant.
-func span(f Fault, duration Duration) (Duration, Duration) {
+func span(f plan.Fault, duration plan.Duration) (plan.Duration, plan.Duration) {
 	switch {
 	case f.For > 0:
 		return f.At, f.End()
 	case f.Kind == "kill":
-		d, err := time.ParseDuration(f.Params["restart-after"])
+		d, err := f.DurationParam("restart-after")
 		if err != nil || d == 0 {
 			return f.At, duration
 		}
-		return f.At, f.At + Duration(d)
+		return f.At, f.At + plan.Duration(d)
 	}
 	return f.At, f.At
 }
@@ -126,15 +112,15 @@ func span(f Fault, duration Duration) (Duration, Duration) {
 // fault ends within the run. A draw that would overlap another fault on the same target
 // is redrawn a few times, since overlapping faults on one node or link mostly hide each
 // other; after that it is kept.
-func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault {
+func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []plan.Fault) []plan.Fault {
 	n := s.Nemesis
 	lo, hi := n.window(s.Duration)
-	busy := map[string][][2]Duration{}
+	busy := map[string][][2]plan.Duration{}
 	for _, f := range fixed {
 		a, b := span(f, s.Duration)
-		busy[f.Target] = append(busy[f.Target], [2]Duration{a, b})
+		busy[f.Target] = append(busy[f.Target], [2]plan.Duration{a, b})
 	}
-	free := func(f Fault) bool {
+	free := func(f plan.Fault) bool {
 		a, b := span(f, s.Duration)
 		for _, iv := range busy[f.Target] {
 			if a <= iv[1] && iv[0] <= b {
@@ -145,12 +131,12 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 	}
 	// Draws are in steps of 10ms: finer would only make timelines harder to read, and a
 	// real network does not keep time that well anyway.
-	const step = Duration(10 * time.Millisecond)
-	between := func(a, b Duration) Duration {
+	const step = plan.Duration(10 * time.Millisecond)
+	between := func(a, b plan.Duration) plan.Duration {
 		if b < a {
 			return a
 		}
-		return a + step*Duration(rng.Int64N(int64((b-a)/step)+1))
+		return a + step*plan.Duration(rng.Int64N(int64((b-a)/step)+1))
 	}
 	// A kind lands only on a target every testbed can apply it to (Validate made sure
 	// there is one), so a seed's plan is the same, and runs, on every testbed. When those
@@ -163,18 +149,18 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 	cands := map[string][]string{}
 	first := map[string][]string{}
 	for _, nf := range n.Faults {
-		kind := FaultKinds[nf.Kind]
+		kind := kindOf(nf.Kind)
 		cands[nf.Kind] = t.drawable(kind)
 		if pool := t.draw[kind.Target]; subset(cands[nf.Kind], pool) {
 			first[nf.Kind] = pool
 		}
 	}
-	out := make([]Fault, 0, n.Count)
+	out := make([]plan.Fault, 0, n.Count)
 	for range n.Count {
-		var f Fault
+		var f plan.Fault
 		for range placeAttempts {
 			nf := n.Faults[rng.IntN(len(n.Faults))]
-			kind := FaultKinds[nf.Kind]
+			kind := kindOf(nf.Kind)
 			target := ""
 			if pool := first[nf.Kind]; len(pool) > 0 {
 				target = pool[rng.IntN(len(pool))]
@@ -187,7 +173,7 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 				params = map[string]string{}
 			}
 			maps.Copy(params, nf.Params)
-			f = Fault{Kind: nf.Kind, Target: target, Source: "nemesis"}
+			f = plan.Fault{Kind: nf.Kind, Target: target, Source: "nemesis"}
 			latest := s.Duration - step // an instantaneous fault must happen before the end
 			if kind.Window || kind.Name == "kill" {
 				d := between(n.Min, n.Max)
@@ -196,8 +182,8 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 					f.For = d
 				} else if r, set := params["restart-after"]; !set {
 					params["restart-after"] = d.String()
-				} else if rd, err := time.ParseDuration(r); err == nil && rd > 0 {
-					latest = s.Duration - Duration(rd) // the scenario's own restart-after
+				} else if rd, err := plan.ParseDuration(r); err == nil && rd > 0 {
+					latest = s.Duration - rd // the scenario's own restart-after
 				}
 			}
 			f.At = between(lo, min(hi, latest))
@@ -207,7 +193,7 @@ func (s *Scenario) drawNemesis(rng *rand.Rand, t targets, fixed []Fault) []Fault
 			}
 		}
 		a, b := span(f, s.Duration)
-		busy[f.Target] = append(busy[f.Target], [2]Duration{a, b})
+		busy[f.Target] = append(busy[f.Target], [2]plan.Duration{a, b})
 		out = append(out, f)
 	}
 	return out

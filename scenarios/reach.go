@@ -4,69 +4,47 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // This file answers, from each kind's Acts, whether a fault can act on its target: on
 // any testbed (Validate), on the testbed a run uses (CheckTestbed), on every testbed
 // (what the nemesis draws).
 
-func (k FaultKind) reach(r TargetRole) (Reach, bool) {
-	for _, re := range k.Acts {
-		if re.Role == r {
-			return re, true
-		}
-	}
-	return Reach{}, false
-}
-
-// ActsOn says whether testbed tb can apply the kind to a target of role r.
-func (k FaultKind) ActsOn(r TargetRole, tb string) bool {
-	re, ok := k.reach(r)
-	return ok && slices.Contains(re.On, tb)
-}
-
-// ActsAnywhere says whether some testbed can apply the kind to a target of role r.
-func (k FaultKind) ActsAnywhere(r TargetRole) bool {
-	re, ok := k.reach(r)
-	return ok && len(re.On) > 0
-}
-
-// ActsEverywhere says whether every testbed can apply the kind to a target of role r.
-func (k FaultKind) ActsEverywhere(r TargetRole) bool {
-	for _, tb := range Testbeds {
-		if !k.ActsOn(r, tb) {
-			return false
-		}
-	}
-	return true
+// kindOf returns the declaration of a registered fault kind (the zero FaultKind for an
+// unknown name, which validation reports).
+func kindOf(name string) plan.FaultKind {
+	k, _ := plan.LookupFaultKind(name)
+	return k
 }
 
 // roleNoun names a role for messages.
-var roleNoun = map[TargetRole]string{
-	RoleBroker:       "the broker",
-	RoleReplica:      "a service replica",
-	RolePostgres:     "a PostgreSQL database node",
-	RoleSQLite:       "an SQLite database node",
-	RoleLink:         "a link to a service or the broker",
-	RoleDatabaseLink: "a link to a PostgreSQL database",
-	RoleStream:       "a stream",
+var roleNoun = map[plan.TargetRole]string{
+	plan.RoleBroker:       "the broker",
+	plan.RoleReplica:      "a service replica",
+	plan.RolePostgres:     "a PostgreSQL database node",
+	plan.RoleSQLite:       "an SQLite database node",
+	plan.RoleLink:         "a link to a service or the broker",
+	plan.RoleDatabaseLink: "a link to a PostgreSQL database",
+	plan.RoleStream:       "a stream",
 }
 
 // targetNoun names one target with its role: "the replica bank/0".
-func (t targets) targetNoun(k TargetKind, name string) string {
+func (t targets) targetNoun(k plan.TargetKind, name string) string {
 	switch t.role[k][name] {
-	case RoleBroker:
+	case plan.RoleBroker:
 		return "the broker"
-	case RoleReplica:
+	case plan.RoleReplica:
 		if _, isService := t.services[name]; isService {
 			return "the service " + name + " (one of its replicas)"
 		}
 		return "the replica " + name
-	case RolePostgres:
+	case plan.RolePostgres:
 		return "the PostgreSQL database " + name
-	case RoleSQLite:
+	case plan.RoleSQLite:
 		return "the SQLite database " + name
-	case RoleDatabaseLink:
+	case plan.RoleDatabaseLink:
 		return "the database link " + name
 	}
 	return fmt.Sprintf("the %s %s", k, name)
@@ -74,23 +52,23 @@ func (t targets) targetNoun(k TargetKind, name string) string {
 
 // roleHint explains why no testbed can act on a target of this role, when there is
 // more to say than the kind's list.
-func (t targets) roleHint(k TargetKind, name string) string {
+func (t targets) roleHint(k plan.TargetKind, name string) string {
 	switch t.role[k][name] {
-	case RoleReplica:
-		db := DatabaseNode(ServiceOf(name))
-		if _, ok := t.role[TargetNode][db]; ok {
-			return fmt.Sprintf("a replica keeps no data of its own; %s's is %s", ServiceOf(name), db)
+	case plan.RoleReplica:
+		db := plan.DatabaseNode(plan.ServiceOf(name))
+		if _, ok := t.role[plan.TargetNode][db]; ok {
+			return fmt.Sprintf("a replica keeps no data of its own; %s's is %s", plan.ServiceOf(name), db)
 		}
 		return "a replica keeps no data of its own"
-	case RoleSQLite:
+	case plan.RoleSQLite:
 		return fmt.Sprintf("%s is the SQLite file the %s replicas share, with no process of its own (with database: postgres it is a container on the docker testbed)", name, strings.TrimSuffix(name, "-db"))
 	}
 	return ""
 }
 
 // onlyOn writes "local testbed only", or "" for a reach every testbed has.
-func onlyOn(re Reach) string {
-	if len(re.On) == len(Testbeds) {
+func onlyOn(re plan.Reach) string {
+	if len(re.On) == len(plan.Testbeds) {
 		return ""
 	}
 	return strings.Join(re.On, " and ") + " testbed only"
@@ -100,7 +78,7 @@ func onlyOn(re Reach) string {
 // that the system has targets of (every role it reaches when the system has none),
 // with their names and the testbeds that can, e.g. "an SQLite database node (bank-db;
 // local testbed only) or the broker (local testbed only)".
-func (t targets) actsOn(k FaultKind) string {
+func (t targets) actsOn(k plan.FaultKind) string {
 	var parts []string
 	for _, all := range []bool{false, true} {
 		for _, re := range k.Acts {
@@ -114,7 +92,7 @@ func (t targets) actsOn(k FaultKind) string {
 				continue
 			}
 			var notes []string
-			if len(names) > 0 && re.Role != RoleBroker {
+			if len(names) > 0 && re.Role != plan.RoleBroker {
 				notes = append(notes, oneOf(names))
 			}
 			if o := onlyOn(re); o != "" {
@@ -147,7 +125,7 @@ func joinList(parts []string, conj string) string {
 }
 
 // unsupported says why no testbed can apply kind k to a valid target, or "".
-func (t targets) unsupported(k FaultKind, target string) string {
+func (t targets) unsupported(k plan.FaultKind, target string) string {
 	if k.ActsAnywhere(t.role[k.Target][target]) {
 		return ""
 	}
@@ -160,9 +138,9 @@ func (t targets) unsupported(k FaultKind, target string) string {
 
 // unsupportedOn says why testbed tb cannot apply kind k to a valid target, or "". A
 // target no testbed can take is Validate's to report.
-func (t targets) unsupportedOn(k FaultKind, target, tb string) string {
+func (t targets) unsupportedOn(k plan.FaultKind, target, tb string) string {
 	role := t.role[k.Target][target]
-	re, ok := k.reach(role)
+	re, ok := k.Reach(role)
 	if !ok || len(re.On) == 0 || slices.Contains(re.On, tb) {
 		return ""
 	}
@@ -172,13 +150,13 @@ func (t targets) unsupportedOn(k FaultKind, target, tb string) string {
 
 // nemesisUnsupported says why the nemesis cannot draw kind k in this system: it draws
 // only targets every testbed can act on, so that a seed's plan is the same on each.
-func (t targets) nemesisUnsupported(k FaultKind) string {
+func (t targets) nemesisUnsupported(k plan.FaultKind) string {
 	var everywhere []string
 	postgres := false
 	for _, re := range k.Acts {
 		if onlyOn(re) == "" {
 			everywhere = append(everywhere, roleNoun[re.Role])
-			postgres = postgres || re.Role == RolePostgres
+			postgres = postgres || re.Role == plan.RolePostgres
 		}
 	}
 	msg := fmt.Sprintf("the nemesis cannot draw %s: it draws only targets every testbed can apply it to, for %s %s, and the system has none",
@@ -192,7 +170,7 @@ func (t targets) nemesisUnsupported(k FaultKind) string {
 		if _, isService := t.services[name]; isService {
 			continue
 		}
-		if re, ok := k.reach(t.role[k.Target][name]); ok && len(re.On) > 0 {
+		if re, ok := k.Reach(t.role[k.Target][name]); ok && len(re.On) > 0 {
 			o := onlyOn(re)
 			where[o] = append(where[o], t.targetNoun(k.Target, name))
 		}
@@ -213,13 +191,13 @@ func (t targets) nemesisUnsupported(k FaultKind) string {
 // apply. A testbed the fault kinds declare nothing about (not in Testbeds) is not
 // checked. Call it on a valid scenario; it returns an ErrorList or nil.
 func (s *Scenario) CheckTestbed(tb string) error {
-	if !slices.Contains(Testbeds, tb) {
+	if !slices.Contains(plan.Testbeds, tb) {
 		return nil
 	}
 	v := &validator{s: s}
 	t := s.targets()
 	for i, f := range s.Faults {
-		kind, ok := FaultKinds[f.Kind]
+		kind, ok := plan.LookupFaultKind(f.Kind)
 		if !ok {
 			continue
 		}
@@ -230,16 +208,16 @@ func (s *Scenario) CheckTestbed(tb string) error {
 	return v.errs.err()
 }
 
-// CheckTestbed reports the plan's faults that testbed tb cannot apply, as
+// CheckPlanTestbed reports the plan's faults that testbed tb cannot apply, as
 // Scenario.CheckTestbed does for a scenario (without positions: a plan has none).
-func (p *Plan) CheckTestbed(tb string) error {
-	if !slices.Contains(Testbeds, tb) {
+func CheckPlanTestbed(p *plan.Plan, tb string) error {
+	if !slices.Contains(plan.Testbeds, tb) {
 		return nil
 	}
-	t := p.Topology.targets()
+	t := targetsOf(p.Topology)
 	var errs ErrorList
 	for i, f := range p.Faults {
-		kind, ok := FaultKinds[f.Kind]
+		kind, ok := plan.LookupFaultKind(f.Kind)
 		if !ok {
 			continue
 		}
@@ -254,10 +232,10 @@ func (p *Plan) CheckTestbed(tb string) error {
 	return errs.err()
 }
 
-// ActsDoc says in a line what the kind acts on, grouped by testbed: "a PostgreSQL
+// actsDoc says in a line what the kind acts on, grouped by testbed: "a PostgreSQL
 // database node on every testbed; an SQLite database node or the broker on the local
 // testbed only". The JSON Schema describes each kind's target with it.
-func (k FaultKind) ActsDoc() string {
+func actsDoc(k plan.FaultKind) string {
 	var groups []string
 	var order []string
 	by := map[string][]string{}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // What each kind acts on, on which testbed, as testbed/local and testbed/docker
@@ -19,24 +21,24 @@ func TestFaultKindsActOn(t *testing.T) {
 		local  = "local"
 		docker = "docker"
 	)
-	links := map[TargetRole]string{RoleLink: both, RoleDatabaseLink: docker}
-	process := map[TargetRole]string{RoleBroker: both, RoleReplica: both, RolePostgres: docker}
-	data := map[TargetRole]string{RolePostgres: both, RoleSQLite: local, RoleBroker: local}
-	want := map[string]map[TargetRole]string{
+	links := map[plan.TargetRole]string{plan.RoleLink: both, plan.RoleDatabaseLink: docker}
+	process := map[plan.TargetRole]string{plan.RoleBroker: both, plan.RoleReplica: both, plan.RolePostgres: docker}
+	data := map[plan.TargetRole]string{plan.RolePostgres: both, plan.RoleSQLite: local, plan.RoleBroker: local}
+	want := map[string]map[plan.TargetRole]string{
 		"latency": links, "bandwidth": links, "timeout": links, "reset": links, "slow-close": links, "partition": links,
 		"kill": process, "pause": process, "restart": process,
 		"snapshot": data, "wipe": data,
-		"duplicate": {RoleStream: both},
+		"duplicate": {plan.RoleStream: both},
 	}
-	if got, w := sortedKeys(FaultKinds), sortedKeys(want); !slices.Equal(got, w) {
+	if got, w := plan.FaultKindNames(), sortedKeys(want); !slices.Equal(got, w) {
 		t.Fatalf("kinds %v, want %v", got, w)
 	}
-	roles := []TargetRole{RoleBroker, RoleReplica, RolePostgres, RoleSQLite, RoleLink, RoleDatabaseLink, RoleStream}
-	for _, name := range sortedKeys(FaultKinds) {
-		k := FaultKinds[name]
+	roles := []plan.TargetRole{plan.RoleBroker, plan.RoleReplica, plan.RolePostgres, plan.RoleSQLite, plan.RoleLink, plan.RoleDatabaseLink, plan.RoleStream}
+	for _, name := range plan.FaultKindNames() {
+		k := kindOf(name)
 		for _, r := range roles {
 			var on []string
-			for _, tb := range Testbeds {
+			for _, tb := range plan.Testbeds {
 				if k.ActsOn(r, tb) {
 					on = append(on, tb)
 				}
@@ -54,22 +56,22 @@ func TestFaultKindsActOn(t *testing.T) {
 // Each declaration is well formed: roles of the kind's target kind, each once, on known
 // testbeds, with a reason wherever a testbed cannot.
 func TestFaultKindsDeclareReach(t *testing.T) {
-	kindOf := map[TargetRole]TargetKind{
-		RoleBroker: TargetNode, RoleReplica: TargetNode, RolePostgres: TargetNode, RoleSQLite: TargetNode,
-		RoleLink: TargetLink, RoleDatabaseLink: TargetLink, RoleStream: TargetStream,
+	roleKind := map[plan.TargetRole]plan.TargetKind{
+		plan.RoleBroker: plan.TargetNode, plan.RoleReplica: plan.TargetNode, plan.RolePostgres: plan.TargetNode, plan.RoleSQLite: plan.TargetNode,
+		plan.RoleLink: plan.TargetLink, plan.RoleDatabaseLink: plan.TargetLink, plan.RoleStream: plan.TargetStream,
 	}
-	for _, name := range sortedKeys(FaultKinds) {
-		k := FaultKinds[name]
+	for _, name := range plan.FaultKindNames() {
+		k := kindOf(name)
 		if len(k.Acts) == 0 {
 			t.Errorf("%s declares no target", name)
 		}
-		seen := map[TargetRole]bool{}
+		seen := map[plan.TargetRole]bool{}
 		for _, re := range k.Acts {
 			if seen[re.Role] {
 				t.Errorf("%s: role %s declared twice", name, re.Role)
 			}
 			seen[re.Role] = true
-			if kindOf[re.Role] != k.Target {
+			if roleKind[re.Role] != k.Target {
 				t.Errorf("%s acts on a %s, but declares role %q", name, k.Target, re.Role)
 			}
 			if _, ok := roleNoun[re.Role]; !ok {
@@ -79,11 +81,11 @@ func TestFaultKindsDeclareReach(t *testing.T) {
 				t.Errorf("%s on %s: no testbed; leave the role out instead", name, re.Role)
 			}
 			for _, tb := range re.On {
-				if !slices.Contains(Testbeds, tb) {
+				if !slices.Contains(plan.Testbeds, tb) {
 					t.Errorf("%s on %s: unknown testbed %q", name, re.Role, tb)
 				}
 			}
-			if (len(re.On) < len(Testbeds)) != (re.Why != "") {
+			if (len(re.On) < len(plan.Testbeds)) != (re.Why != "") {
 				t.Errorf("%s on %s (testbeds %v): Why %q must say why the others cannot, and only then", name, re.Role, re.On, re.Why)
 			}
 		}
@@ -187,10 +189,10 @@ func TestNemesisDrawsOnlyWhatEveryTestbedApplies(t *testing.T) {
 			may := map[string]bool{}
 			if s.Nemesis != nil {
 				for _, nf := range s.Nemesis.Faults {
-					k := FaultKinds[nf.Kind]
+					k := kindOf(nf.Kind)
 					for _, name := range tg.valid[k.Target] {
 						_, isService := tg.services[name]
-						perReplica := k.Target == TargetLink && strings.Contains(name, "/")
+						perReplica := k.Target == plan.TargetLink && strings.Contains(name, "/")
 						if k.ActsEverywhere(tg.role[k.Target][name]) && !isService && !perReplica {
 							may[nf.Kind+" "+name] = true
 						}
@@ -207,21 +209,21 @@ func TestNemesisDrawsOnlyWhatEveryTestbedApplies(t *testing.T) {
 					if f.Source != "nemesis" {
 						continue
 					}
-					k := FaultKinds[f.Kind]
+					k := kindOf(f.Kind)
 					role := tg.role[k.Target][f.Target]
-					for _, tb := range Testbeds {
+					for _, tb := range plan.Testbeds {
 						if !k.ActsOn(role, tb) {
 							t.Fatalf("seed %d: nemesis drew %s on %s (%s), which the %s testbed cannot apply", seed, f.Kind, f.Target, role, tb)
 						}
 					}
 					drawn[f.Kind+" "+f.Target] = true
 				}
-				for _, tb := range Testbeds {
+				for _, tb := range plan.Testbeds {
 					// good-image.yaml writes faults only docker applies, on purpose.
 					if s.CheckTestbed(tb) != nil {
 						continue
 					}
-					if err := p.CheckTestbed(tb); err != nil {
+					if err := CheckPlanTestbed(p, tb); err != nil {
 						t.Fatalf("seed %d, testbed %s: %v", seed, tb, err)
 					}
 				}
@@ -261,18 +263,18 @@ func TestCheckTestbed(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		TestbedLocal: {
+		plan.TestbedLocal: {
 			"t.yaml:9:33: fault kill cannot act on the PostgreSQL database bank-db on the local testbed: on the local testbed the database is an SQLite file inside the service's processes, with no process of its own; the docker testbed can (--testbed docker)",
 			"t.yaml:10:47: fault partition cannot act on the database link bank->bank-db on the local testbed: on the local testbed the database is an SQLite file inside the service's processes, with no network path to it; the docker testbed can (--testbed docker)",
 			"t.yaml:11:43: fault pause cannot act on the PostgreSQL database bank-db on the local testbed",
 			"t.yaml:12:45: fault latency cannot act on the database link bank/1->bank-db on the local testbed",
 		},
-		TestbedDocker: {
+		plan.TestbedDocker: {
 			"t.yaml:13:37: fault snapshot cannot act on the broker on the docker testbed: the docker testbed keeps no snapshots of the broker's data: only a PostgreSQL database's; the local testbed can (--testbed local)",
 			"t.yaml:14:33: fault wipe cannot act on the SQLite database shop-db on the docker testbed: on the docker testbed an SQLite database is a volume the service's containers share, not a node; the local testbed can (--testbed local)",
 		},
 	}
-	for _, tb := range Testbeds {
+	for _, tb := range plan.Testbeds {
 		err := s.CheckTestbed(tb)
 		var list ErrorList
 		if !errors.As(err, &list) {
@@ -292,7 +294,7 @@ func TestCheckTestbed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		perr := p.CheckTestbed(tb)
+		perr := CheckPlanTestbed(p, tb)
 		if !errors.As(perr, &list) || len(list) != len(want[tb]) {
 			t.Errorf("%s: plan: got %v, want %d errors", tb, perr, len(want[tb]))
 		}
@@ -306,7 +308,7 @@ func TestCheckTestbed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tb := range Testbeds {
+		for _, tb := range plan.Testbeds {
 			if err := s.CheckTestbed(tb); err != nil {
 				t.Errorf("%s on %s: %v", name, tb, err)
 			}

@@ -2,8 +2,9 @@ package scenarios
 
 import (
 	"slices"
-	"strconv"
 	"time"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // Scenario is a scenario file, checked: what the author wrote, with defaults filled in,
@@ -16,16 +17,16 @@ type Scenario struct {
 	File     string
 	Name     string
 	Summary  string
-	Duration Duration
+	Duration plan.Duration
 	System   System
 	// Workload has the defaults (DefaultWorkload) for every key the file leaves out; its
 	// Seed is ignored, Plan sets it.
-	Workload Workload
+	Workload plan.Workload
 	// Faults are the hand-written faults, in file order.
 	Faults []FaultSpec
 	// Nemesis draws more faults from the seed; nil when there is none.
 	Nemesis    *Nemesis
-	Invariants []Invariant
+	Invariants []plan.Invariant
 	// Catches maps a known bug of the fixtures to the invariant that must catch it: the
 	// scenario's claim, tested by running it against the fixture with that bug switched on.
 	Catches map[string]string
@@ -43,16 +44,16 @@ type System struct {
 	Broker string // "nats"
 	// Services are sorted by name, so the plan does not depend on the order of the file's
 	// services mapping.
-	Services []Service
+	Services []plan.Service
 }
 
 // FaultSpec is one fault as the scenario writes it. Plan resolves it into a Fault: the
 // target made concrete (a service name becomes one of its replicas) and every parameter
 // present, defaults included.
 type FaultSpec struct {
-	At   Duration
-	For  Duration // required for window kinds, absent for instantaneous ones
-	Kind string   // a key of FaultKinds
+	At   plan.Duration
+	For  plan.Duration // required for window kinds, absent for instantaneous ones
+	Kind string        // a registered fault kind (plan.LookupFaultKind)
 	// Target is a link, node or stream name, per the kind's TargetKind.
 	Target string
 	// Params are the parameters the file gives, as strings ("250ms", "0.2").
@@ -60,7 +61,7 @@ type FaultSpec struct {
 }
 
 // End is when the fault heals on the run clock (its start, for an instantaneous fault).
-func (f FaultSpec) End() Duration { return f.At + f.For }
+func (f FaultSpec) End() plan.Duration { return f.At + f.For }
 
 // Nemesis draws Count faults from the seed: each of a kind picked from Faults, on a
 // target that kind can act on on every testbed (the topology's links to services and
@@ -69,10 +70,10 @@ func (f FaultSpec) End() Duration { return f.At + f.For }
 type Nemesis struct {
 	Faults []NemesisFault
 	Count  int
-	Min    Duration
-	Max    Duration
+	Min    plan.Duration
+	Max    plan.Duration
 	// Between bounds the start of the drawn faults; the zero value means the whole run.
-	Between [2]Duration
+	Between [2]plan.Duration
 }
 
 // NemesisFault is a kind the nemesis may draw, with parameters that override the
@@ -85,8 +86,8 @@ type NemesisFault struct {
 // Nemesis defaults, used for every key the file leaves out.
 const (
 	DefaultNemesisCount = 3
-	DefaultNemesisMin   = Duration(time.Second)
-	DefaultNemesisMax   = Duration(3 * time.Second)
+	DefaultNemesisMin   = plan.Duration(time.Second)
+	DefaultNemesisMax   = plan.Duration(3 * time.Second)
 )
 
 // NemesisParams are the parameters the nemesis gives the kinds that have a required
@@ -98,8 +99,8 @@ var NemesisParams = map[string]map[string]string{
 }
 
 // window is the range in which the nemesis starts faults.
-func (n *Nemesis) window(duration Duration) (lo, hi Duration) {
-	if n.Between == [2]Duration{} {
+func (n *Nemesis) window(duration plan.Duration) (lo, hi plan.Duration) {
+	if n.Between == [2]plan.Duration{} {
 		return 0, duration
 	}
 	return n.Between[0], n.Between[1]
@@ -119,9 +120,9 @@ var KnownInvariants = []string{
 
 // InvariantParams are the parameters each invariant takes; an invariant not listed takes
 // none.
-var InvariantParams = map[string]map[string]Param{
+var InvariantParams = map[string]map[string]plan.Param{
 	"converges": {
-		"within": {Type: ParamDuration, Default: "10s", Doc: "how long read models may take to equal the write model after the faults heal"},
+		"within": {Type: plan.ParamDuration, Default: "10s", Doc: "how long read models may take to equal the write model after the faults heal"},
 	},
 }
 
@@ -142,37 +143,37 @@ const DefaultObserve = "/effects"
 
 // DefaultWorkload is the workload of a scenario that does not write one, and the value
 // of every workload key it leaves out.
-func DefaultWorkload() Workload {
-	return Workload{
+func DefaultWorkload() plan.Workload {
+	return plan.Workload{
 		Kind:     "bank",
 		Clients:  4,
 		Rate:     100,
 		Accounts: 10,
 		Opening:  1000,
 		Mix:      0.7,
-		Timeout:  Duration(500 * time.Millisecond),
-		Retry:    Retry{Attempts: 5, Backoff: Duration(20 * time.Millisecond), Max: Duration(time.Second)},
+		Timeout:  plan.Duration(500 * time.Millisecond),
+		Retry:    plan.Retry{Attempts: 5, Backoff: plan.Duration(20 * time.Millisecond), Max: plan.Duration(time.Second)},
 	}
 }
 
 // Topology derives the system's nodes and links: client->svc for every service (the
 // workload's path), svc->broker for every service, and svc->svc-db for a service whose
 // database is postgres (SQLite lives inside the service's process, there is no link).
-func (s *Scenario) Topology() Topology {
-	t := Topology{Broker: s.System.Broker, Services: slices.Clone(s.System.Services), Links: []Link{}}
+func (s *Scenario) Topology() plan.Topology {
+	t := plan.Topology{Broker: s.System.Broker, Services: slices.Clone(s.System.Services), Links: []plan.Link{}}
 	if t.Services == nil {
-		t.Services = []Service{}
+		t.Services = []plan.Service{}
 	}
 	for _, svc := range t.Services {
-		t.Links = append(t.Links, link(ClientNode, svc.Name), link(svc.Name, BrokerNode))
+		t.Links = append(t.Links, link(plan.ClientNode, svc.Name), link(svc.Name, plan.BrokerNode))
 		if svc.Database == "postgres" {
-			t.Links = append(t.Links, link(svc.Name, DatabaseNode(svc.Name)))
+			t.Links = append(t.Links, link(svc.Name, plan.DatabaseNode(svc.Name)))
 		}
 	}
 	return t
 }
 
-func link(from, to string) Link { return Link{Name: from + "->" + to, From: from, To: to} }
+func link(from, to string) plan.Link { return plan.Link{Name: from + "->" + to, From: from, To: to} }
 
 // targets are the names a fault may act on, per target kind, in a stable order, with
 // the role of each (what decides which fault kinds can act on it, and on which
@@ -181,69 +182,69 @@ func link(from, to string) Link { return Link{Name: from + "->" + to, From: from
 // the replicas (not service names, a shorthand for one of them) and the fixtures'
 // streams; drawable is what one kind may end up on.
 type targets struct {
-	valid map[TargetKind][]string
-	draw  map[TargetKind][]string
+	valid map[plan.TargetKind][]string
+	draw  map[plan.TargetKind][]string
 	// data are the database nodes, which the nemesis draws only for a kind that acts
 	// on them on every testbed (wipe, snapshot).
 	data []string
-	role map[TargetKind]map[string]TargetRole
+	role map[plan.TargetKind]map[string]plan.TargetRole
 	// services maps a service name to its replica count, to resolve a node target that
 	// names a service.
 	services map[string]int
 }
 
-func (s *Scenario) targets() targets { return s.Topology().targets() }
+func (s *Scenario) targets() targets { return targetsOf(s.Topology()) }
 
 // targets derives the targets from a topology, so that a plan's faults can be checked
 // against the same names and roles as the scenario's.
-func (top Topology) targets() targets {
-	t := targets{valid: map[TargetKind][]string{}, draw: map[TargetKind][]string{},
-		role: map[TargetKind]map[string]TargetRole{}, services: map[string]int{}}
-	add := func(k TargetKind, name string, role TargetRole, drawn bool) {
+func targetsOf(top plan.Topology) targets {
+	t := targets{valid: map[plan.TargetKind][]string{}, draw: map[plan.TargetKind][]string{},
+		role: map[plan.TargetKind]map[string]plan.TargetRole{}, services: map[string]int{}}
+	add := func(k plan.TargetKind, name string, role plan.TargetRole, drawn bool) {
 		t.valid[k] = append(t.valid[k], name)
 		if t.role[k] == nil {
-			t.role[k] = map[string]TargetRole{}
+			t.role[k] = map[string]plan.TargetRole{}
 		}
 		t.role[k][name] = role
 		if drawn {
 			t.draw[k] = append(t.draw[k], name)
 		}
 	}
-	linkRole := func(from, to string) TargetRole {
-		if to == DatabaseNode(ServiceOf(from)) {
-			return RoleDatabaseLink
+	linkRole := func(from, to string) plan.TargetRole {
+		if to == plan.DatabaseNode(plan.ServiceOf(from)) {
+			return plan.RoleDatabaseLink
 		}
-		return RoleLink
+		return plan.RoleLink
 	}
-	add(TargetNode, BrokerNode, RoleBroker, true)
+	add(plan.TargetNode, plan.BrokerNode, plan.RoleBroker, true)
 	for _, l := range top.Links {
-		add(TargetLink, l.Name, linkRole(l.From, l.To), true)
+		add(plan.TargetLink, l.Name, linkRole(l.From, l.To), true)
 	}
 	for _, svc := range top.Services {
 		t.services[svc.Name] = svc.Replicas
-		add(TargetNode, svc.Name, RoleReplica, false)
+		add(plan.TargetNode, svc.Name, plan.RoleReplica, false)
 		for i := range svc.Replicas {
-			r := ReplicaNode(svc.Name, i)
-			add(TargetNode, r, RoleReplica, true)
-			add(TargetLink, link(ClientNode, r).Name, RoleLink, false)
-			add(TargetLink, link(r, BrokerNode).Name, RoleLink, false)
+			r := plan.ReplicaNode(svc.Name, i)
+			add(plan.TargetNode, r, plan.RoleReplica, true)
+			add(plan.TargetLink, link(plan.ClientNode, r).Name, plan.RoleLink, false)
+			add(plan.TargetLink, link(r, plan.BrokerNode).Name, plan.RoleLink, false)
 			if svc.Database == "postgres" {
-				add(TargetLink, link(r, DatabaseNode(svc.Name)).Name, RoleDatabaseLink, false)
+				add(plan.TargetLink, link(r, plan.DatabaseNode(svc.Name)).Name, plan.RoleDatabaseLink, false)
 			}
 		}
 		switch {
 		case svc.Database == "postgres":
-			add(TargetNode, DatabaseNode(svc.Name), RolePostgres, false)
-			t.data = append(t.data, DatabaseNode(svc.Name))
+			add(plan.TargetNode, plan.DatabaseNode(svc.Name), plan.RolePostgres, false)
+			t.data = append(t.data, plan.DatabaseNode(svc.Name))
 		case svc.Fixture != "":
 			// A fixture's data is a node for data faults whatever the database: on the
 			// local testbed the SQLite file its replicas share.
-			add(TargetNode, DatabaseNode(svc.Name), RoleSQLite, false)
-			t.data = append(t.data, DatabaseNode(svc.Name))
+			add(plan.TargetNode, plan.DatabaseNode(svc.Name), plan.RoleSQLite, false)
+			t.data = append(t.data, plan.DatabaseNode(svc.Name))
 		}
 		if svc.Fixture != "" {
-			add(TargetStream, svc.Name+".commands", RoleStream, true)
-			add(TargetStream, svc.Name+".events", RoleStream, true)
+			add(plan.TargetStream, svc.Name+".commands", plan.RoleStream, true)
+			add(plan.TargetStream, svc.Name+".events", plan.RoleStream, true)
 		}
 	}
 	return t
@@ -252,9 +253,9 @@ func (top Topology) targets() targets {
 // drawable are the targets the nemesis may put a kind on, in a stable order: those of
 // draw, and the database nodes, that every testbed can apply the kind to, so that a
 // seed's plan is the same, and runs, on every testbed.
-func (t targets) drawable(k FaultKind) []string {
+func (t targets) drawable(k plan.FaultKind) []string {
 	names := t.draw[k.Target]
-	if k.Target == TargetNode {
+	if k.Target == plan.TargetNode {
 		names = append(slices.Clip(names), t.data...)
 	}
 	var out []string
@@ -276,6 +277,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
-
-// formatRatio writes a float the way a person would ("0.2", not "0.200000").
-func formatRatio(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/goccy/go-yaml"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -28,25 +30,25 @@ const durationPattern = `^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|
 
 type obj = map[string]any
 
-func paramSchema(p Param) obj {
+func paramSchema(p plan.Param) obj {
 	var s obj
 	switch p.Type {
-	case ParamDuration:
+	case plan.ParamDuration:
 		s = obj{"$ref": "#/$defs/duration"}
 		if p.Default != "" {
 			s["default"] = p.Default
 		}
-	case ParamInt:
+	case plan.ParamInt:
 		s = obj{"type": "integer", "minimum": 0}
-	case ParamRatio:
+	case plan.ParamRatio:
 		s = obj{"type": "number", "minimum": 0, "maximum": 1}
-	case ParamEnum:
+	case plan.ParamEnum:
 		s = obj{"enum": p.Enum}
 		if p.Default != "" {
 			s["default"] = p.Default
 		}
-	case ParamName:
-		s = obj{"type": "string", "pattern": paramNameRE.String()}
+	case plan.ParamName:
+		s = obj{"type": "string", "pattern": plan.ParamNamePattern}
 		if p.Default != "" {
 			s["default"] = p.Default
 		}
@@ -57,7 +59,7 @@ func paramSchema(p Param) obj {
 	return s
 }
 
-func paramsSchema(spec map[string]Param) obj {
+func paramsSchema(spec map[string]plan.Param) obj {
 	props := obj{}
 	for name, p := range spec {
 		props[name] = paramSchema(p)
@@ -66,7 +68,7 @@ func paramsSchema(spec map[string]Param) obj {
 }
 
 // requiredParams are the parameters without a default the file must give.
-func requiredParams(spec map[string]Param) []string {
+func requiredParams(spec map[string]plan.Param) []string {
 	var out []string
 	for _, name := range sortedKeys(spec) {
 		if spec[name].Default == "" && !spec[name].Optional {
@@ -77,7 +79,7 @@ func requiredParams(spec map[string]Param) []string {
 }
 
 // namedItem is the schema of "name" or "{name: {params}}".
-func namedItem(names []string, params func(string) map[string]Param) obj {
+func namedItem(names []string, params func(string) map[string]plan.Param) obj {
 	props := obj{}
 	for _, n := range names {
 		props[n] = obj{
@@ -93,10 +95,10 @@ func namedItem(names []string, params func(string) map[string]Param) obj {
 }
 
 func buildSchema() obj {
-	kinds := sortedKeys(FaultKinds)
+	kinds := plan.FaultKindNames()
 	var perKind []obj
 	for _, k := range kinds {
-		fk := FaultKinds[k]
+		fk := kindOf(k)
 		required := append([]string{string(fk.Target)}, requiredParams(fk.Params)...)
 		var forbidden []obj
 		for _, t := range targetKeys {
@@ -110,7 +112,7 @@ func buildSchema() obj {
 			forbidden = append(forbidden, obj{"required": []string{"for"}})
 		}
 		props := paramsSchema(fk.Params)
-		props[string(fk.Target)] = obj{"description": k + " acts on " + fk.ActsDoc()}
+		props[string(fk.Target)] = obj{"description": k + " acts on " + actsDoc(fk)}
 		perKind = append(perKind, obj{
 			"if": obj{"properties": obj{"fault": obj{"const": k}}, "required": []string{"fault"}},
 			"then": obj{
@@ -174,7 +176,7 @@ func buildSchema() obj {
 		"type":     "object",
 		"required": []string{"faults"},
 		"properties": obj{
-			"faults": obj{"type": "array", "minItems": 1, "items": namedItem(kinds, func(k string) map[string]Param { return FaultKinds[k].Params })},
+			"faults": obj{"type": "array", "minItems": 1, "items": namedItem(kinds, func(k string) map[string]plan.Param { return kindOf(k).Params })},
 			"count":  obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": DefaultNemesisCount},
 			"min":    obj{"$ref": "#/$defs/duration", "default": DefaultNemesisMin.String()},
 			"max":    obj{"$ref": "#/$defs/duration", "default": DefaultNemesisMax.String()},
@@ -204,7 +206,7 @@ func buildSchema() obj {
 						"minProperties": 1,
 						"propertyNames": obj{
 							"pattern": serviceNameRE.String(),
-							"not":     obj{"anyOf": []obj{{"enum": []string{ClientNode, BrokerNode}}, {"pattern": "-db$"}}},
+							"not":     obj{"anyOf": []obj{{"enum": []string{plan.ClientNode, plan.BrokerNode}}, {"pattern": "-db$"}}},
 						},
 						"additionalProperties": obj{"$ref": "#/$defs/service"},
 					},
@@ -215,7 +217,7 @@ func buildSchema() obj {
 			"faults":   obj{"type": "array", "items": obj{"$ref": "#/$defs/fault"}},
 			"nemesis":  obj{"$ref": "#/$defs/nemesis"},
 			"invariants": obj{"type": "array", "minItems": 1,
-				"items": namedItem(KnownInvariants, func(n string) map[string]Param { return InvariantParams[n] })},
+				"items": namedItem(KnownInvariants, func(n string) map[string]plan.Param { return InvariantParams[n] })},
 			"catches": obj{
 				"type":                 "object",
 				"propertyNames":        obj{"pattern": bugNameRE.String()},

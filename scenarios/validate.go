@@ -5,8 +5,9 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/mscli/mscli/plan"
 )
 
 var (
@@ -15,7 +16,6 @@ var (
 	// "client->bank", "bank.commands"), so it may not hold the separators those use.
 	serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	bugNameRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	paramNameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
 // Validate checks a scenario: known kinds, valid targets, faults inside the run, and
@@ -153,7 +153,7 @@ func (v *validator) system() {
 		switch {
 		case seen[svc.Name]:
 			v.report(p, true, "service %q is declared twice", svc.Name)
-		case svc.Name == ClientNode || svc.Name == BrokerNode:
+		case svc.Name == plan.ClientNode || svc.Name == plan.BrokerNode:
 			v.report(p, true, "%q names the workload's clients or the broker; give the service another name", svc.Name)
 		case strings.HasSuffix(svc.Name, "-db"):
 			v.report(p, true, "invalid service name %q: names ending in -db are kept for databases", svc.Name)
@@ -262,7 +262,7 @@ func (v *validator) catches(listed map[string]bool) {
 // params checks given parameters against a kind's: unknown ones (suggesting among the
 // kind's and also among others, such as a fault's own keys), values of the wrong type,
 // and required ones that are missing.
-func (v *validator) params(path, what string, spec map[string]Param, given map[string]string, others []string) {
+func (v *validator) params(path, what string, spec map[string]plan.Param, given map[string]string, others []string) {
 	names := sortedKeys(spec)
 	for _, k := range sortedKeys(given) {
 		pp := path + ".params." + k
@@ -291,38 +291,18 @@ func (v *validator) params(path, what string, spec map[string]Param, given map[s
 }
 
 // normParam checks a parameter's value and writes it in one canonical way ("250ms",
-// "0.2"), so that plans compare equal however the file spells a value. The message is
-// "" when the value is valid.
-func normParam(name string, p Param, val string) (string, string) {
-	switch p.Type {
-	case ParamDuration:
-		d, msg := parseDuration(val)
-		if msg != "" {
-			return "", msg
+// "0.2"), by plan's rule, so that plans compare equal however the file spells a value.
+// The message is "" when the value is valid.
+func normParam(name string, p plan.Param, val string) (string, string) {
+	v, err := p.Norm(name, val)
+	if err != nil {
+		msg := err.Error()
+		if p.Type == plan.ParamEnum {
+			if hint := didYouMean(val, p.Enum); hint != "" {
+				msg = fmt.Sprintf("invalid %s %q%s (one of %s)", name, val, hint, strings.Join(p.Enum, ", "))
+			}
 		}
-		return d.String(), ""
-	case ParamInt:
-		n, err := strconv.ParseInt(val, 10, 64)
-		if err != nil || n < 0 {
-			return "", fmt.Sprintf("invalid %s %q: want a whole number, 0 or more", name, val)
-		}
-		return strconv.FormatInt(n, 10), ""
-	case ParamRatio:
-		f, err := strconv.ParseFloat(val, 64)
-		if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
-			return "", fmt.Sprintf("invalid %s %q: want a number from 0 to 1", name, val)
-		}
-		return formatRatio(f), ""
-	case ParamEnum:
-		if !slices.Contains(p.Enum, val) {
-			return "", fmt.Sprintf("invalid %s %q%s (one of %s)", name, val, didYouMean(val, p.Enum), strings.Join(p.Enum, ", "))
-		}
-		return val, ""
-	case ParamName:
-		if !paramNameRE.MatchString(val) {
-			return "", fmt.Sprintf("invalid %s %q: use letters, digits, '-' and '_'", name, val)
-		}
-		return val, ""
+		return "", msg
 	}
-	return val, ""
+	return v, ""
 }

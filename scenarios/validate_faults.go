@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/mscli/mscli/plan"
 )
 
 func (v *validator) fault(i int, t targets, systemOK, timingOK bool) {
@@ -13,9 +15,9 @@ func (v *validator) fault(i int, t targets, systemOK, timingOK bool) {
 	if v.isBad(p) {
 		return
 	}
-	kind, ok := FaultKinds[f.Kind]
+	kind, ok := plan.LookupFaultKind(f.Kind)
 	if !ok {
-		kinds := sortedKeys(FaultKinds)
+		kinds := plan.FaultKindNames()
 		v.report(p+".fault", false, "unknown fault %q%s (known: %s)", f.Kind, didYouMean(f.Kind, kinds), strings.Join(kinds, ", "))
 		return
 	}
@@ -88,7 +90,7 @@ func (v *validator) snapshotBefore(i int, name string) bool {
 		}
 		n := f.Params["name"]
 		if n == "" {
-			n = FaultKinds["snapshot"].Params["name"].Default
+			n = kindOf("snapshot").Params["name"].Default
 		}
 		if n == name {
 			return true
@@ -98,7 +100,7 @@ func (v *validator) snapshotBefore(i int, name string) bool {
 }
 
 // knownTargets is the tail of an unknown-target message: the likely one, or the list.
-func (v *validator) knownTargets(name string, t targets, k TargetKind) string {
+func (v *validator) knownTargets(name string, t targets, k plan.TargetKind) string {
 	valid := t.valid[k]
 	if hint := didYouMean(name, valid); hint != "" {
 		return hint
@@ -116,7 +118,7 @@ func (v *validator) nemesis(t targets, systemOK, timingOK bool) {
 		return
 	}
 	if len(n.Faults) == 0 {
-		v.report("nemesis.faults", false, "the nemesis needs at least one fault kind (known: %s)", strings.Join(sortedKeys(FaultKinds), ", "))
+		v.report("nemesis.faults", false, "the nemesis needs at least one fault kind (known: %s)", strings.Join(plan.FaultKindNames(), ", "))
 	}
 	lasting := false
 	for i, nf := range n.Faults {
@@ -124,9 +126,9 @@ func (v *validator) nemesis(t targets, systemOK, timingOK bool) {
 		if v.isBad(p) {
 			continue
 		}
-		kind, ok := FaultKinds[nf.Kind]
+		kind, ok := plan.LookupFaultKind(nf.Kind)
 		if !ok {
-			kinds := sortedKeys(FaultKinds)
+			kinds := plan.FaultKindNames()
 			v.report(p+".name", true, "unknown fault %q%s (known: %s)", nf.Kind, didYouMean(nf.Kind, kinds), strings.Join(kinds, ", "))
 			continue
 		}
@@ -146,7 +148,7 @@ func (v *validator) nemesis(t targets, systemOK, timingOK bool) {
 		case !systemOK:
 		case len(t.draw[kind.Target]) == 0:
 			why := ""
-			if kind.Target == TargetStream {
+			if kind.Target == plan.TargetStream {
 				why = " (only fixture services have streams)"
 			}
 			v.report(p+".name", true, "the nemesis cannot draw %s: the system has no %s to act on%s", nf.Kind, kind.Target, why)

@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"fmt"
 	"math"
-	"time"
+
+	"github.com/mscli/mscli/plan"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -48,7 +48,7 @@ func (d *decoder) scalar(path string, raw ast.Node) (string, bool) {
 	return "", false
 }
 
-func (d *decoder) duration(path string, raw ast.Node) (Duration, bool) {
+func (d *decoder) duration(path string, raw ast.Node) (plan.Duration, bool) {
 	d.mark(path, raw)
 	n, ok := d.resolve(path, raw)
 	if !ok {
@@ -72,16 +72,13 @@ func (d *decoder) duration(path string, raw ast.Node) (Duration, bool) {
 	return 0, false
 }
 
-// parseDuration reads a Go duration; the message is "" when it is valid.
-func parseDuration(s string) (Duration, string) {
-	v, err := time.ParseDuration(s)
+// parseDuration reads a duration by plan's one rule; the message is "" when it is valid.
+func parseDuration(s string) (plan.Duration, string) {
+	d, err := plan.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Sprintf("invalid duration %q (write e.g. 500ms, 3s, 1m30s)", s)
+		return 0, err.Error()
 	}
-	if v < 0 {
-		return 0, fmt.Sprintf("invalid duration %q: must not be negative", s)
-	}
-	return Duration(v), ""
+	return d, ""
 }
 
 func (d *decoder) integer(path string, raw ast.Node) (int64, bool) {

@@ -3,14 +3,15 @@ package workload_test
 import (
 	"fmt"
 
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/workload"
 )
 
 // The operation sequence of a client depends only on the workload and its process
 // number: the same plan sends the same operations.
 func ExampleNewGenerator() {
-	w := scenarios.Workload{Clients: 4, Accounts: 20, Opening: 1000, Mix: 0.5, Seed: 42}
+	w := plan.Workload{Clients: 4, Accounts: 20, Opening: 1000, Mix: 0.5, Seed: 42}
 	g := workload.NewGenerator(w, 1)
 	for range 3 {
 		op := g.Next()

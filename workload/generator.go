@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // Operation names in the history (the `f` field).
@@ -45,7 +46,7 @@ func opID(f string, n int64) string {
 // MaxAmount is the largest amount of a random operation: a tenth of the opening
 // balance, so withdrawals usually succeed yet an account can run dry under a burst of
 // them (100 without an opening balance).
-func MaxAmount(w scenarios.Workload) int64 {
+func MaxAmount(w plan.Workload) int64 {
 	if w.Opening <= 0 {
 		return 100
 	}
@@ -54,7 +55,7 @@ func MaxAmount(w scenarios.Workload) int64 {
 
 // Openings are the deposits that open every account with the opening balance, numbered
 // first (d-000000 … ).
-func Openings(w scenarios.Workload) []Planned {
+func Openings(w plan.Workload) []Planned {
 	out := make([]Planned, w.Accounts)
 	for i := range out {
 		out[i] = Planned{ID: opID(FDeposit, int64(i)), F: FDeposit, Key: AccountKey(i), Amount: w.Opening}
@@ -80,7 +81,7 @@ type Generator struct {
 // Ids are interleaved across clients after the openings (accounts + k·clients + proc
 // for the client's k-th operation), so they are unique per run without any
 // coordination.
-func NewGenerator(w scenarios.Workload, proc int) *Generator {
+func NewGenerator(w plan.Workload, proc int) *Generator {
 	clients := max(1, w.Clients)
 	return &Generator{
 		rng:       newStream(w.Seed, streamOps, proc),

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/mscli/mscli/chaos" // registers the fault kinds the scenario below names
+	"github.com/mscli/mscli/plan"
 	"github.com/mscli/mscli/scenarios"
 )
 
-// planStream is the PCG word scenarios.Plan draws from (scenarios' pcgStream, seeded
+// planStream is the PCG word plan.Plan draws from (scenarios' pcgStream, seeded
 // (seed, planStream)); TestPlannerStream checks it still is.
 const planStream = 0x6d73636c69
 
@@ -22,18 +24,18 @@ func TestPlannerStream(t *testing.T) {
 	const replicas = 1000
 	s := &scenarios.Scenario{
 		Name:       "stream",
-		Duration:   scenarios.Duration(10 * time.Second),
-		System:     scenarios.System{Broker: "nats", Services: []scenarios.Service{{Name: "bank", Fixture: "bank", Replicas: replicas}}},
+		Duration:   plan.Duration(10 * time.Second),
+		System:     scenarios.System{Broker: "nats", Services: []plan.Service{{Name: "bank", Fixture: "bank", Replicas: replicas}}},
 		Workload:   scenarios.DefaultWorkload(),
-		Invariants: []scenarios.Invariant{{Name: "durable"}},
-		Faults:     []scenarios.FaultSpec{{At: scenarios.Duration(time.Second), Kind: "restart", Target: "bank"}},
+		Invariants: []plan.Invariant{{Name: "durable"}},
+		Faults:     []scenarios.FaultSpec{{At: plan.Duration(time.Second), Kind: "restart", Target: "bank"}},
 	}
 	for seed := int64(1); seed <= 20; seed++ {
 		p, err := s.Plan(seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := scenarios.ReplicaNode("bank", plannerRand(seed).IntN(replicas)); p.Faults[0].Target != want {
+		if want := plan.ReplicaNode("bank", plannerRand(seed).IntN(replicas)); p.Faults[0].Target != want {
 			t.Fatalf("seed %d: the plan drew %s, the stream here %s: planStream is not the planner's", seed, p.Faults[0].Target, want)
 		}
 	}
@@ -72,7 +74,7 @@ func TestStreamsNeverCoincide(t *testing.T) {
 	ops := map[[2]int64][]uint64{}
 	for seed := int64(1); seed <= seeds; seed++ {
 		add("planner seed "+strconv.FormatInt(seed, 10), plannerRand(seed))
-		w := scenarios.Workload{Clients: procs, Accounts: 10, Opening: 1000, Mix: 0.5, Seed: seed}
+		w := plan.Workload{Clients: procs, Accounts: 10, Opening: 1000, Mix: 0.5, Seed: seed}
 		r := &Runner{Workload: w}
 		for proc := range procs {
 			ops[[2]int64{seed, int64(proc)}] = add(fmt.Sprintf("generator seed %d proc %d", seed, proc), NewGenerator(w, proc).rng)
@@ -95,7 +97,7 @@ func TestStreamsNeverCoincide(t *testing.T) {
 // A client's streams depend on the seed, the purpose and the process number, and on
 // nothing else: the same run draws the same numbers.
 func TestStreamsAreReproducible(t *testing.T) {
-	w := scenarios.Workload{Clients: 4, Accounts: 10, Seed: 7}
+	w := plan.Workload{Clients: 4, Accounts: 10, Seed: 7}
 	for proc := range 4 {
 		a, b := NewGenerator(w, proc).rng, NewGenerator(w, proc).rng
 		j1, j2 := (&Runner{Workload: w}).newClient(proc).jitter, (&Runner{Workload: w}).newClient(proc).jitter

@@ -21,10 +21,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"golang.org/x/time/rate"
 
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // Stats summarises a run of the workload.
@@ -53,7 +54,7 @@ type Progress struct {
 
 // Runner runs a workload. Set the fields and call Run once.
 type Runner struct {
-	Workload scenarios.Workload
+	Workload plan.Workload
 	// Endpoints are the service's base URLs, one per replica: attempts go round-robin.
 	Endpoints []string
 	// Rec receives the operation records (history.jsonl); may be nil.
@@ -74,7 +75,7 @@ type Runner struct {
 }
 
 // Run runs the bank workload until ctx ends (see Runner.Run).
-func Run(ctx context.Context, w scenarios.Workload, endpoints []string, rec *history.Writer, start time.Time) (Stats, error) {
+func Run(ctx context.Context, w plan.Workload, endpoints []string, rec *history.Writer, start time.Time) (Stats, error) {
 	r := &Runner{Workload: w, Endpoints: endpoints, Rec: rec, Start: start}
 	return r.Run(ctx)
 }

@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // step is one scripted answer of the test server.
@@ -91,10 +92,10 @@ func refusedAddr(t *testing.T) string {
 	return "http://" + addr
 }
 
-func testWorkload() scenarios.Workload {
-	return scenarios.Workload{Kind: "bank", Clients: 1, Accounts: 3, Opening: 1000, Mix: 0.5,
-		Timeout: scenarios.Duration(150 * time.Millisecond), Seed: 7,
-		Retry: scenarios.Retry{Attempts: 3, Backoff: scenarios.Duration(time.Millisecond), Max: scenarios.Duration(5 * time.Millisecond)}}
+func testWorkload() plan.Workload {
+	return plan.Workload{Kind: "bank", Clients: 1, Accounts: 3, Opening: 1000, Mix: 0.5,
+		Timeout: plan.Duration(150 * time.Millisecond), Seed: 7,
+		Retry: plan.Retry{Attempts: 3, Backoff: plan.Duration(time.Millisecond), Max: plan.Duration(5 * time.Millisecond)}}
 }
 
 func TestOutcomeClassification(t *testing.T) {
@@ -203,7 +204,7 @@ func TestRequestShape(t *testing.T) {
 
 func TestBackoffFullJitter(t *testing.T) {
 	w := testWorkload()
-	w.Retry = scenarios.Retry{Attempts: 10, Backoff: scenarios.Duration(10 * time.Millisecond), Max: scenarios.Duration(60 * time.Millisecond)}
+	w.Retry = plan.Retry{Attempts: 10, Backoff: plan.Duration(10 * time.Millisecond), Max: plan.Duration(60 * time.Millisecond)}
 	c := (&Runner{Workload: w}).newClient(0)
 	for n, ceil := range []time.Duration{10, 20, 40, 60, 60, 60} {
 		ceil *= time.Millisecond
@@ -232,7 +233,7 @@ func TestRetriesWaitBetweenAttempts(t *testing.T) {
 	defer hs.Close()
 	w := testWorkload()
 	// Full jitter is random, so check only the bound: the sum of the ceilings.
-	w.Retry = scenarios.Retry{Attempts: 4, Backoff: scenarios.Duration(20 * time.Millisecond), Max: scenarios.Duration(30 * time.Millisecond)}
+	w.Retry = plan.Retry{Attempts: 4, Backoff: plan.Duration(20 * time.Millisecond), Max: plan.Duration(30 * time.Millisecond)}
 	r := &Runner{Workload: w, Endpoints: []string{hs.URL}, Start: time.Now(), Client: NewHTTPClient(1, time.Second)}
 	lat := r.newClient(0).do(context.Background(), Planned{ID: "d-000001", F: FDeposit, Key: "acct-0", Amount: 1})
 	if lat > 20*time.Millisecond+30*time.Millisecond+30*time.Millisecond+time.Second {
@@ -244,7 +245,7 @@ func TestRetriesWaitBetweenAttempts(t *testing.T) {
 }
 
 func TestGeneratorIsDeterministic(t *testing.T) {
-	w := scenarios.Workload{Clients: 4, Accounts: 20, Opening: 1000, Mix: 0.3, Seed: 42}
+	w := plan.Workload{Clients: 4, Accounts: 20, Opening: 1000, Mix: 0.3, Seed: 42}
 	seen := map[string]bool{}
 	for _, o := range Openings(w) {
 		seen[o.ID] = true
@@ -339,8 +340,8 @@ func TestRunRecordsAHistory(t *testing.T) {
 	hs1, hs2 := httptest.NewServer(b), httptest.NewServer(b)
 	defer hs1.Close()
 	defer hs2.Close()
-	w := scenarios.Workload{Kind: "bank", Clients: 4, Rate: 200, Accounts: 10, Opening: 100, Mix: 0.5,
-		Timeout: scenarios.Duration(time.Second), Seed: 1, Retry: scenarios.Retry{Attempts: 2}}
+	w := plan.Workload{Kind: "bank", Clients: 4, Rate: 200, Accounts: 10, Opening: 100, Mix: 0.5,
+		Timeout: plan.Duration(time.Second), Seed: 1, Retry: plan.Retry{Attempts: 2}}
 	var buf bytes.Buffer
 	rec := history.NewWriter(&buf)
 	var progress atomic.Int64
@@ -429,7 +430,7 @@ func TestReadAllRecordsWhatEachAccountShows(t *testing.T) {
 	defer hs.Close()
 	var buf bytes.Buffer
 	rec := history.NewWriter(&buf)
-	w := scenarios.Workload{Kind: "bank", Clients: 3, Accounts: 4, Timeout: scenarios.Duration(time.Second)}
+	w := plan.Workload{Kind: "bank", Clients: 3, Accounts: 4, Timeout: plan.Duration(time.Second)}
 	r := &Runner{Workload: w, Endpoints: []string{hs.URL}, Rec: rec, Start: time.Now()}
 	if err := r.ReadAll(context.Background()); err != nil {
 		t.Fatal(err)

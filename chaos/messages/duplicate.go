@@ -1,4 +1,7 @@
-package chaos
+// Package messages holds the fault kinds that act on the broker's messages: the
+// broker-facing adapter of package chaos, the one part of it that speaks NATS. Its kinds
+// register with chaos.Register when the package is imported.
+package messages
 
 import (
 	"context"
@@ -6,18 +9,23 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/chaos"
+	"github.com/mscli/mscli/plan"
 )
 
+// A republish through the broker's NATS URL, the same on every testbed.
 func init() {
-	Register("duplicate", FaultFunc(duplicate))
+	chaos.Register(plan.FaultKind{Name: "duplicate", Target: plan.TargetStream, Window: false,
+		Doc: "republish a share of a stream's messages without their dedup id",
+		Params: map[string]plan.Param{
+			"ratio": {Type: plan.ParamRatio, Default: "0.1", Doc: "share of the stream's messages republished"},
+		}, Acts: []plan.Reach{{Role: plan.RoleStream, On: plan.Testbeds}}}, chaos.FaultFunc(duplicate))
 }
 
 // duplicate republishes a share of a stream's existing messages with their subject,
@@ -28,11 +36,10 @@ func init() {
 // The stream is the one bound to "<target>.>". Which messages are picked depends only on
 // the fault (kind, target, time) and the stream's sequence numbers, so the same plan
 // over the same stream duplicates the same messages.
-func duplicate(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
-	v := param(f, "ratio")
-	ratio, err := strconv.ParseFloat(v, 64)
-	if err != nil || ratio < 0 || ratio > 1 {
-		return nil, fmt.Errorf("duplicate: parameter \"ratio\": want a number in [0,1], got %q", v)
+func duplicate(ctx context.Context, env chaos.Env, f plan.Fault) (chaos.Heal, error) {
+	ratio, err := f.RatioParam("ratio")
+	if err != nil {
+		return nil, err
 	}
 	prefix := strings.TrimSuffix(f.Target, ".>")
 	if prefix == "" {
@@ -92,7 +99,7 @@ func duplicate(ctx context.Context, env Env, f scenarios.Fault) (Heal, error) {
 	return nil, nil
 }
 
-func choiceSeed(f scenarios.Fault) uint64 {
+func choiceSeed(f plan.Fault) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%s\x00%d", f.Kind, f.Target, int64(f.At))
 	return h.Sum64()

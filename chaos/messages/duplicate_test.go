@@ -1,4 +1,4 @@
-package chaos_test
+package messages_test
 
 import (
 	"context"
@@ -13,7 +13,33 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mscli/mscli/chaos"
+	_ "github.com/mscli/mscli/chaos/messages"
+	"github.com/mscli/mscli/plan"
 )
+
+// env is a chaos.Env with a broker and nothing else.
+type env struct{ broker string }
+
+func (e *env) Links(t string) ([]chaos.Link, error) { return nil, fmt.Errorf("no link %q", t) }
+func (e *env) Nodes(t string) ([]chaos.Node, error) { return nil, fmt.Errorf("no node %q", t) }
+func (e *env) BrokerURL() string                    { return e.broker }
+
+func fault(kind, target string, params map[string]string) plan.Fault {
+	return plan.Fault{Kind: kind, Target: target, Params: params, Source: "scenario"}
+}
+
+func apply(t *testing.T, e chaos.Env, kind, target string, params map[string]string) chaos.Heal {
+	t.Helper()
+	f, ok := chaos.Lookup(kind)
+	if !ok {
+		t.Fatalf("fault %s not registered", kind)
+	}
+	heal, err := f.Apply(context.Background(), e, fault(kind, target, params))
+	if err != nil {
+		t.Fatalf("apply %s on %s: %v", kind, target, err)
+	}
+	return heal
+}
 
 // jetStream runs an in-process nats-server with JetStream and returns its URL.
 func jetStream(t *testing.T) string {

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/reports"
 	"github.com/mscli/mscli/runner"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // writeNoChaosRun records a small run whose invariants hold but whose two planned
@@ -20,15 +21,15 @@ import (
 func writeNoChaosRun(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	sec := func(s float64) scenarios.Duration { return scenarios.Duration(s * float64(time.Second)) }
-	plan := &scenarios.Plan{Scenario: "bank-nochaos", Seed: 3, Duration: sec(10),
-		Faults: []scenarios.Fault{
+	sec := func(s float64) plan.Duration { return plan.Duration(s * float64(time.Second)) }
+	pl := &plan.Plan{Scenario: "bank-nochaos", Seed: 3, Duration: sec(10),
+		Faults: []plan.Fault{
 			{At: sec(2), For: sec(3), Kind: "latency", Target: "client->bank", Params: map[string]string{"latency": "250ms"}, Source: "scenario"},
 			{At: sec(6), Kind: "kill", Target: "bank/0", Params: map[string]string{"restart-after": "1s"}, Source: "scenario"},
 		},
-		Invariants: []scenarios.Invariant{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}},
+		Invariants: []plan.Invariant{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}},
 	}
-	if err := runner.WritePlan(dir, plan); err != nil {
+	if err := runner.WritePlan(dir, pl); err != nil {
 		t.Fatal(err)
 	}
 	write := func(name string, recs ...any) {
@@ -78,7 +79,7 @@ func writeNoChaosRun(t *testing.T) string {
 	write(runner.HistoryFile, ops...)
 	write(runner.EffectsFile, effects...)
 	var faults []any
-	for n, f := range plan.Faults {
+	for n, f := range pl.Faults {
 		t0 := int64(f.At) + int64(time.Millisecond)
 		faults = append(faults,
 			history.Fault{Time: t0, Phase: history.Start, Fault: f.Kind, Target: f.Target, Params: f.Params, N: n,

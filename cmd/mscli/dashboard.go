@@ -11,23 +11,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
 	"github.com/mscli/mscli/reports/tui"
 	"github.com/mscli/mscli/runner"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // runWithProgress runs a plan with its progress on stderr: the live dashboard when
 // stderr is a terminal and --no-tui was not given, otherwise timestamped lines (CI
 // logs, pipes).
-func runWithProgress(ctx context.Context, stderr io.Writer, noTUI bool, plan *scenarios.Plan, o runner.Options) (*reports.Run, error) {
+func runWithProgress(ctx context.Context, stderr io.Writer, noTUI bool, pl *plan.Plan, o runner.Options) (*reports.Run, error) {
 	if noTUI || !tui.IsTerminal(stderr) {
 		o.Progress = progressLines(stderr)
-		return runner.Run(ctx, plan, o)
+		return runner.Run(ctx, pl, o)
 	}
-	return runDashboard(ctx, stderr, plan, o)
+	return runDashboard(ctx, stderr, pl, o)
 }
 
 // opsEvery is how often the dashboard gets the workload's numbers: a sparkline
@@ -37,10 +38,10 @@ const opsEvery = 500 * time.Millisecond
 // runDashboard runs the plan under the live dashboard. q (or ctrl+c) cancels the
 // run's context: the runner then heals the faults and brings the testbed down while
 // the dashboard keeps showing it; ctrl+c again exits at once, as a second ^C does.
-func runDashboard(ctx context.Context, stderr io.Writer, plan *scenarios.Plan, o runner.Options) (*reports.Run, error) {
+func runDashboard(ctx context.Context, stderr io.Writer, pl *plan.Plan, o runner.Options) (*reports.Run, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d := newDashboardFeed(plan, o.TestbedName)
+	d := newDashboardFeed(pl, o.TestbedName)
 	o.Progress, o.OnOp, o.OnFault, o.OnResult = d.progress, d.counter.Add, d.fault, d.result
 
 	shown := make(chan error, 1)
@@ -53,7 +54,7 @@ func runDashboard(ctx context.Context, stderr io.Writer, plan *scenarios.Plan, o
 		shown <- err
 	}()
 	stopOps := d.sendOps()
-	res, err := runner.Run(ctx, plan, o)
+	res, err := runner.Run(ctx, pl, o)
 	stopOps()
 	d.events <- tui.DoneMsg{Run: res, Err: err}
 	close(d.events)
@@ -74,18 +75,18 @@ type dashboardFeed struct {
 	atWork  time.Duration // when the workload started, on the run clock
 }
 
-func newDashboardFeed(plan *scenarios.Plan, testbed string) *dashboardFeed {
+func newDashboardFeed(pl *plan.Plan, testbed string) *dashboardFeed {
 	d := &dashboardFeed{events: make(chan any, 256), began: time.Now()}
-	d.events <- planMsg(plan, testbed)
+	d.events <- planMsg(pl, testbed)
 	return d
 }
 
-func planMsg(plan *scenarios.Plan, testbed string) tui.PlanMsg {
-	m := tui.PlanMsg{Scenario: plan.Scenario, Seed: plan.Seed, Testbed: testbed, Duration: plan.Duration.D()}
-	for _, f := range plan.Faults {
+func planMsg(pl *plan.Plan, testbed string) tui.PlanMsg {
+	m := tui.PlanMsg{Scenario: pl.Scenario, Seed: pl.Seed, Testbed: testbed, Duration: pl.Duration.D()}
+	for _, f := range pl.Faults {
 		m.Faults = append(m.Faults, tui.PlannedFault{Fault: f.Kind, Target: f.Target, At: f.At.D(), For: f.For.D()})
 	}
-	for _, inv := range plan.Invariants {
+	for _, inv := range pl.Invariants {
 		m.Invariants = append(m.Invariants, inv.Name)
 	}
 	return m

@@ -39,11 +39,11 @@ func TestDashboardFeedTranslatesTheRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := s.Plan(1)
+	pl, err := s.Plan(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := newDashboardFeed(plan, "local")
+	d := newDashboardFeed(pl, "local")
 	next := func() any {
 		t.Helper()
 		select {
@@ -55,7 +55,7 @@ func TestDashboardFeedTranslatesTheRun(t *testing.T) {
 		}
 	}
 	pm, ok := next().(tui.PlanMsg)
-	if !ok || pm.Scenario != "bank-idempotency" || len(pm.Faults) != len(plan.Faults) || len(pm.Invariants) != len(plan.Invariants) || pm.Testbed != "local" {
+	if !ok || pm.Scenario != "bank-idempotency" || len(pm.Faults) != len(pl.Faults) || len(pm.Invariants) != len(pl.Invariants) || pm.Testbed != "local" {
 		t.Fatalf("first message: %+v", pm)
 	}
 	d.progress(runner.Event{At: 10 * time.Millisecond, Phase: "testbed", Msg: "starting bank/0 on 127.0.0.1:1"})

@@ -5,13 +5,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mscli/mscli/fixtures/bank"
 	"github.com/mscli/mscli/fixtures/broker"
 	"github.com/mscli/mscli/fixtures/toxiproxy"
 	"github.com/mscli/mscli/runner"
-	"github.com/mscli/mscli/scenarios"
 )
 
 // newFixtureCmd groups the roles the mscli binary plays inside a testbed: the broker
@@ -116,11 +117,11 @@ func fixtureBugs() map[string][]string {
 }
 
 // checkBugs refuses --inject-bug names that no fixture of the plan knows.
-func checkBugs(plan *scenarios.Plan, bugs []string) error {
+func checkBugs(pl *plan.Plan, bugs []string) error {
 	known := map[string]bool{}
 	var all []string
 	byFixture := fixtureBugs()
-	for _, s := range plan.Topology.Services {
+	for _, s := range pl.Topology.Services {
 		for _, b := range byFixture[s.Fixture] {
 			if !known[b] {
 				known[b] = true
@@ -131,7 +132,7 @@ func checkBugs(plan *scenarios.Plan, bugs []string) error {
 	for _, b := range bugs {
 		if !known[b] {
 			return runner.InvalidInput("--inject-bug %q: no fixture of scenario %s knows that bug; known: %s",
-				b, plan.Scenario, strings.Join(all, ", "))
+				b, pl.Scenario, strings.Join(all, ", "))
 		}
 	}
 	return nil

@@ -5,11 +5,12 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mscli/mscli/fixtures/images"
 	"github.com/mscli/mscli/runner"
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed/docker"
 )
 
@@ -27,18 +28,18 @@ with database: postgres — and whether the Docker engine has each. No registry 
   mscli images build --postgres`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var plan *scenarios.Plan
+			var pl *plan.Plan
 			if len(args) == 1 {
 				s, err := findScenario(args[0])
 				if err != nil {
 					return err
 				}
-				if plan, err = s.Plan(1); err != nil {
+				if pl, err = s.Plan(1); err != nil {
 					return err
 				}
 			}
 			bin, _ := os.Executable()
-			needs, err := docker.Needs(c.Context(), plan, docker.NeedsOptions{Mscli: images.MscliImage(version), Binary: bin})
+			needs, err := docker.Needs(c.Context(), pl, docker.NeedsOptions{Mscli: images.MscliImage(version), Binary: bin})
 			if err != nil {
 				return runner.CouldNotRun(err)
 			}

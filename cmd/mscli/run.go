@@ -32,12 +32,12 @@ func newRunCmd() *cobra.Command {
 from the seed, starts the system on a testbed, drives the workload while the faults are
 applied on the same clock, heals everything, waits for the read models to converge and
 checks the invariants. Results go to stdout (--format), progress to stderr; the run
-directory (.mscli/runs/<time>-<scenario>-<seed>/, see --out) keeps plan.json,
+directory (.mscli/runs/<time>-<scenario>-<seed>/, see --out) keeps pl.json,
 history.jsonl, faults.jsonl, effects.jsonl, result.json, junit.xml, report.html and logs/.
 
-With --dry-run it prints the plan's timeline (topology, workload, every fault with its
+With --dry-run it prints the pl's timeline (topology, workload, every fault with its
 start, stop and target, the invariants) and starts nothing. The same file and seed
-always give the same plan; timing in a real network still varies, so the plan — not the
+always give the same pl; timing in a real network still varies, so the pl — not the
 outcome — is what the seed reproduces.
 
 --inject-bug switches on a known bug of the fixtures ('mscli list' shows which
@@ -70,18 +70,18 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := s.Plan(o.seed)
+	pl, err := s.Plan(o.seed)
 	if err != nil {
 		return err
 	}
 	if _, ok := formats[o.format]; !ok {
 		return runner.InvalidInput("unknown format %q: want one of %s", o.format, formatNames)
 	}
-	if err := checkBugs(plan, o.bugs); err != nil {
+	if err := checkBugs(pl, o.bugs); err != nil {
 		return err
 	}
 	if o.dryRun {
-		return plan.WriteTimeline(c.OutOrStdout())
+		return pl.WriteTimeline(c.OutOrStdout())
 	}
 	name, tb, why, err := runner.PickTestbed(o.testbed)
 	if err != nil {
@@ -93,7 +93,7 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 	if err := s.CheckTestbed(name); err != nil {
 		return err
 	}
-	res, err := runWithProgress(c.Context(), stderr, o.noTUI, plan, runner.Options{
+	res, err := runWithProgress(c.Context(), stderr, o.noTUI, pl, runner.Options{
 		Root:        o.out,
 		TestbedName: name,
 		Testbed:     tb,

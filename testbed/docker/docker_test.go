@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/fixtures/images"
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed"
 	"github.com/mscli/mscli/testbed/docker"
 )
@@ -71,22 +72,22 @@ func TestMain(m *testing.M) {
 	}())
 }
 
-func bankPlan(db string) *scenarios.Plan {
-	links := []scenarios.Link{
+func bankPlan(db string) *plan.Plan {
+	links := []plan.Link{
 		{Name: "client->bank", From: "client", To: "bank"},
 		{Name: "bank->broker", From: "bank", To: "broker"},
 	}
 	if db == "postgres" {
-		links = append(links, scenarios.Link{Name: "bank->bank-db", From: "bank", To: "bank-db"})
+		links = append(links, plan.Link{Name: "bank->bank-db", From: "bank", To: "bank-db"})
 	}
-	return &scenarios.Plan{Scenario: "test", Topology: scenarios.Topology{Broker: "nats",
-		Services: []scenarios.Service{{Name: "bank", Fixture: "bank", Replicas: 2, Database: db}}, Links: links}}
+	return &plan.Plan{Scenario: "test", Topology: plan.Topology{Broker: "nats",
+		Services: []plan.Service{{Name: "bank", Fixture: "bank", Replicas: 2, Database: db}}, Links: links}}
 }
 
-func up(t testing.TB, plan *scenarios.Plan) *docker.Env {
+func up(t testing.TB, pl *plan.Plan) *docker.Env {
 	t.Helper()
 	id := fmt.Sprintf("t%d", time.Now().UnixNano())
-	e, err := docker.Up(context.Background(), plan, testbed.Options{RunID: id, Dir: t.TempDir(), Binary: bin,
+	e, err := docker.Up(context.Background(), pl, testbed.Options{RunID: id, Dir: t.TempDir(), Binary: bin,
 		Progress: func(s string) { t.Log(s) }, StartTimeout: 60 * time.Second})
 	t.Cleanup(func() {
 		if e != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -24,7 +26,6 @@ import (
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/mscli/mscli/fixtures/images"
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed"
 )
 
@@ -77,7 +78,7 @@ type link struct {
 
 // Up starts the plan's topology on Docker. It returns the partial Env with an error,
 // so what started can still be brought down.
-func Up(ctx context.Context, plan *scenarios.Plan, opts testbed.Options) (*Env, error) {
+func Up(ctx context.Context, pl *plan.Plan, opts testbed.Options) (*Env, error) {
 	opts = opts.WithDefaults()
 	began := time.Now()
 	eng, err := connect(ctx)
@@ -85,7 +86,7 @@ func Up(ctx context.Context, plan *scenarios.Plan, opts testbed.Options) (*Env, 
 		return nil, err
 	}
 	e := &Env{opts: opts, eng: eng, services: map[string]*service{}}
-	if err := e.up(ctx, plan); err != nil {
+	if err := e.up(ctx, pl); err != nil {
 		return e, err
 	}
 	e.ReadyAfter = time.Since(began)
@@ -96,7 +97,7 @@ func (e *Env) labels(node string) map[string]string {
 	return map[string]string{LabelRun: e.opts.RunID, LabelNode: node}
 }
 
-func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
+func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	if e.opts.RunID == "" {
 		return errors.New("docker testbed: no run id")
 	}
@@ -115,7 +116,7 @@ func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
 	if e.image, err = e.eng.resolveMscli(ctx, "", b, e.opts.Progress); err != nil {
 		return err
 	}
-	for _, s := range plan.Topology.Services {
+	for _, s := range pl.Topology.Services {
 		if s.Database == "postgres" {
 			if e.pgImage, err = e.eng.resolvePostgres(ctx, "", false, e.opts.Progress); err != nil {
 				return err
@@ -136,20 +137,20 @@ func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
 	type plannedLink struct{ from, to, upstream string }
 	var planned []plannedLink
 	var clientPorts []string
-	for _, s := range plan.Topology.Services {
+	for _, s := range pl.Topology.Services {
 		for i := range s.Replicas {
-			rep := scenarios.ReplicaNode(s.Name, i)
-			planned = append(planned, plannedLink{scenarios.ClientNode, rep, alias(rep) + ":" + servicePort})
-			planned = append(planned, plannedLink{rep, scenarios.BrokerNode, "broker:" + brokerPort})
+			rep := plan.ReplicaNode(s.Name, i)
+			planned = append(planned, plannedLink{plan.ClientNode, rep, alias(rep) + ":" + servicePort})
+			planned = append(planned, plannedLink{rep, plan.BrokerNode, "broker:" + brokerPort})
 			if s.Database == "postgres" {
-				db := scenarios.DatabaseNode(s.Name)
+				db := plan.DatabaseNode(s.Name)
 				planned = append(planned, plannedLink{rep, db, alias(db) + ":" + postgresPort})
 			}
 		}
 	}
 	var exposed []string
 	for i, l := range planned {
-		if l.from == scenarios.ClientNode {
+		if l.from == plan.ClientNode {
 			p := fmt.Sprint(firstProxyPort + i)
 			clientPorts = append(clientPorts, p)
 			exposed = append(exposed, p+"/tcp")
@@ -157,15 +158,15 @@ func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
 	}
 	e.toxi = e.newNode("toxiproxy", toxiAlias, toxiAPIPort, "/version", []string{"fixture", "toxiproxy", "--listen", "0.0.0.0:" + toxiAPIPort},
 		nil, append(exposed, toxiAPIPort+"/tcp"))
-	e.broker = e.newNode(scenarios.BrokerNode, "broker", brokerHTTP, "/healthz",
+	e.broker = e.newNode(plan.BrokerNode, "broker", brokerHTTP, "/healthz",
 		[]string{"fixture", "broker", "--listen", "0.0.0.0:" + brokerPort, "--http", "0.0.0.0:" + brokerHTTP, "--data", "/data"},
 		nil, []string{brokerHTTP + "/tcp", brokerPort + "/tcp"})
 	e.broker.volume = "/data"
 	var dbs []*dbNode
-	for _, s := range plan.Topology.Services {
+	for _, s := range pl.Topology.Services {
 		svc := &service{name: s.Name}
 		if s.Database == "postgres" {
-			name := scenarios.DatabaseNode(s.Name)
+			name := plan.DatabaseNode(s.Name)
 			n := e.newNode(name, alias(name), "", "", nil, map[string]string{
 				"POSTGRES_USER": dbUser, "POSTGRES_PASSWORD": dbUser, "POSTGRES_DB": s.Name}, nil)
 			n.image, n.volume = e.pgImage, images.PostgresData
@@ -207,11 +208,11 @@ func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
 	// The replicas, every one of every service at once: each reaches the broker and
 	// its database through its own proxies.
 	var reps []*node
-	for _, s := range plan.Topology.Services {
+	for _, s := range pl.Topology.Services {
 		svc := e.services[s.Name]
 		for i := range s.Replicas {
-			rep := scenarios.ReplicaNode(s.Name, i)
-			brokerURL := "nats://" + toxiAlias + ":" + proxyOf[[2]string{rep, scenarios.BrokerNode}].port
+			rep := plan.ReplicaNode(s.Name, i)
+			brokerURL := "nats://" + toxiAlias + ":" + proxyOf[[2]string{rep, plan.BrokerNode}].port
 			db := "sqlite:///shared/" + s.Name + ".db"
 			if svc.db != nil {
 				p := proxyOf[[2]string{rep, svc.db.name}]
@@ -752,7 +753,7 @@ func (e *Env) Links(target string) ([]testbed.Link, error) {
 	var names []string
 	for _, l := range e.links {
 		names = append(names, l.proxy.name)
-		if scenarios.Covers(from, l.from) && scenarios.Covers(to, l.to) {
+		if plan.Covers(from, l.from) && plan.Covers(to, l.to) {
 			out = append(out, l.proxy)
 		}
 	}
@@ -766,7 +767,7 @@ func (e *Env) Links(target string) ([]testbed.Link, error) {
 // Nodes resolves a node name: "broker", a replica, a service (all its replicas) or a
 // service's database.
 func (e *Env) Nodes(target string) ([]testbed.Node, error) {
-	if target == scenarios.BrokerNode && e.broker != nil {
+	if target == plan.BrokerNode && e.broker != nil {
 		return []testbed.Node{e.broker}, nil
 	}
 	for _, name := range e.order {
@@ -803,7 +804,7 @@ func (e *Env) BrokerURL() string {
 func (e *Env) Endpoints(service string) []string {
 	var out []string
 	for _, l := range e.links {
-		if l.from == scenarios.ClientNode && scenarios.ServiceOf(l.to) == service {
+		if l.from == plan.ClientNode && plan.ServiceOf(l.to) == service {
 			if addr, err := e.toxi.hostAddr(context.Background(), l.proxy.port); err == nil {
 				out = append(out, "http://"+addr)
 			}

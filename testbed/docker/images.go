@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 
 	"github.com/mscli/mscli/fixtures/images"
-	"github.com/mscli/mscli/scenarios"
 )
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
@@ -314,7 +315,7 @@ type NeedsOptions struct {
 // Needs lists the images a plan needs on this engine — mscli's image always, a
 // Postgres image when a service declares `database: postgres` — and whether the engine
 // has them. With a nil plan it lists both.
-func Needs(ctx context.Context, plan *scenarios.Plan, o NeedsOptions) ([]Need, error) {
+func Needs(ctx context.Context, pl *plan.Plan, o NeedsOptions) ([]Need, error) {
 	e, err := connect(ctx)
 	if err != nil {
 		return nil, err
@@ -334,11 +335,11 @@ func Needs(ctx context.Context, plan *scenarios.Plan, o NeedsOptions) ([]Need, e
 	}
 	out := []Need{m}
 	role := "PostgreSQL, for services with database: postgres"
-	if plan != nil {
+	if pl != nil {
 		var dbs []string
-		for _, s := range plan.Topology.Services {
+		for _, s := range pl.Topology.Services {
 			if s.Database == "postgres" {
-				dbs = append(dbs, scenarios.DatabaseNode(s.Name))
+				dbs = append(dbs, plan.DatabaseNode(s.Name))
 			}
 		}
 		if len(dbs) == 0 {

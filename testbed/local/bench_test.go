@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed"
 	"github.com/mscli/mscli/workload"
 )
@@ -17,8 +18,8 @@ import (
 // throughputs and their ratio: what carrying every byte through toxiproxy costs.
 func BenchmarkWorkloadProxyVsDirect(b *testing.B) {
 	bin := realBinary(b, "broker", "bank")
-	w := scenarios.Workload{Kind: "bank", Clients: 8, Accounts: 20, Opening: 1 << 40, Mix: 0.5, Seed: 1,
-		Timeout: scenarios.Duration(5 * time.Second), Retry: scenarios.Retry{Attempts: 1}}
+	w := plan.Workload{Kind: "bank", Clients: 8, Accounts: 20, Opening: 1 << 40, Mix: 0.5, Seed: 1,
+		Timeout: plan.Duration(5 * time.Second), Retry: plan.Retry{Attempts: 1}}
 	measure := func(direct bool) float64 {
 		e, _ := up(b, bankPlan(1), testbed.Options{Binary: bin, StartTimeout: 30 * time.Second})
 		eps := e.Endpoints("bank")

@@ -22,7 +22,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/mscli/mscli/scenarios"
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/testbed"
 )
 
@@ -68,7 +69,7 @@ type link struct {
 
 // Up starts the plan's topology. When it fails it still returns the partial Env: call
 // Down in every case (defer it right after Up).
-func Up(ctx context.Context, plan *scenarios.Plan, opts testbed.Options) (*Env, error) {
+func Up(ctx context.Context, pl *plan.Plan, opts testbed.Options) (*Env, error) {
 	opts = opts.WithDefaults()
 	if opts.RunID == "" {
 		opts.RunID = fmt.Sprintf("local-%d", time.Now().UnixNano())
@@ -79,20 +80,20 @@ func Up(ctx context.Context, plan *scenarios.Plan, opts testbed.Options) (*Env, 
 		// The pid file is whitespace-separated.
 		return e, fmt.Errorf("local testbed: run id %q contains white space", opts.RunID)
 	}
-	if err := e.up(ctx, plan); err != nil {
+	if err := e.up(ctx, pl); err != nil {
 		return e, err
 	}
 	return e, nil
 }
 
-func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
+func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	if !supported {
 		return errUnsupported
 	}
-	if plan == nil {
+	if pl == nil {
 		return errors.New("local testbed: no plan")
 	}
-	top := plan.Topology
+	top := pl.Topology
 	if top.Broker != "" && top.Broker != "nats" {
 		return fmt.Errorf("local testbed: broker %q: only nats is known", top.Broker)
 	}
@@ -138,7 +139,7 @@ func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
 	}
 	e.brokerAddr = natsAddr
 	e.brokerData = filepath.Join(e.dir, "data", "broker")
-	e.broker = &brokerNode{e.newProcess(scenarios.BrokerNode, "http://"+httpAddr+"/healthz",
+	e.broker = &brokerNode{e.newProcess(plan.BrokerNode, "http://"+httpAddr+"/healthz",
 		"fixture", "broker", "--listen", natsAddr, "--http", httpAddr, "--data", e.brokerData)}
 	e.opts.Progressf("starting broker on %s", natsAddr)
 	if err := e.broker.Start(ctx); err != nil {
@@ -157,17 +158,17 @@ func (e *Env) up(ctx context.Context, plan *scenarios.Plan) error {
 // starts. Links to a service's database are accepted: on this testbed the database is
 // an SQLite file without a network path, and a fault on such a link fails when applied,
 // saying so.
-func (e *Env) checkLinks(top scenarios.Topology) error {
+func (e *Env) checkLinks(top plan.Topology) error {
 	svcs := map[string]bool{}
 	for _, s := range top.Services {
 		svcs[s.Name] = true
 	}
 	for _, l := range top.Links {
-		from, to := scenarios.ServiceOf(l.From), scenarios.ServiceOf(l.To)
+		from, to := plan.ServiceOf(l.From), plan.ServiceOf(l.To)
 		switch {
-		case from == scenarios.ClientNode && svcs[to]:
-		case svcs[from] && to == scenarios.BrokerNode:
-		case svcs[from] && to == scenarios.DatabaseNode(from):
+		case from == plan.ClientNode && svcs[to]:
+		case svcs[from] && to == plan.BrokerNode:
+		case svcs[from] && to == plan.DatabaseNode(from):
 		default:
 			return fmt.Errorf("local testbed: link %q: no fixture takes that dependency on this testbed", l.Name)
 		}
@@ -185,21 +186,21 @@ func fileName(node string) string { return strings.ReplaceAll(node, "/", "-") }
 
 func logName(node string) string { return fileName(node) + ".log" }
 
-func (e *Env) startService(ctx context.Context, s scenarios.Service) error {
+func (e *Env) startService(ctx context.Context, s plan.Service) error {
 	if s.Database != "" && s.Database != "sqlite" {
 		e.opts.Progressf("%s: database %s is SQLite on the local testbed", s.Name, s.Database)
 	}
-	dbDir := filepath.Join(e.dir, "data", scenarios.DatabaseNode(s.Name))
+	dbDir := filepath.Join(e.dir, "data", plan.DatabaseNode(s.Name))
 	if err := os.MkdirAll(dbDir, 0o755); err != nil {
 		return fmt.Errorf("local testbed: %w", err)
 	}
 	svc := &service{name: s.Name}
-	svc.db = &dbNode{env: e, svc: svc, name: scenarios.DatabaseNode(s.Name), path: filepath.Join(dbDir, s.Name+".db")}
+	svc.db = &dbNode{env: e, svc: svc, name: plan.DatabaseNode(s.Name), path: filepath.Join(dbDir, s.Name+".db")}
 	e.services[s.Name] = svc
 	e.order = append(e.order, s.Name)
 	for i := range s.Replicas {
-		node := scenarios.ReplicaNode(s.Name, i)
-		bl, err := e.addLink(node, scenarios.BrokerNode, e.brokerAddr)
+		node := plan.ReplicaNode(s.Name, i)
+		bl, err := e.addLink(node, plan.BrokerNode, e.brokerAddr)
 		if err != nil {
 			return err
 		}
@@ -226,7 +227,7 @@ func (e *Env) startService(ctx context.Context, s scenarios.Service) error {
 		if err := p.Start(ctx); err != nil {
 			return err
 		}
-		if _, err := e.addLink(scenarios.ClientNode, node, addr); err != nil {
+		if _, err := e.addLink(plan.ClientNode, node, addr); err != nil {
 			return err
 		}
 	}
@@ -317,7 +318,7 @@ func (e *Env) BrokerURL() string { return "nats://" + e.brokerAddr }
 func (e *Env) Endpoints(service string) []string {
 	var out []string
 	for _, l := range e.links {
-		if l.from == scenarios.ClientNode && scenarios.ServiceOf(l.to) == service {
+		if l.from == plan.ClientNode && plan.ServiceOf(l.to) == service {
 			out = append(out, "http://"+l.proxy.Listen())
 		}
 	}
@@ -357,12 +358,12 @@ func (e *Env) Links(target string) ([]testbed.Link, error) {
 	if !ok {
 		return nil, fmt.Errorf("link %q: want from->to", target)
 	}
-	if s := e.services[scenarios.ServiceOf(from)]; s != nil && to == s.db.name {
+	if s := e.services[plan.ServiceOf(from)]; s != nil && to == s.db.name {
 		return nil, fmt.Errorf("link %q: on the local testbed %s is an SQLite file, with no network path to cut", target, to)
 	}
 	var out []testbed.Link
 	for _, l := range e.links {
-		if scenarios.Covers(from, l.from) && scenarios.Covers(to, l.to) {
+		if plan.Covers(from, l.from) && plan.Covers(to, l.to) {
 			out = append(out, l.proxy)
 		}
 	}
@@ -384,7 +385,7 @@ func (e *Env) linkNames() []string {
 // Nodes resolves a node name: "broker", a replica ("bank/0"), a service (all its
 // replicas) or a service's database ("bank-db", which supports data faults only).
 func (e *Env) Nodes(target string) ([]testbed.Node, error) {
-	if target == scenarios.BrokerNode && e.broker != nil {
+	if target == plan.BrokerNode && e.broker != nil {
 		return []testbed.Node{e.broker}, nil
 	}
 	for _, name := range e.order {

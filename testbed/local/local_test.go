@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/mscli/mscli/chaos"
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed"
 	"github.com/mscli/mscli/testbed/local"
 )
@@ -24,11 +25,11 @@ import (
 // The local Env is what the chaos scheduler acts on.
 var _ chaos.Env = (*local.Env)(nil)
 
-func bankPlan(replicas int) *scenarios.Plan {
-	return &scenarios.Plan{Scenario: "test", Topology: scenarios.Topology{
+func bankPlan(replicas int) *plan.Plan {
+	return &plan.Plan{Scenario: "test", Topology: plan.Topology{
 		Broker:   "nats",
-		Services: []scenarios.Service{{Name: "bank", Fixture: "bank", Replicas: replicas, Database: "sqlite"}},
-		Links: []scenarios.Link{
+		Services: []plan.Service{{Name: "bank", Fixture: "bank", Replicas: replicas, Database: "sqlite"}},
+		Links: []plan.Link{
 			{Name: "client->bank", From: "client", To: "bank"},
 			{Name: "bank->broker", From: "bank", To: "broker"},
 		},
@@ -36,7 +37,7 @@ func bankPlan(replicas int) *scenarios.Plan {
 }
 
 // up starts a testbed under <tmp>/.mscli/runs/<id> and downs it at the end of the test.
-func up(t testing.TB, plan *scenarios.Plan, opts testbed.Options) (*local.Env, string) {
+func up(t testing.TB, pl *plan.Plan, opts testbed.Options) (*local.Env, string) {
 	t.Helper()
 	root := t.TempDir()
 	if opts.RunID == "" {
@@ -51,7 +52,7 @@ func up(t testing.TB, plan *scenarios.Plan, opts testbed.Options) (*local.Env, s
 	}
 	opts.StopGrace = 2 * time.Second
 	opts.Progress = func(s string) { t.Log(s) }
-	e, err := local.Up(context.Background(), plan, opts)
+	e, err := local.Up(context.Background(), pl, opts)
 	t.Cleanup(func() {
 		if err := e.Down(context.Background()); err != nil {
 			t.Errorf("down: %v", err)
@@ -188,7 +189,7 @@ func TestUpWiresEveryLinkThroughAProxy(t *testing.T) {
 	// The bank reaches the broker only through its proxy: cut it and the bank stops
 	// being ready; heal it and it recovers.
 	part, _ := chaos.Lookup("partition")
-	heal, err := part.Apply(context.Background(), e, scenarios.Fault{Kind: "partition", Target: "bank/0->broker"})
+	heal, err := part.Apply(context.Background(), e, plan.Fault{Kind: "partition", Target: "bank/0->broker"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func TestDataFaults(t *testing.T) {
 	run := func(kind string, params map[string]string) {
 		t.Helper()
 		f, _ := chaos.Lookup(kind)
-		if _, err := f.Apply(ctx, e, scenarios.Fault{Kind: kind, Target: "bank-db", Params: params}); err != nil {
+		if _, err := f.Apply(ctx, e, plan.Fault{Kind: kind, Target: "bank-db", Params: params}); err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
 	}
@@ -337,7 +338,7 @@ func TestDataFaults(t *testing.T) {
 		t.Errorf("after a wipe: %s effects, want 0", c)
 	}
 	f, _ := chaos.Lookup("wipe")
-	if _, err := f.Apply(ctx, e, scenarios.Fault{Kind: "wipe", Target: "bank-db", Params: map[string]string{"restore": "never-taken"}}); err == nil {
+	if _, err := f.Apply(ctx, e, plan.Fault{Kind: "wipe", Target: "bank-db", Params: map[string]string{"restore": "never-taken"}}); err == nil {
 		t.Error("restoring a snapshot never taken succeeded")
 	}
 
@@ -355,7 +356,7 @@ func TestDataFaults(t *testing.T) {
 	brokerRun := func(kind string, params map[string]string) {
 		t.Helper()
 		f, _ := chaos.Lookup(kind)
-		if _, err := f.Apply(ctx, e, scenarios.Fault{Kind: kind, Target: "broker", Params: params}); err != nil {
+		if _, err := f.Apply(ctx, e, plan.Fault{Kind: kind, Target: "broker", Params: params}); err != nil {
 			t.Fatalf("%s broker: %v", kind, err)
 		}
 	}
@@ -406,10 +407,10 @@ func TestStartFailuresNameTheNodeAndShowItsLog(t *testing.T) {
 
 func TestUpRejectsWhatItCannotRun(t *testing.T) {
 	img := bankPlan(1)
-	img.Topology.Services[0] = scenarios.Service{Name: "bank", Image: "ghcr.io/acme/bank:1", Replicas: 1}
+	img.Topology.Services[0] = plan.Service{Name: "bank", Image: "ghcr.io/acme/bank:1", Replicas: 1}
 	svc := bankPlan(1)
-	svc.Topology.Links = append(svc.Topology.Links, scenarios.Link{Name: "bank->orders", From: "bank", To: "orders"})
-	for name, p := range map[string]*scenarios.Plan{"image": img, "service link": svc} {
+	svc.Topology.Links = append(svc.Topology.Links, plan.Link{Name: "bank->orders", From: "bank", To: "orders"})
+	for name, p := range map[string]*plan.Plan{"image": img, "service link": svc} {
 		e, err := local.Up(context.Background(), p, testbed.Options{Dir: t.TempDir(), Binary: fakeBinary(t)})
 		if err == nil {
 			t.Errorf("%s: Up succeeded", name)

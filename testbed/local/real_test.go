@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/plan"
+
 	"github.com/nats-io/nats.go"
 
-	"github.com/mscli/mscli/scenarios"
 	"github.com/mscli/mscli/testbed"
 )
 
@@ -18,8 +19,8 @@ import (
 
 func TestRealBroker(t *testing.T) {
 	bin := realBinary(t, "broker")
-	plan := &scenarios.Plan{Scenario: "broker-only", Topology: scenarios.Topology{Broker: "nats"}}
-	e, _ := up(t, plan, testbed.Options{Binary: bin, StartTimeout: 30 * time.Second})
+	pl := &plan.Plan{Scenario: "broker-only", Topology: plan.Topology{Broker: "nats"}}
+	e, _ := up(t, pl, testbed.Options{Binary: bin, StartTimeout: 30 * time.Second})
 	connect := func() {
 		t.Helper()
 		nc, err := nats.Connect(e.BrokerURL(), nats.Timeout(5*time.Second))

@@ -1,0 +1,154 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseDuration reads a duration the one way every part of mscli does: a Go duration
+// ("250ms", "3s", "1m30s"; "0" alone is zero), never negative.
+func ParseDuration(s string) (Duration, error) {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (write e.g. 500ms, 3s, 1m30s)", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("invalid duration %q: must not be negative", s)
+	}
+	return Duration(v), nil
+}
+
+// ParamNamePattern is what a ParamName value matches.
+const ParamNamePattern = `^[A-Za-z0-9_-]+$`
+
+var paramNameRE = regexp.MustCompile(ParamNamePattern)
+
+// Norm checks a parameter's value and writes it in one canonical way ("250ms", "0.2"),
+// so that plans compare equal however a file spells a value.
+func (p Param) Norm(name, val string) (string, error) {
+	switch p.Type {
+	case ParamDuration:
+		d, err := ParseDuration(val)
+		if err != nil {
+			return "", err
+		}
+		return d.String(), nil
+	case ParamInt:
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil || n < 0 {
+			return "", fmt.Errorf("invalid %s %q: want a whole number, 0 or more", name, val)
+		}
+		return strconv.FormatInt(n, 10), nil
+	case ParamRatio:
+		f, err := strconv.ParseFloat(val, 64)
+		if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+			return "", fmt.Errorf("invalid %s %q: want a number from 0 to 1", name, val)
+		}
+		return FormatRatio(f), nil
+	case ParamEnum:
+		if !slices.Contains(p.Enum, val) {
+			return "", fmt.Errorf("invalid %s %q (one of %s)", name, val, strings.Join(p.Enum, ", "))
+		}
+		return val, nil
+	case ParamName:
+		if !paramNameRE.MatchString(val) {
+			return "", fmt.Errorf("invalid %s %q: use letters, digits, '-' and '_'", name, val)
+		}
+		return val, nil
+	}
+	return val, nil
+}
+
+// Check says whether val is a valid value of the parameter.
+func (p Param) Check(val string) error {
+	_, err := p.Norm("value", val)
+	return err
+}
+
+// FormatRatio writes a float the way a person would ("0.2", not "0.200000").
+func FormatRatio(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// Param returns a parameter of the fault: the plan's value, or the kind's default (a
+// plan carries what the scenario wrote, and the planner fills in defaults).
+func (f Fault) Param(name string) string {
+	if v, ok := f.Params[name]; ok {
+		return v
+	}
+	k, _ := LookupFaultKind(f.Kind)
+	return k.Params[name].Default
+}
+
+// typed reads a parameter through its declaration: required unless it has a default,
+// and valid for its type.
+func (f Fault) typed(name string) (string, error) {
+	v := f.Param(name)
+	if v == "" {
+		return "", fmt.Errorf("%s: parameter %q is required", f.Kind, name)
+	}
+	k, _ := LookupFaultKind(f.Kind)
+	if p, ok := k.Params[name]; ok {
+		if err := p.Check(v); err != nil {
+			return "", fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
+		}
+	}
+	return v, nil
+}
+
+// DurationParam reads a duration parameter of the fault.
+func (f Fault) DurationParam(name string) (time.Duration, error) {
+	v, err := f.typed(name)
+	if err != nil {
+		return 0, err
+	}
+	d, err := ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
+	}
+	return d.D(), nil
+}
+
+// IntParam reads a whole-number parameter of the fault (0 or more).
+func (f Fault) IntParam(name string) (int64, error) {
+	v, err := f.typed(name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: parameter %q: want a whole number, 0 or more, got %q", f.Kind, name, v)
+	}
+	return n, nil
+}
+
+// RatioParam reads a parameter that is a number from 0 to 1.
+func (f Fault) RatioParam(name string) (float64, error) {
+	v, err := f.typed(name)
+	if err != nil {
+		return 0, err
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(r) || r < 0 || r > 1 {
+		return 0, fmt.Errorf("%s: parameter %q: want a number in [0,1], got %q", f.Kind, name, v)
+	}
+	return r, nil
+}
+
+// DurationOf reads an optional duration parameter from params (an invariant's
+// "within"): def when absent.
+func DurationOf(params map[string]string, name string, def time.Duration) (time.Duration, error) {
+	s, ok := params[name]
+	if !ok || s == "" {
+		return def, nil
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("parameter " + name + ": " + err.Error())
+	}
+	return d.D(), nil
+}
