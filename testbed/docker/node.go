@@ -1,0 +1,325 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// ---- nodes ----
+
+// node is one container of the run. Its container is created on first Start and kept
+// across stops and kills, so its data (a volume) and its name survive them.
+type node struct {
+	env     *Env
+	name    string
+	alias   string
+	image   string
+	cmd     []string
+	envVars map[string]string
+	exposed []string
+	health  string   // path on healthPort answering 200 when ready
+	probe   []string // or a command run in the container that exits 0 when ready; neither waits for nothing
+	hport   string
+	volume  string // a path kept in a labelled volume, if set
+	shared  string // a named volume shared by a service's replicas, mounted at /shared
+
+	mu      sync.Mutex
+	c       testcontainers.Container
+	running bool
+	paused  bool
+}
+
+func (e *Env) newNode(name, alias, hport, health string, cmd []string, env map[string]string, exposed []string) *node {
+	return &node{env: e, name: name, alias: alias, image: e.image, cmd: cmd, envVars: env, exposed: exposed, health: health, hport: hport}
+}
+
+func (n *node) Name() string { return n.name }
+
+func (n *node) volumeName() string {
+	return "mscli-" + n.env.opts.RunID + "-" + alias(n.name)
+}
+
+func (n *node) request() testcontainers.GenericContainerRequest {
+	labels := n.env.labels(n.name)
+	var mounts testcontainers.ContainerMounts
+	vol := func(name, target string) testcontainers.ContainerMount {
+		return testcontainers.ContainerMount{
+			Source: testcontainers.DockerVolumeMountSource{Name: name, VolumeOptions: &mount.VolumeOptions{Labels: labels}},
+			Target: testcontainers.ContainerMountTarget(target)}
+	}
+	if n.volume != "" {
+		mounts = append(mounts, vol(n.volumeName(), n.volume))
+	}
+	if n.shared != "" {
+		mounts = append(mounts, vol(n.shared, "/shared"))
+	}
+	return testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{
+		Image:          n.image,
+		Cmd:            n.cmd,
+		Env:            n.envVars,
+		Labels:         labels,
+		Name:           "mscli-" + n.env.opts.RunID + "-" + alias(n.name),
+		Networks:       []string{n.env.net.Name},
+		NetworkAliases: map[string][]string{n.env.net.Name: {n.alias}},
+		ExposedPorts:   n.exposed,
+		Mounts:         mounts,
+		HostConfigModifier: func(hc *container.HostConfig) {
+			// Published on 127.0.0.1 only, on ports the engine picks.
+			hc.PortBindings = network.PortMap{}
+			for _, p := range n.exposed {
+				port, err := network.ParsePort(p)
+				if err != nil {
+					continue
+				}
+				hc.PortBindings[port] = []network.PortBinding{{HostIP: netip.MustParseAddr(loopback), HostPort: ""}}
+			}
+		},
+	}, Logger: quiet()}
+}
+
+// Start creates (first time) or starts the container and waits until it is ready.
+func (n *node) Start(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.startLocked(ctx)
+}
+
+func (n *node) startLocked(ctx context.Context) error {
+	if n.running {
+		return nil
+	}
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, n.env.opts.StartTimeout)
+	defer cancel()
+	if n.c == nil {
+		req := n.request()
+		req.Started = true
+		c, err := testcontainers.GenericContainer(ctx, req)
+		if c != nil {
+			n.c = c
+		}
+		if err != nil {
+			return fmt.Errorf("start %s: %w", n.name, err)
+		}
+	} else if _, err := n.env.eng.ContainerStart(ctx, n.c.GetContainerID(), client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	n.running, n.paused = true, false
+	if err := n.waitReady(ctx); err != nil {
+		return fmt.Errorf("%s not ready after %s: %w\n%s", n.name, time.Since(began).Round(time.Millisecond), err, n.logTail())
+	}
+	n.env.opts.Progressf("%s ready (container %.12s) in %s", n.name, n.c.GetContainerID(), time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+func (n *node) waitReady(ctx context.Context) error {
+	if n.probe != nil {
+		return n.waitProbe(ctx)
+	}
+	if n.health == "" {
+		return nil
+	}
+	base, err := n.hostURL(ctx, n.hport)
+	if err != nil {
+		return err
+	}
+	var last error
+	hc := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := hc.Get(base + n.health)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s: %s", n.health, resp.Status)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (n *node) waitProbe(ctx context.Context) error {
+	var last error
+	for {
+		code, out, err := n.c.Exec(ctx, n.probe)
+		if err == nil && code == 0 {
+			return nil
+		}
+		if err == nil {
+			msg, _ := io.ReadAll(out)
+			err = fmt.Errorf("%s: exit %d %s", n.probe[0], code, strings.TrimSpace(string(msg)))
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// hostURL is http://127.0.0.1:<published port> of a container port.
+func (n *node) hostURL(ctx context.Context, port string) (string, error) {
+	addr, err := n.hostAddr(ctx, port)
+	if err != nil {
+		return "", err
+	}
+	return "http://" + addr, nil
+}
+
+func (n *node) hostAddr(ctx context.Context, port string) (string, error) {
+	if n.c == nil {
+		return "", fmt.Errorf("%s has no container", n.name)
+	}
+	p, err := n.c.MappedPort(ctx, port+"/tcp")
+	if err != nil {
+		return "", fmt.Errorf("%s: published port of %s: %w", n.name, port, err)
+	}
+	return loopback + ":" + p.Port(), nil
+}
+
+func (n *node) logTail() string {
+	if n.c == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rc, err := n.c.Logs(ctx)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return "--- last lines of " + n.name + "'s log:\n" + strings.Join(lines, "\n")
+}
+
+// Kill sends SIGKILL.
+func (n *node) Kill(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.c == nil || !n.running {
+		return nil
+	}
+	if n.paused {
+		_, _ = n.env.eng.ContainerUnpause(ctx, n.c.GetContainerID(), client.ContainerUnpauseOptions{})
+	}
+	if _, err := n.env.eng.ContainerKill(ctx, n.c.GetContainerID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil && !isNotRunning(err) {
+		return fmt.Errorf("kill %s: %w", n.name, err)
+	}
+	n.waitExited(ctx)
+	n.running, n.paused = false, false
+	return nil
+}
+
+// Stop stops the container gracefully (SIGTERM, SIGKILL after the grace period).
+func (n *node) Stop(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.stopLocked(ctx)
+}
+
+func (n *node) stopLocked(ctx context.Context) error {
+	if n.c == nil || !n.running {
+		return nil
+	}
+	if n.paused {
+		_, _ = n.env.eng.ContainerUnpause(ctx, n.c.GetContainerID(), client.ContainerUnpauseOptions{})
+	}
+	secs := int(n.env.opts.StopGrace.Seconds())
+	if _, err := n.env.eng.ContainerStop(ctx, n.c.GetContainerID(), client.ContainerStopOptions{Timeout: &secs}); err != nil && !isNotRunning(err) {
+		return fmt.Errorf("stop %s: %w", n.name, err)
+	}
+	n.running, n.paused = false, false
+	return nil
+}
+
+func (n *node) waitExited(ctx context.Context) {
+	for range 100 {
+		res, err := n.env.eng.ContainerInspect(ctx, n.c.GetContainerID(), client.ContainerInspectOptions{})
+		if err != nil || res.Container.State == nil || !res.Container.State.Running {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Pause freezes the container (the cgroup freezer).
+func (n *node) Pause(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.c == nil || !n.running || n.paused {
+		return nil
+	}
+	if err := n.env.freeze(ctx, n.c.GetContainerID()); err != nil {
+		return fmt.Errorf("pause %s: %w", n.name, err)
+	}
+	n.paused = true
+	return nil
+}
+
+// freeze pauses a container, trying again when the runtime gives up on the cgroup
+// freezer ("unable to freeze"): a process in uninterruptible sleep, such as PostgreSQL
+// in an fsync, can keep a cgroup from freezing for a moment. The runtime thaws the
+// container when it gives up, so each try starts from a running container.
+func (e *Env) freeze(ctx context.Context, id string) error {
+	var err error
+	delay := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		if err = e.noFreeze; err == nil {
+			if _, err = e.eng.ContainerPause(ctx, id, client.ContainerPauseOptions{}); err == nil {
+				return nil
+			}
+		}
+		if try == freezeTries || !strings.Contains(err.Error(), "freeze") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+const freezeTries = 5
+
+// Resume thaws a paused container.
+func (n *node) Resume(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.c == nil || !n.paused {
+		return nil
+	}
+	if _, err := n.env.eng.ContainerUnpause(ctx, n.c.GetContainerID(), client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("resume %s: %w", n.name, err)
+	}
+	n.paused = false
+	return nil
+}
+
+func isNotRunning(err error) bool {
+	return err != nil && (isNotFound(err) || strings.Contains(err.Error(), "is not running"))
+}
