@@ -89,11 +89,6 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 	return in, nil
 }
 
-// fixtureViews are the views each fixture reports through its effects endpoint.
-var fixtureViews = map[string][]string{
-	"bank": {history.WriteView, history.ReadView},
-}
-
 // Declare tells the checkers what the plan's system promises to show: the views each
 // fixture reports (one never observed makes the invariants that need it unknown),
 // and the service whose public API the workload reads (its final reads are held
@@ -101,8 +96,8 @@ var fixtureViews = map[string][]string{
 func Declare(in *invariants.Input, p *plan.Plan) {
 	in.Views = map[string][]string{}
 	for _, s := range p.Topology.Services {
-		if v, ok := fixtureViews[s.Fixture]; ok {
-			in.Views[s.Name] = v
+		if fx, ok := plan.LookupFixture(s.Fixture); ok && len(fx.Views) > 0 {
+			in.Views[s.Name] = fx.Views
 		}
 	}
 	if svc, err := workloadService(p); err == nil {

@@ -1,9 +1,10 @@
 package scenarios
 
-// The fault kinds a scenario names are registered by the packages that implement them;
-// a binary that validates scenarios links them in (mscli does through its runner), and
-// so do these tests.
+// The fault kinds and fixtures a scenario names are registered by the packages that
+// implement them; a binary that validates scenarios links them in (mscli does through
+// its runner), and so do these tests.
 import (
 	_ "github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages"
+	_ "github.com/mscli/mscli/fixtures/bank"
 )

@@ -200,9 +200,11 @@ func TestParseErrors(t *testing.T) {
 			[]string{`4:13: no invariants: a scenario must check at least one`}},
 		{"catches an unlisted invariant", head + "catches: {double-apply: idempotent}\n",
 			[]string{`7:25: double-apply is caught by invariant idempotent, which the scenario does not check`}},
-		{"catches an unknown invariant", head + "catches:\n  lost-ack: durabel\n",
-			[]string{`8:13: unknown invariant "durabel"; did you mean "durable"?`}},
+		{"catches an unknown invariant", head + "catches:\n  ack-before-commit: durabel\n",
+			[]string{`8:22: unknown invariant "durabel"; did you mean "durable"?`}},
 		{"catches a bad bug name", head + "catches: {Lost_Ack: durable}\n", []string{`7:11: invalid bug name "Lost_Ack"`}},
+		{"catches a bug no fixture knows", head + "catches: {double-aply: durable}\n",
+			[]string{`7:11: no fixture of this system knows the bug "double-aply"; did you mean "double-apply"?`}},
 
 		// Every problem of one file at once.
 		{"all at once", "nmae: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, replicas: two}}}\ninvariants: [durable, idempotnt]\nworkload: {clients: 0}\nfaults:\n  - {at: 1s, for: 1s, fault: partition, link: client->bnak}\n  - {at: 19s, for: 5s, fault: pause, node: broker}\n", []string{

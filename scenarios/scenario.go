@@ -126,9 +126,6 @@ var InvariantParams = map[string]map[string]plan.Param{
 	},
 }
 
-// KnownFixtures are the built-in sample services a scenario can name with fixture:.
-var KnownFixtures = []string{"bank"}
-
 // KnownBrokers, KnownDatabases and KnownWorkloads are the values system.broker,
 // services' database and workload.kind accept.
 var (
@@ -242,9 +239,10 @@ func targetsOf(top plan.Topology) targets {
 			add(plan.TargetNode, plan.DatabaseNode(svc.Name), plan.RoleSQLite, false)
 			t.data = append(t.data, plan.DatabaseNode(svc.Name))
 		}
-		if svc.Fixture != "" {
-			add(plan.TargetStream, svc.Name+".commands", plan.RoleStream, true)
-			add(plan.TargetStream, svc.Name+".events", plan.RoleStream, true)
+		if fx, ok := plan.LookupFixture(svc.Fixture); ok {
+			for _, st := range fx.Streams {
+				add(plan.TargetStream, svc.Name+"."+st, plan.RoleStream, true)
+			}
 		}
 	}
 	return t

@@ -139,7 +139,7 @@ func buildSchema() obj {
 	service := obj{
 		"type": "object",
 		"properties": obj{
-			"fixture":  obj{"enum": KnownFixtures, "description": "a built-in sample service"},
+			"fixture":  obj{"enum": plan.FixtureNames(), "description": "a built-in sample service"},
 			"image":    obj{"type": "string", "minLength": 1, "description": "your own service's container image"},
 			"observe":  obj{"type": "string", "pattern": "^/", "default": DefaultObserve, "description": "path of the effects endpoint of an image service"},
 			"replicas": obj{"type": "integer", "minimum": 1, "default": 1},

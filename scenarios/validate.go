@@ -163,11 +163,11 @@ func (v *validator) system() {
 		seen[svc.Name] = true
 		switch {
 		case svc.Fixture == "" && svc.Image == "":
-			v.report(p, true, "service %s needs fixture: (a built-in service: %s) or image: (your own)", svc.Name, strings.Join(KnownFixtures, ", "))
+			v.report(p, true, "service %s needs fixture: (a built-in service: %s) or image: (your own)", svc.Name, strings.Join(plan.FixtureNames(), ", "))
 		case svc.Fixture != "" && svc.Image != "":
 			v.report(p+".image", true, "service %s has both fixture: and image:; give one", svc.Name)
-		case svc.Fixture != "" && !slices.Contains(KnownFixtures, svc.Fixture):
-			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, KnownFixtures), strings.Join(KnownFixtures, ", "))
+		case svc.Fixture != "" && !slices.Contains(plan.FixtureNames(), svc.Fixture):
+			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, plan.FixtureNames()), strings.Join(plan.FixtureNames(), ", "))
 		}
 		if svc.Observe != "" {
 			if svc.Image == "" {
@@ -241,11 +241,23 @@ func (v *validator) invariants() map[string]bool {
 }
 
 func (v *validator) catches(listed map[string]bool) {
+	var known []string // the bugs the scenario's fixtures declare
+	images := false    // a user's service may know bugs of its own
+	for _, svc := range v.s.System.Services {
+		images = images || svc.Image != ""
+		fx, _ := plan.LookupFixture(svc.Fixture)
+		for _, b := range fx.Bugs {
+			known = append(known, b.Name)
+		}
+	}
 	for _, bug := range sortedKeys(v.s.Catches) {
 		inv := v.s.Catches[bug]
 		p := "catches." + bug
-		if !bugNameRE.MatchString(bug) {
+		switch {
+		case !bugNameRE.MatchString(bug):
 			v.report(p, true, "invalid bug name %q: use lower-case letters, digits and '-'", bug)
+		case !images && !slices.Contains(known, bug):
+			v.report(p, true, "no fixture of this system knows the bug %q%s (known: %s)", bug, didYouMean(bug, known), orList(known))
 		}
 		switch {
 		case listed[inv]:

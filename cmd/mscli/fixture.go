@@ -80,7 +80,8 @@ database; they share the work as competing consumers.
 			if listBugs {
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "BUG\tCAUGHT BY\tWHAT IT BREAKS")
-				for _, b := range bank.KnownBugs() {
+				fx, _ := plan.LookupFixture(bank.Name)
+				for _, b := range fx.Bugs {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name, b.Breaks, b.What)
 				}
 				return tw.Flush()
@@ -107,25 +108,16 @@ database; they share the work as competing consumers.
 	return c
 }
 
-// fixtureBugs maps a fixture name to its known bugs.
-func fixtureBugs() map[string][]string {
-	var names []string
-	for _, b := range bank.KnownBugs() {
-		names = append(names, b.Name)
-	}
-	return map[string][]string{"bank": names}
-}
-
 // checkBugs refuses --inject-bug names that no fixture of the plan knows.
 func checkBugs(pl *plan.Plan, bugs []string) error {
 	known := map[string]bool{}
 	var all []string
-	byFixture := fixtureBugs()
 	for _, s := range pl.Topology.Services {
-		for _, b := range byFixture[s.Fixture] {
-			if !known[b] {
-				known[b] = true
-				all = append(all, b)
+		fx, _ := plan.LookupFixture(s.Fixture)
+		for _, b := range fx.Bugs {
+			if !known[b.Name] {
+				known[b.Name] = true
+				all = append(all, b.Name)
 			}
 		}
 	}
