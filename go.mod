@@ -118,3 +118,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+replace github.com/Shopify/toxiproxy/v2 => ./third_party/toxiproxy

@@ -105,7 +105,7 @@ func (l *ProxyLink) Upstream() string {
 
 // AddToxic adds a toxic as toxiproxy's API does: a type ("latency", "timeout", …), a
 // stream ("upstream" or "downstream"), a toxicity in [0,1] and the type's attributes.
-func (l *ProxyLink) AddToxic(_ context.Context, name, typ, stream string, toxicity float32, attrs map[string]any) error {
+func (l *ProxyLink) AddToxic(ctx context.Context, name, typ, stream string, toxicity float32, attrs map[string]any) error {
 	// The library adds toxics only from their JSON form, which also validates them.
 	body, err := json.Marshal(map[string]any{
 		"name": name, "type": typ, "stream": stream, "toxicity": toxicity, "attributes": attrs,
@@ -113,18 +113,36 @@ func (l *ProxyLink) AddToxic(_ context.Context, name, typ, stream string, toxici
 	if err != nil {
 		return err
 	}
-	if _, err := l.proxy.Toxics.AddToxicJson(bytes.NewReader(body)); err != nil {
-		return fmt.Errorf("proxy %s: add toxic %q (%s %s): %w", l.name, name, typ, stream, err)
-	}
-	return nil
+	return Bounded(ctx, func() error {
+		if _, err := l.proxy.Toxics.AddToxicJson(bytes.NewReader(body)); err != nil {
+			return fmt.Errorf("proxy %s: add toxic %q (%s %s): %w", l.name, name, typ, stream, err)
+		}
+		return nil
+	})
 }
 
 // RemoveToxic removes a toxic by name.
 func (l *ProxyLink) RemoveToxic(ctx context.Context, name string) error {
-	if err := l.proxy.Toxics.RemoveToxic(ctx, name); err != nil {
-		return fmt.Errorf("proxy %s: remove toxic %q: %w", l.name, name, err)
+	return Bounded(ctx, func() error {
+		if err := l.proxy.Toxics.RemoveToxic(ctx, name); err != nil {
+			return fmt.Errorf("proxy %s: remove toxic %q: %w", l.name, name, err)
+		}
+		return nil
+	})
+}
+
+// Bounded runs a call that takes no context (toxiproxy's) and gives up when ctx ends:
+// a wedged proxy then fails the fault's apply or heal, which the run reports, instead
+// of hanging the run. The call itself may go on in the background.
+func Bounded(ctx context.Context, call func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("toxiproxy did not answer: %w", context.Cause(ctx))
 	}
-	return nil
 }
 
 // SetEnabled enables or disables the proxy. Disabled, it closes its listener (new
