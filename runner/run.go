@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mscli/mscli/plan"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages" // registers the message fault kinds (duplicate)
+	_ "github.com/mscli/mscli/fixtures/bank"  // registers the bank fixture
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
@@ -52,33 +54,20 @@ type Options struct {
 	Bugs []string
 	// Binary is the mscli binary the testbed runs nodes from (default: this one).
 	Binary string
-	// Progress receives one line per step (stderr, the TUI); may be nil.
+	// Progress receives every step of the run as an Event (the progress lines, the
+	// dashboard): the phases, the testbed's nodes, every fault record as the
+	// scheduler writes it; may be nil. It is called from several goroutines.
 	Progress func(Event)
-	// OnOp, OnFault and OnResult are live views for a dashboard; each may be nil.
-	// OnOp sees every history record at most ~100ms after it is written, from one
-	// goroutine; OnFault sees every fault record as the scheduler writes it (times on
-	// the workload's clock); OnResult sees each verdict as its checker finishes.
+	// OnOp and OnResult are live views for a dashboard; each may be nil. OnOp sees
+	// every history record at most ~100ms after it is written, from one goroutine;
+	// OnResult sees each verdict as its checker finishes.
 	OnOp     func(history.Op)
-	OnFault  func(history.Fault)
 	OnResult func(invariants.Result)
 	// ConvergeTimeout bounds the wait for read models after the heal, beyond the
 	// converges invariant's `within` (default 10s).
 	ConvergeTimeout time.Duration
 	// CheckTimeout bounds the checkers; a checker out of time is unknown (default 1m).
 	CheckTimeout time.Duration
-}
-
-// Event is a step of a run, for progress output.
-type Event struct {
-	At    time.Duration // since the run started
-	Phase string        // "testbed", "workload", "faults", "heal", "converge", "check", "down"
-	Msg   string
-}
-
-func (o *Options) progress(start time.Time, phase, format string, args ...any) {
-	if o.Progress != nil {
-		o.Progress(Event{At: time.Since(start), Phase: phase, Msg: fmt.Sprintf(format, args...)})
-	}
 }
 
 // Run runs a plan end to end and returns its result; the run directory holds
@@ -126,28 +115,22 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		return res, InvalidInput("%v", err)
 	}
 
-	o.progress(began, "testbed", "starting %s testbed in %s", o.TestbedName, dir)
+	o.progress(began, PhaseTestbed, "starting %s testbed in %s", o.TestbedName, dir)
+	var down atomic.Bool // the testbed's events from then on are the down phase's
 	sys, err := o.Testbed(ctx, pl, testbed.Options{
-		RunID:  filepath.Base(dir),
-		Dir:    dir,
-		Binary: o.Binary,
-		Bugs:   o.Bugs,
-		Progress: func(s string) {
-			// The docker testbed first finds (or names the command that builds) its
-			// images: a phase of its own on the dashboard.
-			if rest, ok := strings.CutPrefix(s, "images: "); ok {
-				o.progress(began, "images", "%s", rest)
-				return
-			}
-			o.progress(began, "testbed", "%s", s)
-		},
+		RunID:    filepath.Base(dir),
+		Dir:      dir,
+		Binary:   o.Binary,
+		Bugs:     o.Bugs,
+		Progress: o.testbedProgress(began, &down),
 	})
 	if sys != nil {
 		defer func() {
 			// Bring the testbed down with a fresh context: the run's may be cancelled.
 			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			o.progress(began, "down", "stopping the testbed")
+			down.Store(true)
+			o.progress(began, PhaseDown, "stopping the testbed")
 			if derr := sys.Down(dctx); derr != nil && err == nil {
 				err = CouldNotRun(fmt.Errorf("testbed down: %w", derr))
 			}
@@ -159,7 +142,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		}
 		return res, CouldNotRun(fmt.Errorf("start testbed: %w", err))
 	}
-	o.progress(began, "testbed", "ready after %s", time.Since(began).Round(time.Millisecond))
+	o.progress(began, PhaseTestbed, "ready after %s", time.Since(began).Round(time.Millisecond))
 
 	recs, err := openRecords(dir, o.OnOp)
 	if err != nil {
@@ -172,19 +155,14 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	wctx, stopWorkload := context.WithTimeout(ctx, pl.Duration.D())
 	defer stopWorkload()
 	sched := &chaos.Scheduler{Env: sys, Rec: recs.faults, Start: start, Abort: ctx, OnRecord: func(f history.Fault) {
-		msg := fmt.Sprintf("%s %s %s", f.Phase, f.Fault, f.Target)
-		if f.Error != "" {
-			msg += ": " + f.Error
-		}
-		o.progress(began, "faults", "%s", msg)
-		if o.OnFault != nil {
-			o.OnFault(f)
+		if o.Progress != nil {
+			o.Progress(faultEvent(time.Since(began), f))
 		}
 	}}
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(wctx, pl.Faults) }()
 
-	o.progress(began, "workload", "%d clients at %d ops/s for %s against %s", pl.Workload.Clients, pl.Workload.Rate, pl.Duration, service)
+	o.progress(began, PhaseWorkload, "%d clients at %d ops/s for %s against %s", pl.Workload.Clients, pl.Workload.Rate, pl.Duration, service)
 	stopFlush := recs.flushEvery(100*time.Millisecond, o.OnOp != nil)
 	wl := &workload.Runner{Workload: pl.Workload, Endpoints: sys.Endpoints(service), Rec: recs.history, Start: start}
 	stats, werr := wl.Run(wctx)
@@ -196,7 +174,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	cancel()
 	heal := time.Now()
 	res.Ops = reports.OpCounts{Rate: stats.OpsPerSec, P50: stats.P50, P99: stats.P99}
-	o.progress(began, "heal", "workload stopped; every fault healed")
+	o.progress(began, PhaseHeal, "workload stopped; every fault healed")
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
@@ -208,13 +186,13 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	}
 
 	obs := newObserver(observeURLs(pl, sys))
-	obs.progress = func(format string, args ...any) { o.progress(began, "converge", format, args...) }
+	obs.progress = func(format string, args ...any) { o.progress(began, PhaseConverge, format, args...) }
 	wait := o.ConvergeTimeout
 	if wait == 0 {
 		wait = 10 * time.Second
 	}
 	wait += convergeWithin(pl)
-	o.progress(began, "converge", "waiting up to %s for the read models", wait)
+	o.progress(began, PhaseConverge, "waiting up to %s for the read models", wait)
 	deadline := time.Now().Add(wait)
 	for {
 		conv, cerr := obs.converge(ctx, start, heal, time.Until(deadline), 100*time.Millisecond, recs.effects)
@@ -227,7 +205,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		}
 		// The public API, read once per key now that the system is quiet: what clients
 		// see, for the converges invariant to hold against the write model.
-		o.progress(began, "converge", "reading every key through the public API")
+		o.progress(began, PhaseConverge, "reading every key through the public API")
 		if err := wl.ReadAll(ctx); err != nil {
 			return res, CouldNotRun(fmt.Errorf("final reads: %w", err))
 		}
@@ -242,7 +220,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		// wait ended (a request delivered late) sends the run back to waiting, while
 		// the wait's time lasts.
 		if n, first := unsettled(final); n > 0 && conv.Converged && time.Now().Before(deadline) {
-			o.progress(began, "converge", "%d operation(s) turned up unsettled after the system looked quiet (first: %s): waiting again", n, first)
+			o.progress(began, PhaseConverge, "%d operation(s) turned up unsettled after the system looked quiet (first: %s): waiting again", n, first)
 			continue
 		}
 		for _, e := range final {
@@ -256,7 +234,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		return res, CouldNotRun(err)
 	}
 
-	o.progress(began, "check", "checking %d invariants", len(pl.Invariants))
+	o.progress(began, PhaseCheck, "checking %d invariants", len(pl.Invariants))
 	in, err := LoadRecorded(dir)
 	if err != nil {
 		return res, CouldNotRun(err)
@@ -281,7 +259,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	res.Faults = reports.CountFaults(pl.Faults, in.Faults)
 	res.FaultFailures = reports.FaultFailures(pl.Faults, in.Faults)
 	res.Verdict = reports.Verdict(res.Results, res.FaultFailures)
-	o.progress(began, "check", "%s", describe(res, time.Since(t0)))
+	o.progress(began, PhaseCheck, "%s", describe(res, time.Since(t0)))
 	return res, nil
 }
 
@@ -309,7 +287,7 @@ func observeURLs(p *plan.Plan, sys System) map[string][]string {
 func convergeWithin(p *plan.Plan) time.Duration {
 	for _, inv := range p.Invariants {
 		if inv.Name == "converges" {
-			if d, err := time.ParseDuration(inv.Params["within"]); err == nil {
+			if d, err := plan.DurationOf(inv.Params, "within", 0); err == nil {
 				return d
 			}
 		}

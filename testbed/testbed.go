@@ -33,8 +33,10 @@ type Options struct {
 	Binary string
 	// Bugs are known bugs to switch on in the fixtures (--inject-bug).
 	Bugs []string
-	// Progress, if set, receives one line per step ("broker ready in 310ms").
-	Progress func(string)
+	// Progress, if set, receives every step as an Event: a node's change of state
+	// ("bank/0 ready (pid 28917) in 26ms" is Node "bank/0", State NodeReady), a step
+	// of finding the images, or a plain step of the testbed.
+	Progress func(Event)
 	// StartTimeout bounds the start of one node until it is ready; 0 means
 	// DefaultStartTimeout.
 	StartTimeout time.Duration
@@ -54,10 +56,34 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
-// Progressf reports one step, if anyone listens.
+// Progressf reports a plain step of the testbed, if anyone listens.
 func (o Options) Progressf(format string, args ...any) {
 	if o.Progress != nil {
-		o.Progress(fmt.Sprintf(format, args...))
+		o.Progress(Event{Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Imagesf reports a step of finding or building the testbed's images, if anyone
+// listens.
+func (o Options) Imagesf(format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(Event{Images: true, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Node reports that node is now in state, with the line that says so, if anyone
+// listens.
+func (o Options) Node(node string, state NodeState, format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(Event{Node: node, State: state, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// NodeFailed reports that node failed to reach a state: err, and the line that says
+// so, if anyone listens.
+func (o Options) NodeFailed(node string, err error, format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(Event{Node: node, State: NodeFailed, Err: err.Error(), Msg: fmt.Sprintf(format, args...)})
 	}
 }
 

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"time"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mscli/mscli/plan"
+	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/reports/tui"
 	"github.com/mscli/mscli/runner"
 	"github.com/mscli/mscli/scenarios"
 )
@@ -114,11 +118,18 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 	return exitCode(runner.CodeOfVerdict(res.Verdict))
 }
 
-// progressLines prints timestamped progress lines: the plain mode, for CI logs.
-func progressLines(w io.Writer) func(runner.Event) {
-	return func(e runner.Event) {
-		fmt.Fprintf(w, "%s %7.2fs %-9s %s\n", time.Now().Format("15:04:05"), e.At.Seconds(), e.Phase, e.Msg)
+// runWithProgress runs a plan with its progress on stderr: the live dashboard when
+// stderr is a terminal and --no-tui was not given, otherwise timestamped lines (CI
+// logs, pipes).
+func runWithProgress(ctx context.Context, stderr io.Writer, noTUI bool, pl *plan.Plan, o runner.Options) (*reports.Run, error) {
+	if noTUI || !tui.IsTerminal(stderr) {
+		o.Progress = runner.ProgressLines(stderr)
+		return runner.Run(ctx, pl, o)
 	}
+	return tui.RunLive(ctx, pl, o, func() {
+		fmt.Fprintln(stderr, "mscli: interrupted again, exiting without cleanup")
+		os.Exit(int(runner.ExitInterrupted))
+	}, func(err error) { fmt.Fprintf(stderr, "mscli: %v\n", err) })
 }
 
 // findScenario resolves a catalog name or file; whatever goes wrong is the input's fault

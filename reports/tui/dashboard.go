@@ -15,28 +15,22 @@ import (
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/runner"
 )
 
-// The phases of a run, in order, as the runner names them (runner.Event.Phase), with
-// "images" before them for the docker testbed's image builds.
-const (
-	PhaseImages   = "images"
-	PhaseTestbed  = "testbed"
-	PhaseWorkload = "workload"
-	PhaseHeal     = "heal"
-	PhaseConverge = "converge"
-	PhaseCheck    = "check"
-	PhaseDown     = "down"
-)
-
-var phaseOrder = []struct{ name, label string }{
-	{PhaseImages, "images"},
-	{PhaseTestbed, "starting nodes"},
-	{PhaseWorkload, "workload"},
-	{PhaseHeal, "healing"},
-	{PhaseConverge, "converging"},
-	{PhaseCheck, "checking"},
-	{PhaseDown, "stopping testbed"},
+// phaseOrder are the lines of the run's phases, in order: the runner's phases but
+// runner.PhaseFaults, whose events are the fault timeline's.
+var phaseOrder = []struct {
+	name  runner.Phase
+	label string
+}{
+	{runner.PhaseImages, "images"},
+	{runner.PhaseTestbed, "starting nodes"},
+	{runner.PhaseWorkload, "workload"},
+	{runner.PhaseHeal, "healing"},
+	{runner.PhaseConverge, "converging"},
+	{runner.PhaseCheck, "checking"},
+	{runner.PhaseDown, "stopping testbed"},
 }
 
 // PlanMsg tells the dashboard what the run will do, so it can show the planned faults
@@ -60,10 +54,10 @@ type PlannedFault struct {
 
 // PhaseMsg reports progress of a phase. A message for a later phase ends the earlier
 // ones; Done ends this one; Err marks it failed. Msg is the latest thing it did. A
-// phase the dashboard does not know is ignored: the runner's "faults" events are
-// shown from FaultMsg.
+// phase the dashboard does not know is ignored: the runner's faults events are shown
+// from FaultMsg.
 type PhaseMsg struct {
-	Phase string
+	Phase runner.Phase
 	Msg   string
 	At    time.Duration // since the run started
 	Done  bool

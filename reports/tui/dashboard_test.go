@@ -20,6 +20,7 @@ import (
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/runner"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current screens")
@@ -93,7 +94,7 @@ func TestDashboardScreens(t *testing.T) {
 	var m tea.Model = NewDashboard(DashboardOptions{Plan: testPlan(), Renderer: plain(), Now: c.now, Width: 100,
 		Stop: func() { stops.Add(1) }})
 	m = feed(m,
-		PhaseMsg{Phase: PhaseTestbed, Msg: "starting local testbed in .mscli/runs/x", At: 0},
+		PhaseMsg{Phase: runner.PhaseTestbed, Msg: "starting local testbed in .mscli/runs/x", At: 0},
 		NodeMsg{Node: "broker", State: "starting", Busy: true, At: sec(0.1)},
 		NodeMsg{Node: "broker", State: "ready", At: sec(0.4)},
 		NodeMsg{Node: "bank/0", State: "ready", At: sec(0.9)},
@@ -105,8 +106,8 @@ func TestDashboardScreens(t *testing.T) {
 
 	m = feed(m,
 		NodeMsg{Node: "bank/1", State: "ready", At: sec(1.2)},
-		PhaseMsg{Phase: PhaseTestbed, Msg: "ready after 1.2s", At: sec(1.2), Done: true},
-		PhaseMsg{Phase: PhaseWorkload, Msg: "8 clients at 200 ops/s for 20s against bank", At: sec(1.2)},
+		PhaseMsg{Phase: runner.PhaseTestbed, Msg: "ready after 1.2s", At: sec(1.2), Done: true},
+		PhaseMsg{Phase: runner.PhaseWorkload, Msg: "8 clients at 200 ops/s for 20s against bank", At: sec(1.2)},
 	)
 	var ok, fail, info int64
 	for i := range 8 {
@@ -127,7 +128,7 @@ func TestDashboardScreens(t *testing.T) {
 	}
 	m = feed(m,
 		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", At: sec(3)},
-		PhaseMsg{Phase: "faults", Msg: "start latency client->bank", At: sec(3)},
+		PhaseMsg{Phase: runner.PhaseFaults, Msg: "start latency client->bank", At: sec(3)},
 		FaultMsg{Phase: history.Start, Fault: "kill", Target: "bank/0", At: sec(5)},
 		NodeMsg{Node: "bank/0", State: "killed", At: sec(6.2)},
 		FaultMsg{Phase: history.Stop, Fault: "kill", Target: "bank/0", At: sec(6)},
@@ -142,9 +143,9 @@ func TestDashboardScreens(t *testing.T) {
 		NodeMsg{Node: "bank/0", State: "ready", At: sec(7.6)},
 		FaultMsg{Phase: history.Start, Fault: "partition", Target: "bank->broker", At: sec(9)},
 		FaultMsg{Phase: history.Stop, Fault: "partition", Target: "bank->broker", At: sec(12), Err: "proxy gone"},
-		PhaseMsg{Phase: PhaseHeal, Msg: "workload stopped; every fault healed", At: sec(21.2), Done: true},
-		PhaseMsg{Phase: PhaseConverge, Msg: "read models agree", At: sec(21.2)},
-		PhaseMsg{Phase: PhaseCheck, Msg: "checking 4 invariants", At: sec(22.0)},
+		PhaseMsg{Phase: runner.PhaseHeal, Msg: "workload stopped; every fault healed", At: sec(21.2), Done: true},
+		PhaseMsg{Phase: runner.PhaseConverge, Msg: "read models agree", At: sec(21.2)},
+		PhaseMsg{Phase: runner.PhaseCheck, Msg: "checking 4 invariants", At: sec(22.0)},
 		VerdictMsg{Result: invariants.Result{Name: "idempotent", Verdict: invariants.Pass, Summary: "3120 operations checked"}},
 		VerdictMsg{Result: invariants.Result{Name: "durable", Verdict: invariants.Fail, Summary: "2 of 3120 operations violate it"}},
 	)
@@ -231,11 +232,11 @@ func TestRunDashboardEndsOnDone(t *testing.T) {
 		errc <- runDashboard(context.Background(), events, func() {}, &out, plain(), tea.WithInput(nil))
 	}()
 	events <- testPlan()
-	events <- PhaseMsg{Phase: PhaseWorkload, Msg: "8 clients", At: sec(1)}
+	events <- PhaseMsg{Phase: runner.PhaseWorkload, Msg: "8 clients", At: sec(1)}
 	events <- DoneMsg{Run: &reports.Run{Scenario: "bank-idempotency", Verdict: invariants.Pass,
 		Results: []invariants.Result{{Name: "idempotent", Verdict: invariants.Pass}}}}
 	// Messages after the end must not block the sender.
-	events <- PhaseMsg{Phase: PhaseDown, Msg: "late"}
+	events <- PhaseMsg{Phase: runner.PhaseDown, Msg: "late"}
 	close(events)
 	select {
 	case err := <-errc:
@@ -287,7 +288,7 @@ func BenchmarkDashboardRedraw(b *testing.B) {
 	for i := range 6 {
 		m = feed(m, NodeMsg{Node: "node/" + string(rune('0'+i)), State: "ready", At: sec(float64(i))})
 	}
-	m = feed(m, PhaseMsg{Phase: PhaseWorkload, Msg: "running", At: sec(1)},
+	m = feed(m, PhaseMsg{Phase: runner.PhaseWorkload, Msg: "running", At: sec(1)},
 		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", At: sec(3)})
 	for i := range samples {
 		m = feed(m, OpsMsg{Ok: int64(i * 5000), Fail: int64(i * 10), OpsPerSec: 5000, P50: time.Millisecond, P99: 9 * time.Millisecond})
@@ -300,7 +301,7 @@ func BenchmarkDashboardRedraw(b *testing.B) {
 
 func TestDashboardStoppedRunHasNoVerdict(t *testing.T) {
 	var m tea.Model = NewDashboard(DashboardOptions{Plan: testPlan(), Renderer: plain(), Now: newClock().now})
-	m = feed(m, PhaseMsg{Phase: PhaseWorkload, Msg: "8 clients", At: sec(1)},
+	m = feed(m, PhaseMsg{Phase: runner.PhaseWorkload, Msg: "8 clients", At: sec(1)},
 		DoneMsg{Run: &reports.Run{Scenario: "bank-idempotency", Dir: "runs/x"}, Err: context.Canceled})
 	v := m.View()
 	if strings.Contains(v, "PASS") || !strings.Contains(v, "stopped: the run was interrupted") {
@@ -336,13 +337,13 @@ func TestDashboardFinalScreenShowsFaultsThatFailed(t *testing.T) {
 	c := newClock()
 	var m tea.Model = NewDashboard(DashboardOptions{Plan: testPlan(), Renderer: plain(), Now: c.now, Width: 110})
 	m = feed(m,
-		PhaseMsg{Phase: PhaseTestbed, Msg: "ready after 1.2s", At: sec(1.2), Done: true},
-		PhaseMsg{Phase: PhaseWorkload, Msg: "8 clients at 200 ops/s for 20s against bank", At: sec(1.2)},
+		PhaseMsg{Phase: runner.PhaseTestbed, Msg: "ready after 1.2s", At: sec(1.2), Done: true},
+		PhaseMsg{Phase: runner.PhaseWorkload, Msg: "8 clients at 200 ops/s for 20s against bank", At: sec(1.2)},
 		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", N: 0, At: sec(3), Err: "toxiproxy: connection refused"},
 		FaultMsg{Phase: history.Stop, Fault: "latency", Target: "client->bank", N: 0, At: sec(3)},
 		FaultMsg{Phase: history.Start, Fault: "kill", Target: "bank/0", N: 1, At: sec(5), Err: "process already exited"},
 		FaultMsg{Phase: history.Stop, Fault: "kill", Target: "bank/0", N: 1, At: sec(5)},
-		PhaseMsg{Phase: PhaseCheck, Msg: "checking 4 invariants", At: sec(22)},
+		PhaseMsg{Phase: runner.PhaseCheck, Msg: "checking 4 invariants", At: sec(22)},
 	)
 	c.set(sec(23))
 	m = feed(m, DoneMsg{Run: noChaosRun()})
@@ -375,7 +376,7 @@ func TestDashboardPairsOverlappingFaultsByPosition(t *testing.T) {
 	}
 	var m tea.Model = NewDashboard(DashboardOptions{Plan: plan, Renderer: plain(), Now: newClock().now})
 	m = feed(m,
-		PhaseMsg{Phase: PhaseWorkload, Msg: "running", At: 0},
+		PhaseMsg{Phase: runner.PhaseWorkload, Msg: "running", At: 0},
 		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", N: 0, At: sec(1)},
 		FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", N: 1, At: sec(3)},
 		FaultMsg{Phase: history.Stop, Fault: "latency", Target: "client->bank", N: 1, At: sec(5), Err: "toxic not found"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/runner"
 )
 
 // Update applies one message. Only the timer, keys and resizes redraw; everything else
@@ -82,7 +83,7 @@ func (m *Model) phase(p PhaseMsg) {
 		}
 	}
 	if idx < 0 {
-		// The runner's "faults" events come as FaultMsg; other phases have no line.
+		// The runner's faults events come as FaultMsg; other phases have no line.
 		return
 	}
 	for i := range idx {
@@ -145,7 +146,7 @@ func lat(d time.Duration) float64 {
 // fault times.
 func (m Model) workOffset() (time.Duration, bool) {
 	for i, ph := range phaseOrder {
-		if ph.name == PhaseWorkload && m.phases[i].state != pending {
+		if ph.name == runner.PhaseWorkload && m.phases[i].state != pending {
 			return m.phases[i].start, true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/runner"
 )
 
 // View returns the last drawn frame. The final one ends with a newline: the program
@@ -67,7 +68,7 @@ func (m Model) render() string {
 	labelW := 17
 	for i, ph := range phaseOrder {
 		pl := m.phases[i]
-		if ph.name == PhaseImages && pl.state == pending {
+		if ph.name == runner.PhaseImages && pl.state == pending {
 			continue // the local testbed builds no image
 		}
 		var mark string
@@ -95,7 +96,7 @@ func (m Model) render() string {
 		}
 		msgW := min(w-labelW-12, 56)
 		line(" " + mark + " " + label + fit(msg, msgW) + " " + fmt.Sprintf("%7s", t))
-		if ph.name == PhaseTestbed {
+		if ph.name == runner.PhaseTestbed {
 			for _, n := range m.nodes {
 				nm := s.ok.Render("✓")
 				switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/runner"
 )
 
 // frameClock records when the program wrote to the terminal: one write per frame.
@@ -79,7 +80,7 @@ func BenchmarkDashboardLive5000(b *testing.B) {
 	events <- PlanMsg{Scenario: "bank-idempotency", Seed: 1, Testbed: "local", Duration: time.Minute,
 		Faults:     []PlannedFault{{Fault: "latency", Target: "client->bank", At: time.Second, For: 20 * time.Second}},
 		Invariants: []string{"idempotent", "durable", "conservation", "ordered"}}
-	events <- PhaseMsg{Phase: PhaseWorkload, Msg: "8 clients at 5000 ops/s"}
+	events <- PhaseMsg{Phase: runner.PhaseWorkload, Msg: "8 clients at 5000 ops/s"}
 	events <- FaultMsg{Phase: history.Start, Fault: "latency", Target: "client->bank", At: time.Second}
 
 	var counter OpCounter

@@ -16,15 +16,14 @@ import (
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
+	"github.com/mscli/mscli/runner"
 )
 
-// Files of a run directory, as the runner writes them (runner.ResultFile and its
-// siblings). reports/tui may not import runner; these names are part of the run
-// directory's documented layout.
+// Files of a run directory, as the runner writes them.
 const (
-	resultFile  = "result.json"
-	historyFile = "history.jsonl"
-	faultsFile  = "faults.jsonl"
+	resultFile  = runner.ResultFile
+	historyFile = runner.HistoryFile
+	faultsFile  = runner.FaultsFile
 )
 
 // runSummary is one line of the runs list: only what result.json's head says.

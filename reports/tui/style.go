@@ -2,10 +2,11 @@
 // run draws on stderr while it runs, and the explorer (mscli explore) that browses
 // recorded runs down to the history lines around a violation.
 //
-// Both are plain bubbletea models, driven by messages: the dashboard never reads the
-// runner (the caller translates the run's events into PhaseMsg, NodeMsg, OpsMsg,
-// FaultMsg, VerdictMsg and DoneMsg), and the explorer only reads run directories. So
-// their Update and View are tested by feeding them messages and comparing screens.
+// Both are plain bubbletea models, driven by messages: the dashboard's model never
+// reads the runner (a Feed translates the run's typed events into PhaseMsg, NodeMsg,
+// OpsMsg, FaultMsg, VerdictMsg and DoneMsg; RunLive runs a plan under the dashboard),
+// and the explorer only reads run directories. So their Update and View are tested by
+// feeding them messages and comparing screens.
 //
 // Styles are made from a lipgloss renderer bound to the output the program draws on,
 // not lipgloss's default (stdout): `mscli run … --format json | jq` pipes stdout, and

@@ -14,6 +14,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/mscli/mscli/fixtures/images"
+	"github.com/mscli/mscli/testbed"
 )
 
 // ---- databases: data faults ----
@@ -39,13 +40,13 @@ func (d *dbNode) Snapshot(ctx context.Context, name string) error {
 	} else {
 		// Without a freezer the copy is taken of a cleanly stopped database: a longer
 		// outage for the service, the same snapshot.
-		d.env.opts.Progressf("%s: cannot freeze the container (%v); stopping it for the snapshot", d.name, err)
+		d.env.opts.Node(d.name, testbed.NodeStopping, "%s: cannot freeze the container (%v); stopping it for the snapshot", d.name, err)
 		if err := d.stopLocked(ctx); err != nil {
 			return fmt.Errorf("snapshot %s: %w", d.name, err)
 		}
 		defer func() {
 			if err := d.startLocked(context.WithoutCancel(ctx)); err != nil {
-				d.env.opts.Progressf("%s: start after the snapshot: %v", d.name, err)
+				d.env.opts.NodeFailed(d.name, err, "%s: start after the snapshot: %v", d.name, err)
 			}
 		}()
 	}
@@ -69,7 +70,7 @@ func (d *dbNode) Snapshot(ctx context.Context, name string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	d.env.opts.Progressf("%s: snapshot %q taken", d.name, name)
+	d.env.opts.Node(d.name, testbed.NodeSnapshot, "%s: snapshot %q taken", d.name, name)
 	return nil
 }
 
@@ -149,9 +150,9 @@ func (d *dbNode) replace(ctx context.Context, snap []byte) error {
 			DestinationPath: filepath.Dir(images.PostgresData), Content: bytes.NewReader(snap)}); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		d.env.opts.Progressf("%s: wiped and restored from a snapshot (%d MiB)", d.name, len(snap)>>20)
+		d.env.opts.Node(d.name, testbed.NodeRestored, "%s: wiped and restored from a snapshot (%d MiB)", d.name, len(snap)>>20)
 	} else {
-		d.env.opts.Progressf("%s: wiped", d.name)
+		d.env.opts.Node(d.name, testbed.NodeWiped, "%s: wiped", d.name)
 	}
 	return d.startLocked(ctx)
 }

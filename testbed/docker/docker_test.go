@@ -88,7 +88,7 @@ func up(t testing.TB, pl *plan.Plan) *docker.Env {
 	t.Helper()
 	id := fmt.Sprintf("t%d", time.Now().UnixNano())
 	e, err := docker.Up(context.Background(), pl, testbed.Options{RunID: id, Dir: t.TempDir(), Binary: bin,
-		Progress: func(s string) { t.Log(s) }, StartTimeout: 60 * time.Second})
+		Progress: func(e testbed.Event) { t.Log(e.Msg) }, StartTimeout: 60 * time.Second})
 	t.Cleanup(func() {
 		if e != nil {
 			if err := e.Down(context.Background()); err != nil {

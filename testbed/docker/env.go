@@ -105,22 +105,23 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	if err != nil {
 		return err
 	}
-	e.opts.Progressf("images: looking for the image of %s", bin)
-	if e.image, err = e.eng.resolveMscli(ctx, "", b, e.opts.Progress); err != nil {
+	e.opts.Imagesf("looking for the image of %s", bin)
+	imagesf := func(s string) { e.opts.Imagesf("%s", s) }
+	if e.image, err = e.eng.resolveMscli(ctx, "", b, imagesf); err != nil {
 		return err
 	}
 	for _, s := range pl.Topology.Services {
 		if s.Database == "postgres" {
-			if e.pgImage, err = e.eng.resolvePostgres(ctx, "", false, e.opts.Progress); err != nil {
+			if e.pgImage, err = e.eng.resolvePostgres(ctx, "", false, imagesf); err != nil {
 				return err
 			}
 			break
 		}
 	}
 	if e.pgImage != "" {
-		e.opts.Progressf("images: %s, %s", e.image, e.pgImage)
+		e.opts.Imagesf("%s, %s", e.image, e.pgImage)
 	} else {
-		e.opts.Progressf("images: %s", e.image)
+		e.opts.Imagesf("%s", e.image)
 	}
 	if e.net, err = tcnetwork.New(ctx, tcnetwork.WithLabels(e.labels("network"))); err != nil {
 		return fmt.Errorf("docker testbed: network: %w", err)

@@ -15,6 +15,8 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/mscli/mscli/testbed"
 )
 
 // ---- nodes ----
@@ -120,7 +122,7 @@ func (n *node) startLocked(ctx context.Context) error {
 	if err := n.waitReady(ctx); err != nil {
 		return fmt.Errorf("%s not ready after %s: %w\n%s", n.name, time.Since(began).Round(time.Millisecond), err, n.logTail())
 	}
-	n.env.opts.Progressf("%s ready (container %.12s) in %s", n.name, n.c.GetContainerID(), time.Since(began).Round(time.Millisecond))
+	n.env.opts.Node(n.name, testbed.NodeReady, "%s ready (container %.12s) in %s", n.name, n.c.GetContainerID(), time.Since(began).Round(time.Millisecond))
 	return nil
 }
 

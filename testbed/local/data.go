@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/mscli/mscli/testbed"
 )
 
 // Data faults on the local testbed. A service's database is one SQLite file shared by
@@ -100,7 +102,7 @@ func (d *dbNode) Snapshot(ctx context.Context, name string) error {
 			return fmt.Errorf("snapshot %s: %w", d.name, err)
 		}
 	}
-	d.env.opts.Progressf("%s: snapshot %q taken", d.name, name)
+	d.env.opts.Node(d.name, testbed.NodeSnapshot, "%s: snapshot %q taken", d.name, name)
 	return nil
 }
 
@@ -154,7 +156,7 @@ func (d *dbNode) replace(src string) error {
 		}
 	}
 	if src == "" {
-		d.env.opts.Progressf("%s: wiped", d.name)
+		d.env.opts.Node(d.name, testbed.NodeWiped, "%s: wiped", d.name)
 		return nil
 	}
 	for _, f := range d.files() {
@@ -163,7 +165,7 @@ func (d *dbNode) replace(src string) error {
 			return err
 		}
 	}
-	d.env.opts.Progressf("%s: wiped and restored from %q", d.name, filepath.Base(src))
+	d.env.opts.Node(d.name, testbed.NodeRestored, "%s: wiped and restored from %q", d.name, filepath.Base(src))
 	return nil
 }
 
@@ -189,7 +191,7 @@ func (b *brokerNode) Snapshot(ctx context.Context, name string) error {
 	if err := copyTree(b.env.brokerData, dst); err != nil {
 		return fmt.Errorf("snapshot %s: %w", b.name, err)
 	}
-	b.env.opts.Progressf("%s: snapshot %q taken", b.name, name)
+	b.env.opts.Node(b.name, testbed.NodeSnapshot, "%s: snapshot %q taken", b.name, name)
 	return nil
 }
 
@@ -222,9 +224,9 @@ func (b *brokerNode) Wipe(ctx context.Context, restore string) error {
 	}
 	if len(errs) == 0 || errs[0] == nil {
 		if src != "" {
-			b.env.opts.Progressf("%s: wiped and restored from %q", b.name, restore)
+			b.env.opts.Node(b.name, testbed.NodeRestored, "%s: wiped and restored from %q", b.name, restore)
 		} else {
-			b.env.opts.Progressf("%s: wiped", b.name)
+			b.env.opts.Node(b.name, testbed.NodeWiped, "%s: wiped", b.name)
 		}
 	}
 	if wasUp {

@@ -141,7 +141,7 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	e.brokerData = filepath.Join(e.dir, "data", "broker")
 	e.broker = &brokerNode{e.newProcess(plan.BrokerNode, "http://"+httpAddr+"/healthz",
 		"fixture", "broker", "--listen", natsAddr, "--http", httpAddr, "--data", e.brokerData)}
-	e.opts.Progressf("starting broker on %s", natsAddr)
+	e.opts.Node(plan.BrokerNode, testbed.NodeStarting, "starting broker on %s", natsAddr)
 	if err := e.broker.Start(ctx); err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (e *Env) startService(ctx context.Context, s plan.Service) error {
 		svc.listen = append(svc.listen, addr)
 		svc.dlq = append(svc.dlq, dlq)
 		// One replica at a time: the first creates the schema in the shared file.
-		e.opts.Progressf("starting %s on %s", node, addr)
+		e.opts.Node(node, testbed.NodeStarting, "starting %s on %s", node, addr)
 		if err := p.Start(ctx); err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func up(t testing.TB, pl *plan.Plan, opts testbed.Options) (*local.Env, string) 
 		opts.StartTimeout = 10 * time.Second
 	}
 	opts.StopGrace = 2 * time.Second
-	opts.Progress = func(s string) { t.Log(s) }
+	opts.Progress = func(e testbed.Event) { t.Log(e.Msg) }
 	e, err := local.Up(context.Background(), pl, opts)
 	t.Cleanup(func() {
 		if err := e.Down(context.Background()); err != nil {

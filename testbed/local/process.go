@@ -104,7 +104,7 @@ func (p *process) startLocked(ctx context.Context) error {
 		p.killLocked(context.WithoutCancel(ctx))
 		return err
 	}
-	p.env.opts.Progressf("%s ready (pid %d) in %s", p.name, cmd.Process.Pid, time.Since(began).Round(time.Millisecond))
+	p.env.opts.Node(p.name, testbed.NodeReady, "%s ready (pid %d) in %s", p.name, cmd.Process.Pid, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
