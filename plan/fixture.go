@@ -66,3 +66,36 @@ func FixtureNames() []string {
 	defer fixtures.RUnlock()
 	return slices.Sorted(maps.Keys(fixtures.m))
 }
+
+// WorkloadKind declares a kind of workload a scenario can name with workload.kind.
+// Package workload registers each kind with its implementation (workload.Register).
+type WorkloadKind struct {
+	Name string
+	Doc  string
+}
+
+var workloadKinds = struct {
+	sync.RWMutex
+	m map[string]WorkloadKind
+}{m: map[string]WorkloadKind{}}
+
+// RegisterWorkloadKind declares a workload kind; workload.Register calls it. It panics
+// when the name is taken or empty.
+func RegisterWorkloadKind(k WorkloadKind) {
+	if k.Name == "" {
+		panic("plan: RegisterWorkloadKind: a kind needs a name")
+	}
+	workloadKinds.Lock()
+	defer workloadKinds.Unlock()
+	if _, dup := workloadKinds.m[k.Name]; dup {
+		panic("plan: workload kind " + k.Name + " registered twice")
+	}
+	workloadKinds.m[k.Name] = k
+}
+
+// WorkloadKindNames lists the registered workload kinds, sorted.
+func WorkloadKindNames() []string {
+	workloadKinds.RLock()
+	defer workloadKinds.RUnlock()
+	return slices.Sorted(maps.Keys(workloadKinds.m))
+}

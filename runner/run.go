@@ -267,11 +267,11 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 // workload's kind.
 func workloadService(p *plan.Plan) (string, error) {
 	for _, s := range p.Topology.Services {
-		if s.Fixture == p.Workload.Kind {
+		if fx, ok := plan.LookupFixture(s.Fixture); ok && fx.Workload == p.Workload.Kind {
 			return s.Name, nil
 		}
 	}
-	return "", fmt.Errorf("no service runs the %q fixture the workload drives", p.Workload.Kind)
+	return "", fmt.Errorf("no service runs a fixture the %q workload drives", p.Workload.Kind)
 }
 
 func observeURLs(p *plan.Plan, sys System) map[string][]string {

@@ -126,12 +126,11 @@ var InvariantParams = map[string]map[string]plan.Param{
 	},
 }
 
-// KnownBrokers, KnownDatabases and KnownWorkloads are the values system.broker,
-// services' database and workload.kind accept.
+// KnownBrokers and KnownDatabases are the values system.broker and services' database
+// accept; workload.kind takes a registered workload kind (plan.WorkloadKindNames).
 var (
 	KnownBrokers   = []string{"nats"}
 	KnownDatabases = []string{"postgres", "sqlite"}
-	KnownWorkloads = []string{"bank"}
 )
 
 // DefaultObserve is the path of a user's service's effects endpoint when the scenario

@@ -153,7 +153,7 @@ func buildSchema() obj {
 	workload := obj{
 		"type": "object",
 		"properties": obj{
-			"kind":     obj{"enum": KnownWorkloads, "default": dw.Kind},
+			"kind":     obj{"enum": plan.WorkloadKindNames(), "default": dw.Kind},
 			"clients":  obj{"type": "integer", "minimum": 1, "default": dw.Clients},
 			"rate":     obj{"type": "integer", "minimum": 1, "default": dw.Rate, "description": "operations per second over all clients"},
 			"accounts": obj{"type": "integer", "minimum": 1, "default": dw.Accounts},

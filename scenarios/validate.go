@@ -187,8 +187,8 @@ func (v *validator) system() {
 
 func (v *validator) workload() {
 	w := v.s.Workload
-	if !slices.Contains(KnownWorkloads, w.Kind) {
-		v.report("workload.kind", false, "unknown workload kind %q%s (known: %s)", w.Kind, didYouMean(w.Kind, KnownWorkloads), strings.Join(KnownWorkloads, ", "))
+	if !slices.Contains(plan.WorkloadKindNames(), w.Kind) {
+		v.report("workload.kind", false, "unknown workload kind %q%s (known: %s)", w.Kind, didYouMean(w.Kind, plan.WorkloadKindNames()), strings.Join(plan.WorkloadKindNames(), ", "))
 	}
 	positive := func(key string, n int) {
 		if n < 1 {

@@ -39,8 +39,8 @@ func BenchmarkProxyOverhead(b *testing.B) {
 				for w := range clients {
 					wg.Go(func() {
 						for i := w; i < n; i += clients {
-							if a := send(context.Background(), c, endpoint, op, 5*time.Second); a.out != applied {
-								b.Errorf("request failed: %s", a.err)
+							if a := send(context.Background(), c, endpoint, op, 5*time.Second); a.Out != Applied {
+								b.Errorf("request failed: %s", a.Err)
 								return
 							}
 						}

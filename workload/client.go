@@ -40,28 +40,29 @@ func NewHTTPClient(clients int, timeout time.Duration) *http.Client {
 	}}
 }
 
-// outcome is what one attempt says about the operation.
-type outcome int
+// Outcome is what an attempt says about its operation.
+type Outcome int
 
 const (
-	// notApplied: the attempt definitely did not and will not take effect — the
+	// NotApplied: the attempt definitely did not and will not take effect — the
 	// connection was refused before anything was sent, or the service said so (4xx,
 	// 503).
-	notApplied outcome = iota
-	// applied: the service accepted the operation (2xx).
-	applied
-	// unknown: the request may have reached the service (timeout, reset, other 5xx).
-	unknown
+	NotApplied Outcome = iota
+	// Applied: the service accepted the operation (2xx).
+	Applied
+	// Unknown: the request may have reached the service (timeout, reset, other 5xx).
+	Unknown
 )
 
-type attempt struct {
-	out   outcome
-	retry bool // worth another attempt
-	err   string
+// Attempt is what one attempt of an operation says.
+type Attempt struct {
+	Out   Outcome
+	Retry bool // worth another attempt
+	Err   string
 }
 
 // send makes one attempt of op against endpoint.
-func send(ctx context.Context, c *http.Client, endpoint string, op Planned, timeout time.Duration) attempt {
+func send(ctx context.Context, c *http.Client, endpoint string, op Planned, timeout time.Duration) Attempt {
 	path := "/deposits/"
 	if op.F == FWithdraw {
 		path = "/withdrawals/"
@@ -75,16 +76,16 @@ func send(ctx context.Context, c *http.Client, endpoint string, op Planned, time
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(fmt.Sprintf(`{"amount":%d}`, op.Amount)))
 	if err != nil {
-		return attempt{out: notApplied, err: err.Error()}
+		return Attempt{Out: NotApplied, Err: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		out := unknown
+		out := Unknown
 		if !connected.Load() {
-			out = notApplied
+			out = NotApplied
 		}
-		return attempt{out: out, retry: true, err: describe(endpoint, err, timeout)}
+		return Attempt{Out: out, Retry: true, Err: describe(endpoint, err, timeout)}
 	}
 	defer resp.Body.Close()
 	msg := firstLine(resp.Body)
@@ -93,30 +94,30 @@ func send(ctx context.Context, c *http.Client, endpoint string, op Planned, time
 	code := resp.StatusCode
 	switch {
 	case code >= 200 && code < 300:
-		return attempt{out: applied}
+		return Attempt{Out: Applied}
 	case code == http.StatusServiceUnavailable:
-		return attempt{out: notApplied, retry: true, err: statusErr(endpoint, code, msg)}
+		return Attempt{Out: NotApplied, Retry: true, Err: statusErr(endpoint, code, msg)}
 	case code >= 400 && code < 500:
 		// The service refused this operation; asking again gets the same answer.
-		return attempt{out: notApplied, err: statusErr(endpoint, code, msg)}
+		return Attempt{Out: NotApplied, Err: statusErr(endpoint, code, msg)}
 	default:
-		return attempt{out: unknown, retry: true, err: statusErr(endpoint, code, msg)}
+		return Attempt{Out: Unknown, Retry: true, Err: statusErr(endpoint, code, msg)}
 	}
 }
 
 // get reads one account: 200 with its balance and version, 404 for an account the
 // read model does not hold (a definite answer too: the key has no value).
-func get(ctx context.Context, c *http.Client, endpoint, key string, timeout time.Duration) (attempt, history.Observed) {
+func get(ctx context.Context, c *http.Client, endpoint, key string, timeout time.Duration) (Attempt, history.Observed) {
 	var seen history.Observed
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/accounts/"+url.PathEscape(key), nil)
 	if err != nil {
-		return attempt{out: notApplied, err: err.Error()}, seen
+		return Attempt{Out: NotApplied, Err: err.Error()}, seen
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return attempt{out: unknown, err: describe(endpoint, err, timeout)}, seen
+		return Attempt{Out: Unknown, Err: describe(endpoint, err, timeout)}, seen
 	}
 	defer resp.Body.Close()
 	switch code := resp.StatusCode; {
@@ -126,16 +127,16 @@ func get(ctx context.Context, c *http.Client, endpoint, key string, timeout time
 			Seq     int64  `json:"seq"`
 		}
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil || body.Balance == nil {
-			return attempt{out: unknown, err: fmt.Sprintf("%s: unreadable account body: %v", hostOf(endpoint), err)}, seen
+			return Attempt{Out: Unknown, Err: fmt.Sprintf("%s: unreadable account body: %v", hostOf(endpoint), err)}, seen
 		}
 		seen.Value, seen.Seq = body.Balance, body.Seq
-		return attempt{out: applied}, seen
+		return Attempt{Out: Applied}, seen
 	case code == http.StatusNotFound:
-		return attempt{out: applied}, seen
+		return Attempt{Out: Applied}, seen
 	case code >= 400 && code < 500, code == http.StatusServiceUnavailable:
-		return attempt{out: notApplied, err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
+		return Attempt{Out: NotApplied, Err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
 	default:
-		return attempt{out: unknown, err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
+		return Attempt{Out: Unknown, Err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
 	}
 }
 

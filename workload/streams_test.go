@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mscli/mscli/chaos" // registers the fault kinds the scenario below names
+	_ "github.com/mscli/mscli/chaos"         // registers the fault kinds the scenario below names
+	_ "github.com/mscli/mscli/fixtures/bank" // and its fixture
 	"github.com/mscli/mscli/plan"
 	"github.com/mscli/mscli/scenarios"
 )

@@ -97,10 +97,15 @@ func (r *Runner) Run(ctx context.Context) (Stats, error) {
 		return Stats{}, errors.New("workload: no endpoints")
 	case w.Clients < 1:
 		return Stats{}, fmt.Errorf("workload: %d clients", w.Clients)
-	case w.Accounts < 1:
-		return Stats{}, fmt.Errorf("workload: %d accounts", w.Accounts)
-	case w.Kind != "" && w.Kind != "bank":
-		return Stats{}, fmt.Errorf("workload: kind %q: only bank is known", w.Kind)
+	}
+	kind, err := r.kind()
+	if err != nil {
+		return Stats{}, err
+	}
+	if c, ok := kind.(Checker); ok {
+		if err := c.Check(w); err != nil {
+			return Stats{}, err
+		}
 	}
 	if r.Client == nil {
 		r.Client = NewHTTPClient(w.Clients, w.Timeout.D())
@@ -114,7 +119,7 @@ func (r *Runner) Run(ctx context.Context) (Stats, error) {
 
 	// Every account is opened before any other operation, so a withdrawal never meets
 	// an account that does not exist yet.
-	openings := Openings(w)
+	openings := kind.Openings(w)
 	var wg sync.WaitGroup
 	for proc := range w.Clients {
 		wg.Go(func() {
@@ -135,12 +140,12 @@ func (r *Runner) Run(ctx context.Context) (Stats, error) {
 	for proc := range w.Clients {
 		wg.Go(func() {
 			c := r.newClient(proc)
-			gen := NewGenerator(w, proc)
+			next := kind.Generator(w, proc)
 			for ctx.Err() == nil {
 				if limiter != nil && limiter.Wait(ctx) != nil {
 					return
 				}
-				lat[proc] = append(lat[proc], c.do(ctx, gen.Next()))
+				lat[proc] = append(lat[proc], c.do(ctx, next()))
 			}
 		})
 	}
@@ -160,7 +165,7 @@ func (r *Runner) Run(ctx context.Context) (Stats, error) {
 		st.OpsPerSec = float64(st.Ok+st.Fail+st.Info) / s
 	}
 	r.recMu.Lock()
-	err := r.werr
+	err = r.werr
 	r.recMu.Unlock()
 	return st, err
 }
@@ -230,13 +235,28 @@ func (r *Runner) write(op history.Op) {
 // the operation sequence).
 type client struct {
 	r      *Runner
+	kind   Kind
 	proc   int
 	next   int
 	jitter *rand.Rand
 }
 
 func (r *Runner) newClient(proc int) *client {
-	return &client{r: r, proc: proc, next: proc, jitter: newStream(r.Workload.Seed, streamJitter, proc)}
+	k, _ := r.kind()
+	return &client{r: r, kind: k, proc: proc, next: proc, jitter: newStream(r.Workload.Seed, streamJitter, proc)}
+}
+
+// kind resolves the workload's kind; "" is the bank, the first kind.
+func (r *Runner) kind() (Kind, error) {
+	name := r.Workload.Kind
+	if name == "" {
+		name = "bank"
+	}
+	k, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("workload: unknown kind %q (known: %v)", name, plan.WorkloadKindNames())
+	}
+	return k, nil
 }
 
 // do runs one operation to its completion and returns its latency.
@@ -261,7 +281,7 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	// Attempts outlive ctx: an operation already sent finishes its attempt, so the
 	// run's end does not turn it into an unknown outcome.
 	actx := context.WithoutCancel(ctx)
-	all := notApplied
+	all := NotApplied
 	var errs []string
 	var last string
 	sent := 0
@@ -271,41 +291,41 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 		}
 		ep := r.Endpoints[c.next%len(r.Endpoints)]
 		c.next++
-		res := send(actx, r.Client, ep, op, timeout)
+		res := c.kind.Send(actx, r.Client, ep, op, timeout)
 		sent++
 		r.requests.Add(1)
-		if res.out == applied {
-			all = applied
+		if res.Out == Applied {
+			all = Applied
 			break
 		}
-		if res.out == unknown {
-			all = unknown
+		if res.Out == Unknown {
+			all = Unknown
 		}
-		last = res.err
-		if !slices.Contains(errs, res.err) {
-			errs = append(errs, res.err)
+		last = res.Err
+		if !slices.Contains(errs, res.Err) {
+			errs = append(errs, res.Err)
 		}
-		if !res.retry {
+		if !res.Retry {
 			break
 		}
 	}
 	done := rec
 	done.Attempts = sent
 	switch all {
-	case applied:
+	case Applied:
 		done.Type = history.Ok
 		r.ok.Add(1)
-	case notApplied:
+	case NotApplied:
 		done.Type = history.Fail
 		r.fail.Add(1)
 	default:
 		done.Type = history.Info
 		r.info.Add(1)
 	}
-	if all != applied || len(errs) > 0 {
+	if all != Applied || len(errs) > 0 {
 		done.Errors = errs
 	}
-	if all != applied {
+	if all != Applied {
 		done.Error = last
 	}
 	r.write(done)
@@ -325,24 +345,24 @@ func (c *client) read(ctx context.Context, key string) (time.Duration, bool) {
 	r.invoked.Add(1)
 	ep := r.Endpoints[c.next%len(r.Endpoints)]
 	c.next++
-	res, seen := get(context.WithoutCancel(ctx), r.Client, ep, key, r.timeout())
+	res, seen := c.kind.Read(context.WithoutCancel(ctx), r.Client, ep, key, r.timeout())
 	r.requests.Add(1)
 	done := rec
 	done.Attempts = 1
-	switch res.out {
-	case applied:
+	switch res.Out {
+	case Applied:
 		done.Type = history.Ok
 		done.Value, _ = json.Marshal(seen)
 		r.ok.Add(1)
-	case notApplied:
-		done.Type, done.Error, done.Errors = history.Fail, res.err, []string{res.err}
+	case NotApplied:
+		done.Type, done.Error, done.Errors = history.Fail, res.Err, []string{res.Err}
 		r.fail.Add(1)
 	default:
-		done.Type, done.Error, done.Errors = history.Info, res.err, []string{res.err}
+		done.Type, done.Error, done.Errors = history.Info, res.Err, []string{res.Err}
 		r.info.Add(1)
 	}
 	r.write(done)
-	return time.Since(began), res.out == applied
+	return time.Since(began), res.Out == Applied
 }
 
 // FinalReadTries bounds the attempts of each final read.
@@ -360,10 +380,14 @@ func (r *Runner) ReadAll(ctx context.Context) error {
 		r.Client = NewHTTPClient(1, r.Workload.Timeout.D())
 		defer r.Client.CloseIdleConnections()
 	}
+	kind, err := r.kind()
+	if err != nil {
+		return err
+	}
 	c := r.newClient(r.Workload.Clients)
-	for i := range r.Workload.Accounts {
+	for _, key := range kind.Keys(r.Workload) {
 		for a := range FinalReadTries {
-			if _, ok := c.read(ctx, AccountKey(i)); ok || !sleepCtx(ctx, time.Duration(50<<a)*time.Millisecond) {
+			if _, ok := c.read(ctx, key); ok || !sleepCtx(ctx, time.Duration(50<<a)*time.Millisecond) {
 				break
 			}
 		}

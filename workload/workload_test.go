@@ -190,7 +190,7 @@ func TestRequestShape(t *testing.T) {
 	}))
 	defer hs.Close()
 	a := send(context.Background(), http.DefaultClient, hs.URL, Planned{ID: "d-000043", F: FDeposit, Key: "acct-1", Amount: 25}, time.Second)
-	if a.out != applied {
+	if a.Out != Applied {
 		t.Fatalf("attempt: %+v", a)
 	}
 	if got.method != http.MethodPut || got.path != "/accounts/acct-1/deposits/d-000043" || got.ctype != "application/json" || got.body["amount"] != 25 {

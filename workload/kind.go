@@ -1,0 +1,62 @@
+package workload
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/plan"
+)
+
+// Kind is a kind of workload: what its operations are and how one attempt reaches the
+// service. The Runner does the rest the same way for every kind: the rate, the closed
+// loop of clients, retries with back-off, the records and the final reads.
+type Kind interface {
+	// Openings are operations done once, before the mix (the bank opens its accounts).
+	Openings(w plan.Workload) []Planned
+	// Generator draws client proc's operations from the plan's seed.
+	Generator(w plan.Workload, proc int) func() Planned
+	// Send makes one attempt of a write operation against one endpoint.
+	Send(ctx context.Context, c *http.Client, endpoint string, op Planned, timeout time.Duration) Attempt
+	// Read reads one key through the service's public API, with what it saw.
+	Read(ctx context.Context, c *http.Client, endpoint, key string, timeout time.Duration) (Attempt, history.Observed)
+	// Keys are every key of the workload, read once after convergence.
+	Keys(w plan.Workload) []string
+}
+
+// Checker is the optional interface of kinds that refuse a workload they cannot run
+// (the bank needs at least one account).
+type Checker interface {
+	Check(w plan.Workload) error
+}
+
+var kinds = struct {
+	sync.RWMutex
+	m map[string]Kind
+}{m: map[string]Kind{}}
+
+// Register makes a workload kind available by name: its declaration, which scenarios
+// validate against, and its implementation. It panics when the name is taken, as
+// registrations happen in init.
+func Register(decl plan.WorkloadKind, k Kind) {
+	if k == nil {
+		panic("workload: Register kind is nil")
+	}
+	kinds.Lock()
+	defer kinds.Unlock()
+	if _, dup := kinds.m[decl.Name]; dup {
+		panic("workload: Register called twice for kind " + decl.Name)
+	}
+	plan.RegisterWorkloadKind(decl)
+	kinds.m[decl.Name] = k
+}
+
+// Lookup returns the kind registered under name.
+func Lookup(name string) (Kind, bool) {
+	kinds.RLock()
+	defer kinds.RUnlock()
+	k, ok := kinds.m[name]
+	return k, ok
+}
