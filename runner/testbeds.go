@@ -3,54 +3,57 @@ package runner
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/mscli/mscli/plan"
 
 	"github.com/mscli/mscli/testbed"
-	"github.com/mscli/mscli/testbed/docker"
-	"github.com/mscli/mscli/testbed/local"
+	_ "github.com/mscli/mscli/testbed/docker" // registers the docker testbed
+	_ "github.com/mscli/mscli/testbed/local"  // registers the local testbed
 )
 
-// Testbeds are the testbeds a run can use, by name.
-var Testbeds = map[string]Testbed{
-	"local": func(ctx context.Context, p *plan.Plan, o testbed.Options) (System, error) {
-		env, err := local.Up(ctx, p, o)
-		if env == nil {
-			return nil, err // no typed nil in the interface: nothing to bring down
+// A testbed's System and the runner's are the same set of methods.
+var (
+	_ System         = testbed.System(nil)
+	_ testbed.System = System(nil)
+)
+
+// autoTimeout bounds how long --testbed auto asks the testbeds whether they are
+// available.
+const autoTimeout = 3 * time.Second
+
+// PickTestbed resolves a testbed name against the registered testbeds
+// (testbed.Register); "auto" picks the best one available here (testbed.Auto) and says
+// why in one line.
+func PickTestbed(name string) (string, Testbed, string, error) {
+	why := ""
+	if name == "auto" {
+		ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
+		defer cancel()
+		picked, line, err := testbed.Auto(ctx)
+		if err != nil {
+			return "", nil, "", CouldNotRun(err)
 		}
-		return env, err
-	},
-	"docker": func(ctx context.Context, p *plan.Plan, o testbed.Options) (System, error) {
-		env, err := docker.Up(ctx, p, o)
-		if env == nil {
-			return nil, err
-		}
-		return env, err
-	},
+		name, why = picked, line
+	}
+	tb, ok := testbed.Lookup(name)
+	if !ok {
+		return "", nil, "", InvalidInput("unknown testbed %q: want auto or one of %s", name, strings.Join(testbed.Names(), ", "))
+	}
+	if why == "" {
+		why = fmt.Sprintf("testbed: %s", name)
+	}
+	return name, up(tb), why, nil
 }
 
-// PickTestbed resolves a testbed name; "auto" picks the best one available here and
-// says why in one line.
-func PickTestbed(name string) (string, Testbed, string, error) {
-	if name == "auto" {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		if eng, err := docker.Ping(ctx, 3*time.Second); err == nil {
-			return "docker", Testbeds["docker"], fmt.Sprintf("testbed: docker (engine %s answers; --testbed local runs child processes instead)", eng.Version), nil
+// up adapts a registered testbed's Up to the runner's Testbed.
+func up(tb testbed.Testbed) Testbed {
+	return func(ctx context.Context, pl *plan.Plan, o testbed.Options) (System, error) {
+		sys, err := tb.Up(ctx, pl, o)
+		if sys == nil {
+			return nil, err // no typed nil in the interface: nothing to bring down
 		}
-		return "local", Testbeds["local"], "testbed: local (no Docker engine answers; child processes on 127.0.0.1)", nil
+		return sys, err
 	}
-	tb, ok := Testbeds[name]
-	if !ok {
-		names := make([]string, 0, len(Testbeds))
-		for n := range Testbeds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return "", nil, "", InvalidInput("unknown testbed %q: want auto or one of %s", name, strings.Join(names, ", "))
-	}
-	return name, tb, fmt.Sprintf("testbed: %s", name), nil
 }

@@ -4,8 +4,11 @@
 // whose proxies carry every link, free ports, and readiness polling whose timeout error
 // names the node and shows the end of its log.
 //
-// The testbeds themselves live below: testbed/local runs every node as a child process
-// on 127.0.0.1.
+// The testbeds themselves live below — testbed/local runs every node as a child process
+// on 127.0.0.1, testbed/docker as a container — and each registers its declaration
+// (Testbed: how to bring a plan up, whether it is available here, what clean removes)
+// in its own init; --testbed, auto's choice (Auto) and `mscli clean` go through the
+// registry.
 package testbed
 
 import (

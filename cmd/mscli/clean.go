@@ -1,14 +1,13 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"time"
+	"slices"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mscli/mscli/testbed/docker"
-	"github.com/mscli/mscli/testbed/local"
+	"github.com/mscli/mscli/testbed"
 )
 
 func newCleanCmd() *cobra.Command {
@@ -26,27 +25,31 @@ run is under way.`,
   mscli clean --run 20261122T101500Z-bank-idempotency-1`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			killed, err := local.Clean(c.Context(), root)
-			for _, k := range killed {
-				fmt.Fprintln(c.OutOrStdout(), k)
+			out := c.OutOrStdout()
+			opts := testbed.CleanOptions{Root: root, Run: run}
+			var errs []error
+			// From the fallback up (local, then docker): the reverse of auto's order.
+			for _, tb := range slices.Backward(testbed.All()) {
+				if tb.Clean == nil {
+					continue
+				}
+				removed, err := tb.Clean(c.Context(), opts)
+				var unavailable *testbed.Unavailable
+				if errors.As(err, &unavailable) {
+					fmt.Fprintln(out, "clean: "+unavailable.Why)
+					continue
+				}
+				for _, r := range removed {
+					fmt.Fprintln(out, r)
+				}
+				if err == nil || len(removed) > 0 {
+					fmt.Fprintf(out, "clean: %d %s\n", len(removed), tb.Cleaned)
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
 			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.OutOrStdout(), "clean: %d leftover process(es) stopped\n", len(killed))
-			ctx, cancel := context.WithTimeout(c.Context(), 3*time.Second)
-			_, perr := docker.Ping(ctx, 3*time.Second)
-			cancel()
-			if perr != nil {
-				fmt.Fprintln(c.OutOrStdout(), "clean: no Docker engine answers; no containers to remove")
-				return nil
-			}
-			removed, err := docker.CleanRun(c.Context(), run)
-			for _, r := range removed {
-				fmt.Fprintln(c.OutOrStdout(), r)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "clean: %d leftover container(s), network(s) and volume(s) removed\n", len(removed))
-			return err
+			return errors.Join(errs...)
 		},
 	}
 	c.Flags().StringVar(&root, "root", ".", "project folder whose .mscli/runs to clean")

@@ -1,0 +1,37 @@
+package local
+
+import (
+	"context"
+
+	"github.com/mscli/mscli/plan"
+	"github.com/mscli/mscli/testbed"
+)
+
+// priority is local's place in --testbed auto's order: the fallback, below docker.
+const priority = 10
+
+var _ testbed.System = (*Env)(nil)
+
+func init() {
+	testbed.Register(testbed.Testbed{
+		Name: plan.TestbedLocal,
+		Doc:  "every node a child process of the mscli binary on 127.0.0.1",
+		Up: func(ctx context.Context, pl *plan.Plan, o testbed.Options) (testbed.System, error) {
+			env, err := Up(ctx, pl, o)
+			if env == nil {
+				return nil, err // no typed nil in the interface: nothing to bring down
+			}
+			return env, err
+		},
+		// Always available; auto comes down to local only when every testbed of
+		// higher priority — docker — is not.
+		Available: func(context.Context) (string, error) {
+			return "testbed: local (no Docker engine answers; child processes on 127.0.0.1)", nil
+		},
+		Priority: priority,
+		Clean: func(ctx context.Context, o testbed.CleanOptions) ([]string, error) {
+			return Clean(ctx, o.Root)
+		},
+		Cleaned: "leftover process(es) stopped",
+	})
+}

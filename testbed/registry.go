@@ -1,0 +1,159 @@
+package testbed
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/mscli/mscli/plan"
+)
+
+// System is a started testbed: the nodes and links faults act on, and the addresses
+// the runner's workload and observers use. It has the methods of runner.System (whose
+// first three are chaos.Env's, spelled out here so testbeds never import chaos), so
+// either converts to the other.
+type System interface {
+	// Links resolves a link name to its proxies: "client->bank" is one proxy per bank
+	// replica, "bank/1->broker" a single one.
+	Links(target string) ([]Link, error)
+	// Nodes resolves a node name ("broker", "bank/0", "bank-db"; a service name is
+	// every replica of it).
+	Nodes(target string) ([]Node, error)
+	// BrokerURL is the broker's address for the harness itself, not through a proxy.
+	BrokerURL() string
+	// Endpoints are the base URLs the workload uses, one per replica, through the
+	// client->service proxies.
+	Endpoints(service string) []string
+	// ObserveURLs are the base URLs of the replicas, reached directly (not through a
+	// proxy).
+	ObserveURLs(service string) []string
+	// Down stops everything the testbed started; it is idempotent.
+	Down(ctx context.Context) error
+}
+
+// CleanOptions say what `mscli clean` looks at.
+type CleanOptions struct {
+	// Root is the project folder whose .mscli/runs hold the runs' records.
+	Root string
+	// Run, if set, is the one run id (a run directory's name) to clean up after, for
+	// a testbed that can tell runs apart; "" means every run.
+	Run string
+}
+
+// Unavailable is what a testbed's Clean returns when the testbed is not available
+// here, so there is nothing it could clean: clean prints "clean: " and Why, and goes on
+// to the next testbed without failing.
+type Unavailable struct{ Why string }
+
+func (u *Unavailable) Error() string { return u.Why }
+
+// Testbed declares a testbed: what `--testbed <Name>` runs on, and what `mscli clean`
+// cleans after. Each testbed registers its declaration in its own package's init.
+type Testbed struct {
+	// Name is how --testbed spells it ("local", "docker").
+	Name string
+	// Doc says in a line what the testbed runs the nodes as.
+	Doc string
+	// Up starts the system a plan describes. It returns the partial system with an
+	// error, so what did start can still be brought down, and a nil System (never a
+	// typed nil) when nothing started.
+	Up func(ctx context.Context, pl *plan.Plan, opts Options) (System, error)
+	// Available says whether the testbed can run here, for --testbed auto: nil error
+	// and the line auto prints when it picks this testbed ("testbed: docker (engine
+	// 27.1 answers; …)"), or why not. Nil means always available, and auto then
+	// prints "testbed: <name>".
+	Available func(ctx context.Context) (why string, err error)
+	// Priority orders the testbeds for auto, which picks the available one with the
+	// highest (ties by name). Clean goes the other way round, from the fallback up.
+	Priority int
+	// Clean removes what runs that did not end cleanly left behind and returns one
+	// line per thing removed; an *Unavailable error says there is nothing it could
+	// look at here. Nil means the testbed leaves nothing to clean.
+	Clean func(ctx context.Context, o CleanOptions) ([]string, error)
+	// Cleaned ends clean's summary line for this testbed, after "clean: <count> ":
+	// "leftover process(es) stopped".
+	Cleaned string
+}
+
+var registry = struct {
+	sync.RWMutex
+	m map[string]Testbed
+}{m: map[string]Testbed{}}
+
+// Register makes a testbed available to --testbed and to clean. It panics when the
+// name is empty, "auto" or taken, or Up is nil, as registrations happen in init and a
+// clash is a bug.
+func Register(tb Testbed) {
+	switch {
+	case tb.Name == "":
+		panic("testbed: Register: a testbed needs a name")
+	case tb.Name == "auto":
+		panic("testbed: Register: \"auto\" is --testbed's choice, not a testbed")
+	case tb.Up == nil:
+		panic("testbed: Register: testbed " + tb.Name + " has no Up")
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[tb.Name]; dup {
+		panic("testbed: testbed " + tb.Name + " registered twice")
+	}
+	registry.m[tb.Name] = tb
+}
+
+// Lookup returns a registered testbed's declaration.
+func Lookup(name string) (Testbed, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	tb, ok := registry.m[name]
+	return tb, ok
+}
+
+// Names lists the registered testbeds, sorted.
+func Names() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	return slices.Sorted(maps.Keys(registry.m))
+}
+
+// All lists the registered testbeds in the order auto tries them: highest Priority
+// first, ties by name.
+func All() []Testbed {
+	registry.RLock()
+	all := slices.Collect(maps.Values(registry.m))
+	registry.RUnlock()
+	slices.SortFunc(all, func(a, b Testbed) int {
+		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+	return all
+}
+
+// Auto picks the testbed for --testbed auto: it asks the registered testbeds in
+// All's order whether they are available and returns the first that is, with the line
+// that says why. ctx bounds the asking (a testbed's Available may wait on a daemon).
+func Auto(ctx context.Context) (name, why string, err error) {
+	var errs []error
+	for _, tb := range All() {
+		if tb.Available == nil {
+			return tb.Name, "testbed: " + tb.Name, nil
+		}
+		why, err := tb.Available(ctx)
+		if err == nil {
+			if why == "" {
+				why = "testbed: " + tb.Name
+			}
+			return tb.Name, why, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", tb.Name, err))
+	}
+	if len(errs) == 0 {
+		return "", "", errors.New("testbed: no testbed is registered")
+	}
+	return "", "", fmt.Errorf("testbed: no testbed is available here: %w", errors.Join(errs...))
+}
