@@ -6,14 +6,18 @@ import (
 	"sort"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/plan"
 )
 
 func init() {
-	Register("idempotent", checkIdempotent)
-	Register("durable", checkDurable)
-	Register("conservation", checkConservation)
-	Register("ordered", checkOrdered)
-	Register("converges", checkConverges)
+	Register(plan.InvariantKind{Name: "idempotent", Doc: "no operation takes effect twice"}, checkIdempotent)
+	Register(plan.InvariantKind{Name: "durable", Doc: "every acknowledged operation took effect exactly once, as asked, or was rejected"}, checkDurable)
+	Register(plan.InvariantKind{Name: "conservation", Doc: "each key's final value is its opening plus its applied effects"}, checkConservation)
+	Register(plan.InvariantKind{Name: "ordered", Doc: "each read view applies a key's events in sequence order, none missing"}, checkOrdered)
+	Register(plan.InvariantKind{Name: "converges", Doc: "read models and public reads equal the write model soon after the faults heal",
+		Params: map[string]plan.Param{
+			"within": {Type: plan.ParamDuration, Default: "10s", Doc: "how long read models may take to equal the write model after the faults heal"},
+		}}, checkConverges)
 }
 
 // cancelled is polled inside long loops; checking ctx.Err on every item is too slow.

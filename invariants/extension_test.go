@@ -11,6 +11,7 @@ import (
 
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/plan"
 )
 
 // ackedTookEffect is a checker written the way a user writes one, outside the package
@@ -64,7 +65,7 @@ func ackedTookEffect(ctx context.Context, ix *invariants.Index, _ map[string]str
 
 const ackedName = "extension-acked-took-effect"
 
-func init() { invariants.Register(ackedName, ackedTookEffect) }
+func init() { invariants.Register(plan.InvariantKind{Name: ackedName}, ackedTookEffect) }
 
 func val(n int64) *int64 { return &n }
 

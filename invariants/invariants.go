@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/plan"
 )
 
 // Verdict is a checker's answer.
@@ -81,14 +82,17 @@ var (
 	registry = map[string]Checker{}
 )
 
-// Register adds a checker under a name; registering a name twice panics.
-func Register(name string, c Checker) {
+// Register makes an invariant available: its declaration (name, parameters), which
+// scenarios validate and plan against, and the checker that judges it. It panics when
+// the name is taken, as registrations happen in init.
+func Register(decl plan.InvariantKind, c Checker) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("invariants: checker registered twice: " + name)
+	if _, dup := registry[decl.Name]; dup {
+		panic("invariants: checker registered twice: " + decl.Name)
 	}
-	registry[name] = c
+	plan.RegisterInvariantKind(decl)
+	registry[decl.Name] = c
 }
 
 // Names lists the registered checkers, sorted.

@@ -17,7 +17,7 @@ func TestDocsCoverFormat(t *testing.T) {
 	}
 	doc := string(data)
 	var want []string
-	for _, keys := range [][]string{rootKeys, systemKeys, serviceKeys, workloadKeys, retryKeys, nemesisKeys, faultKeys, KnownInvariants, plan.FixtureNames(), KnownDatabases} {
+	for _, keys := range [][]string{rootKeys, systemKeys, serviceKeys, workloadKeys, retryKeys, nemesisKeys, faultKeys, plan.InvariantKindNames(), plan.FixtureNames(), KnownDatabases} {
 		want = append(want, keys...)
 	}
 	for _, name := range plan.FaultKindNames() {

@@ -59,7 +59,7 @@ func (s *Scenario) Plan(seed int64) (*plan.Plan, error) {
 	}
 	slices.SortStableFunc(p.Faults, func(a, b plan.Fault) int { return cmp.Compare(a.At, b.At) })
 	for _, inv := range s.Invariants {
-		p.Invariants = append(p.Invariants, plan.Invariant{Name: inv.Name, Params: fillParams(InvariantParams[inv.Name], inv.Params)})
+		p.Invariants = append(p.Invariants, plan.Invariant{Name: inv.Name, Params: fillParams(invariantParams(inv.Name), inv.Params)})
 	}
 	if len(s.Catches) > 0 {
 		p.Catches = maps.Clone(s.Catches)

@@ -12,6 +12,12 @@ import (
 // any testbed (Validate), on the testbed a run uses (CheckTestbed), on every testbed
 // (what the nemesis draws).
 
+// invariantParams returns the parameters a registered invariant takes.
+func invariantParams(name string) map[string]plan.Param {
+	k, _ := plan.LookupInvariantKind(name)
+	return k.Params
+}
+
 // kindOf returns the declaration of a registered fault kind (the zero FaultKind for an
 // unknown name, which validation reports).
 func kindOf(name string) plan.FaultKind {

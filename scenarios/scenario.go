@@ -106,26 +106,6 @@ func (n *Nemesis) window(duration plan.Duration) (lo, hi plan.Duration) {
 	return n.Between[0], n.Between[1]
 }
 
-// KnownInvariants is every invariant a scenario may name: exactly those the invariants
-// package has a checker for (a runner test keeps the two lists equal). DESIGN §5's
-// saga-atomic, dead-letters-accounted and linearizable join when their checkers and
-// the fixtures that exercise them exist; naming one before would only ever be unknown.
-var KnownInvariants = []string{
-	"idempotent",
-	"durable",
-	"conservation",
-	"ordered",
-	"converges",
-}
-
-// InvariantParams are the parameters each invariant takes; an invariant not listed takes
-// none.
-var InvariantParams = map[string]map[string]plan.Param{
-	"converges": {
-		"within": {Type: plan.ParamDuration, Default: "10s", Doc: "how long read models may take to equal the write model after the faults heal"},
-	},
-}
-
 // KnownBrokers and KnownDatabases are the values system.broker and services' database
 // accept; workload.kind takes a registered workload kind (plan.WorkloadKindNames).
 var (

@@ -19,7 +19,7 @@ import (
 var update = flag.Bool("update", false, "rewrite schema.json and the golden files under testdata/")
 
 // The schema is generated from the same tables the loader uses (FaultKinds,
-// KnownInvariants, …), so that it cannot drift from them: TestSchemaUpToDate fails when
+// plan.InvariantKindNames(), …), so that it cannot drift from them: TestSchemaUpToDate fails when
 // schema.json differs from what these functions build, and
 //
 //	go test ./scenarios -run TestSchemaUpToDate -update
@@ -217,11 +217,11 @@ func buildSchema() obj {
 			"faults":   obj{"type": "array", "items": obj{"$ref": "#/$defs/fault"}},
 			"nemesis":  obj{"$ref": "#/$defs/nemesis"},
 			"invariants": obj{"type": "array", "minItems": 1,
-				"items": namedItem(KnownInvariants, func(n string) map[string]plan.Param { return InvariantParams[n] })},
+				"items": namedItem(plan.InvariantKindNames(), func(n string) map[string]plan.Param { return invariantParams(n) })},
 			"catches": obj{
 				"type":                 "object",
 				"propertyNames":        obj{"pattern": bugNameRE.String()},
-				"additionalProperties": obj{"enum": KnownInvariants},
+				"additionalProperties": obj{"enum": plan.InvariantKindNames()},
 			},
 		},
 		"patternProperties":    obj{"^" + extensionPrefix: obj{"description": "ignored: a place for anchors the file reuses"}},

@@ -220,22 +220,22 @@ func (v *validator) workload() {
 func (v *validator) invariants() map[string]bool {
 	listed := map[string]bool{}
 	if len(v.s.Invariants) == 0 {
-		v.report("invariants", false, "no invariants: a scenario must check at least one (known: %s)", strings.Join(KnownInvariants, ", "))
+		v.report("invariants", false, "no invariants: a scenario must check at least one (known: %s)", strings.Join(plan.InvariantKindNames(), ", "))
 	}
 	for i, inv := range v.s.Invariants {
 		p := index("invariants", i)
 		if v.isBad(p) {
 			continue
 		}
-		if !slices.Contains(KnownInvariants, inv.Name) {
-			v.report(p+".name", true, "unknown invariant %q%s (known: %s)", inv.Name, didYouMean(inv.Name, KnownInvariants), strings.Join(KnownInvariants, ", "))
+		if !slices.Contains(plan.InvariantKindNames(), inv.Name) {
+			v.report(p+".name", true, "unknown invariant %q%s (known: %s)", inv.Name, didYouMean(inv.Name, plan.InvariantKindNames()), strings.Join(plan.InvariantKindNames(), ", "))
 			continue
 		}
 		if listed[inv.Name] {
 			v.report(p+".name", true, "invariant %s is listed twice", inv.Name)
 		}
 		listed[inv.Name] = true
-		v.params(p, "invariant "+inv.Name, InvariantParams[inv.Name], inv.Params, nil)
+		v.params(p, "invariant "+inv.Name, invariantParams(inv.Name), inv.Params, nil)
 	}
 	return listed
 }
@@ -261,12 +261,12 @@ func (v *validator) catches(listed map[string]bool) {
 		}
 		switch {
 		case listed[inv]:
-		case slices.Contains(KnownInvariants, inv):
+		case slices.Contains(plan.InvariantKindNames(), inv):
 			if !v.anyBad("invariants") {
 				v.report(p, false, "%s is caught by invariant %s, which the scenario does not check: add it to invariants", bug, inv)
 			}
 		default:
-			v.report(p, false, "unknown invariant %q%s (known: %s)", inv, didYouMean(inv, KnownInvariants), strings.Join(KnownInvariants, ", "))
+			v.report(p, false, "unknown invariant %q%s (known: %s)", inv, didYouMean(inv, plan.InvariantKindNames()), strings.Join(plan.InvariantKindNames(), ", "))
 		}
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	_ "github.com/mscli/mscli/chaos"         // registers the fault kinds the scenario below names
-	_ "github.com/mscli/mscli/fixtures/bank" // and its fixture
+	_ "github.com/mscli/mscli/fixtures/bank" // its fixture
+	_ "github.com/mscli/mscli/invariants"    // and its invariants
 	"github.com/mscli/mscli/plan"
 	"github.com/mscli/mscli/scenarios"
 )
