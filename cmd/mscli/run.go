@@ -81,7 +81,7 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 	if _, ok := formats[o.format]; !ok {
 		return runner.InvalidInput("unknown format %q: want one of %s", o.format, formatNames)
 	}
-	if err := checkBugs(pl, o.bugs); err != nil {
+	if err := runner.CheckBugs(pl, o.bugs); err != nil {
 		return err
 	}
 	if o.dryRun {
