@@ -33,7 +33,6 @@ const (
 	// firstProxyPort is the first port toxiproxy's proxies listen on.
 	firstProxyPort = 20000
 	toxiAlias      = "toxiproxy"
-	dbUser         = "bank"
 )
 
 // Env is a running docker testbed.
@@ -162,10 +161,10 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		if s.Database == "postgres" {
 			name := plan.DatabaseNode(s.Name)
 			n := e.newNode(name, alias(name), "", "", nil, map[string]string{
-				"POSTGRES_USER": dbUser, "POSTGRES_PASSWORD": dbUser, "POSTGRES_DB": s.Name}, nil)
+				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": s.Name, "POSTGRES_DB": s.Name}, nil)
 			n.image, n.volume = e.pgImage, images.PostgresData
 			// Over TCP: the entrypoint's first-start server listens on the socket only.
-			n.probe = []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + dbUser, "--dbname=" + s.Name}
+			n.probe = []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}
 			svc.db = &dbNode{node: n, svc: svc}
 			dbs = append(dbs, svc.db)
 		} else {
@@ -210,7 +209,7 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 			db := "sqlite:///shared/" + s.Name + ".db"
 			if svc.db != nil {
 				p := proxyOf[[2]string{rep, svc.db.name}]
-				db = fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", dbUser, dbUser, toxiAlias, p.port, s.Name)
+				db = fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", s.Name, s.Name, toxiAlias, p.port, s.Name)
 			}
 			args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
 				"--db", db, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
