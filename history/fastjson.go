@@ -326,3 +326,52 @@ func (in *Interner) raw(v []byte) json.RawMessage {
 	in.vals[string(r)] = r
 	return r
 }
+
+// DecodeOpHead reads what an index of a history needs of one line — its position,
+// time, process and type — without allocating for a line as Writer writes it; the
+// fields may come in any order, and a line the fast path cannot read goes through
+// encoding/json.
+func DecodeOpHead(b []byte) (i, t int64, proc int, typ OpType, err error) {
+	ok := scanObject(b, func(k, v []byte) (ok bool) {
+		var n int64
+		switch string(k) {
+		case "i":
+			i, ok = integer(v)
+		case "t":
+			t, ok = integer(v)
+		case "proc":
+			n, ok = integer(v)
+			proc = int(n)
+		case "type":
+			switch string(v) {
+			case `"invoke"`:
+				typ = Invoke
+			case `"ok"`:
+				typ = Ok
+			case `"fail"`:
+				typ = Fail
+			case `"info"`:
+				typ = Info
+			default:
+				return false
+			}
+			return true
+		default:
+			return true
+		}
+		return ok
+	})
+	if ok {
+		return i, t, proc, typ, nil
+	}
+	var h struct {
+		I    int64  `json:"i"`
+		T    int64  `json:"t"`
+		Proc int    `json:"proc"`
+		Type OpType `json:"type"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return 0, 0, 0, "", err
+	}
+	return h.I, h.T, h.Proc, h.Type, nil
+}

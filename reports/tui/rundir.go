@@ -154,13 +154,7 @@ func (h *historyIndex) record(i int64) (int, bool) {
 	return int(i), i >= 0 && i < int64(h.records())
 }
 
-var (
-	pI     = []byte(`{"i":`)
-	pT     = []byte(`,"t":`)
-	pProc  = []byte(`,"proc":`)
-	pType  = []byte(`,"type":"`)
-	scanSz = 4 << 20
-)
+var scanSz = 4 << 20
 
 // scanHistory indexes a history file and feeds the timeline in the same pass. Records
 // written by history.Writer start with i, t, proc and type in that order (the Op
@@ -220,20 +214,10 @@ func (h *historyIndex) add(off int64, line []byte, tb *reports.TimelineBuilder) 
 	}
 	k := len(h.starts)
 	h.starts = append(h.starts, off)
-	i, t, proc, typ, ok := quickFields(line)
-	if !ok {
-		var v struct {
-			I    int64          `json:"i"`
-			T    int64          `json:"t"`
-			Proc int            `json:"proc"`
-			Type history.OpType `json:"type"`
-		}
-		if err := json.Unmarshal(line, &v); err != nil {
-			h.malformed++
-			i = -1
-		} else {
-			i, t, proc, typ = v.I, v.T, v.Proc, v.Type
-		}
+	i, t, proc, typ, err := history.DecodeOpHead(line)
+	if err != nil {
+		h.malformed++
+		i = -1
 	}
 	if i != int64(k) && h.byI == nil {
 		h.byI = make(map[int64]int, k+1)
@@ -247,61 +231,6 @@ func (h *historyIndex) add(off int64, line []byte, tb *reports.TimelineBuilder) 
 	if tb != nil && i >= 0 {
 		tb.Op(t, proc, typ)
 	}
-}
-
-// quickFields cuts i, t, proc and type out of a record as history.Writer writes it.
-func quickFields(line []byte) (i, t int64, proc int, typ history.OpType, ok bool) {
-	p, ok := bytes.CutPrefix(line, pI)
-	if !ok {
-		return
-	}
-	if i, p, ok = digits(p); !ok {
-		return
-	}
-	if p, ok = bytes.CutPrefix(p, pT); !ok {
-		return
-	}
-	if t, p, ok = digits(p); !ok {
-		return
-	}
-	if p, ok = bytes.CutPrefix(p, pProc); !ok {
-		return
-	}
-	var pr int64
-	if pr, p, ok = digits(p); !ok {
-		return
-	}
-	if p, ok = bytes.CutPrefix(p, pType); !ok {
-		return
-	}
-	end := bytes.IndexByte(p, '"')
-	if end < 0 {
-		return 0, 0, 0, "", false
-	}
-	switch string(p[:end]) {
-	case "invoke":
-		typ = history.Invoke
-	case "ok":
-		typ = history.Ok
-	case "fail":
-		typ = history.Fail
-	case "info":
-		typ = history.Info
-	default:
-		return 0, 0, 0, "", false
-	}
-	return i, t, int(pr), typ, true
-}
-
-// digits parses a non-negative decimal integer at the start of p.
-func digits(p []byte) (int64, []byte, bool) {
-	var v int64
-	n := 0
-	for n < len(p) && p[n] >= '0' && p[n] <= '9' && n < 18 {
-		v = v*10 + int64(p[n]-'0')
-		n++
-	}
-	return v, p[n:], n > 0
 }
 
 // read decodes records [from, to).
@@ -320,10 +249,11 @@ func (h *historyIndex) read(from, to int) ([]history.Op, error) {
 		return nil, err
 	}
 	out := make([]history.Op, 0, to-from)
+	var in history.Interner
 	for k := from; k < to; k++ {
 		line := bytes.TrimSpace(buf[h.starts[k]-h.starts[from] : h.starts[k+1]-h.starts[from]])
 		var op history.Op
-		if err := json.Unmarshal(line, &op); err != nil {
+		if err := in.DecodeOp(line, &op); err != nil {
 			op = history.Op{Index: -1, Error: fmt.Sprintf("malformed record %d: %v", k, err)}
 		}
 		out = append(out, op)
