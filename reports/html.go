@@ -92,7 +92,7 @@ func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
 				hw.Ops = append(hw.Ops, opLine(op))
 			}
 			for _, e := range wt.Effects {
-				hw.Effects = append(hw.Effects, effectLine(e))
+				hw.Effects = append(hw.Effects, EffectLine(e))
 			}
 			for _, fr := range wt.Faults {
 				hw.Faults = append(hw.Faults, activeFaultText(fr, windows))
@@ -149,7 +149,8 @@ type htmlWitness struct {
 	Faults              []string
 }
 
-func effectLine(e history.Effect) string {
+// EffectLine is an effect record on one line, as every report and the explorer show it.
+func EffectLine(e history.Effect) string {
 	s := e.Service + "/" + e.View
 	if e.Kind != "" {
 		s += " " + e.Kind

@@ -108,7 +108,7 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 				lines = append(lines, opLine(op))
 			}
 			for _, e := range wt.Effects {
-				lines = append(lines, "effect "+effectLine(e))
+				lines = append(lines, "effect "+EffectLine(e))
 			}
 			if len(lines) > 0 {
 				fence := mdFence(lines)

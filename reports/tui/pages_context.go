@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
 )
@@ -150,44 +149,13 @@ func (p *contextPage) build(e *Explorer) {
 	if p.wit != nil && len(p.wit.Effects) > 0 {
 		out = append(out, s.bold.Render("effects"))
 		for _, ef := range p.wit.Effects {
-			out = append(out, "  "+effectText(ef))
+			out = append(out, "  "+reports.EffectLine(ef))
 		}
 		out = append(out, "")
 	}
 	out = append(out, hl...)
 	p.lines = out
 	p.built = true
-}
-
-func effectText(ef history.Effect) string {
-	parts := []string{ef.Service + "/" + ef.View}
-	add := func(k, v string) {
-		if v != "" {
-			parts = append(parts, k+" "+v)
-		}
-	}
-	if ef.Kind != "" {
-		parts = append(parts, ef.Kind)
-	}
-	add("key", ef.Key)
-	add("id", ef.ID)
-	if ef.Amount != 0 {
-		add("amount", fmt.Sprint(ef.Amount))
-	}
-	if ef.Seq != 0 {
-		add("seq", fmt.Sprint(ef.Seq))
-	}
-	if ef.Pos != 0 {
-		add("pos", fmt.Sprint(ef.Pos))
-	}
-	if ef.Value != nil {
-		add("value", fmt.Sprint(*ef.Value))
-	}
-	add("state", ef.State)
-	if ef.Time != 0 {
-		add("at", secs(ef.Time))
-	}
-	return strings.Join(parts, " ")
 }
 
 func (p *contextPage) body(e *Explorer, w, h int) []string {
