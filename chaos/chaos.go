@@ -13,10 +13,9 @@ package chaos
 
 import (
 	"context"
-	"sort"
-	"sync"
 	"time"
 
+	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -91,26 +90,14 @@ type DataNode interface {
 	Wipe(ctx context.Context, restore string) error
 }
 
-var registry = struct {
-	sync.RWMutex
-	m map[string]Fault
-}{m: map[string]Fault{}}
+var faults = registry.New[Fault]("chaos: fault")
 
 // Register makes a fault kind available: its declaration, which scenarios validate and
 // plan against (plan.LookupFaultKind), and f, which applies it. It panics when the name
 // is taken or f is nil, as database/sql.Register does: registrations happen in init
 // and a clash is a bug.
 func Register(kind plan.FaultKind, f Fault) {
-	if f == nil {
-		panic("chaos: Register fault is nil")
-	}
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.m[kind.Name]; dup {
-		panic("chaos: Register called twice for fault " + kind.Name)
-	}
-	plan.RegisterFaultKind(kind)
-	registry.m[kind.Name] = f
+	faults.RegisterWith(kind.Name, f, func() { plan.RegisterFaultKind(kind) })
 }
 
 // kindOf returns the declaration of a fault's kind.
@@ -120,21 +107,7 @@ func kindOf(f plan.Fault) plan.FaultKind {
 }
 
 // Lookup returns the fault registered under name.
-func Lookup(name string) (Fault, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	f, ok := registry.m[name]
-	return f, ok
-}
+func Lookup(name string) (Fault, bool) { return faults.Lookup(name) }
 
 // Names lists the registered faults, sorted.
-func Names() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	names := make([]string, 0, len(registry.m))
-	for n := range registry.m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return faults.Names() }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -288,20 +289,7 @@ func (s *Scheduler) writeErr() error {
 }
 
 // sleepUntil waits for t; false if ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func sleepUntil(ctx context.Context, t time.Time) bool { return timing.Sleep(ctx, time.Until(t)) }
 
 // Run applies faults to env on the clock started at start, recording to rec, and
 // heals everything before it returns (see Scheduler.Run).

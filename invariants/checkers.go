@@ -3,6 +3,8 @@ package invariants
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/mscli/mscli/history"
@@ -23,14 +25,7 @@ func init() {
 // cancelled is polled inside long loops; checking ctx.Err on every item is too slow.
 func cancelled(ctx context.Context, i int) bool { return i&0xfff == 0 && ctx.Err() != nil }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // idempotent: in every view, no operation id has more than one effect.
 func checkIdempotent(ctx context.Context, ix *Index, _ map[string]string) Result {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -77,35 +77,17 @@ type Input struct {
 // index: Check runs checkers side by side.
 type Checker func(ctx context.Context, ix *Index, params map[string]string) Result
 
-var (
-	regMu    sync.RWMutex
-	registry = map[string]Checker{}
-)
+var checkers = registry.New[Checker]("invariants: checker")
 
 // Register makes an invariant available: its declaration (name, parameters), which
 // scenarios validate and plan against, and the checker that judges it. It panics when
 // the name is taken, as registrations happen in init.
 func Register(decl plan.InvariantKind, c Checker) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if _, dup := registry[decl.Name]; dup {
-		panic("invariants: checker registered twice: " + decl.Name)
-	}
-	plan.RegisterInvariantKind(decl)
-	registry[decl.Name] = c
+	checkers.RegisterWith(decl.Name, c, func() { plan.RegisterInvariantKind(decl) })
 }
 
 // Names lists the registered checkers, sorted.
-func Names() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return checkers.Names() }
 
 // Check runs every spec over the input and returns one result per spec, in order.
 // A checker still running when ctx is done yields Unknown. Checkers only read the
@@ -128,9 +110,7 @@ func Check(ctx context.Context, in *Input, specs []Spec) []Result {
 
 // CheckOne runs one spec over a prepared index.
 func CheckOne(ctx context.Context, ix *Index, s Spec) Result {
-	regMu.RLock()
-	c, ok := registry[s.Name]
-	regMu.RUnlock()
+	c, ok := checkers.Lookup(s.Name)
 	if !ok {
 		return Result{Name: s.Name, Verdict: Unknown, Summary: fmt.Sprintf("no checker named %q (known: %v)", s.Name, Names())}
 	}
@@ -143,6 +123,20 @@ func CheckOne(ctx context.Context, ix *Index, s Spec) Result {
 		r.Summary = "ran out of time before finishing: " + ctx.Err().Error()
 	}
 	return r
+}
+
+// ByVerdict picks what stands for v: pass for Pass, fail for Fail, unknown for
+// anything else (Unknown, or a verdict that is none of the three), as every report and
+// the exit code read a verdict.
+func ByVerdict[T any](v Verdict, pass, fail, unknown T) T {
+	switch v {
+	case Pass:
+		return pass
+	case Fail:
+		return fail
+	default:
+		return unknown
+	}
 }
 
 // Worst folds verdicts: any fail is fail, else any unknown is unknown, else pass.

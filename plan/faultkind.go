@@ -2,9 +2,9 @@ package plan
 
 import (
 	"fmt"
-	"maps"
 	"slices"
-	"sync"
+
+	"github.com/mscli/mscli/internal/registry"
 )
 
 // TargetKind says what a fault acts on.
@@ -130,10 +130,7 @@ func (k FaultKind) ActsEverywhere(r TargetRole) bool {
 	return true
 }
 
-var kinds = struct {
-	sync.RWMutex
-	m map[string]FaultKind
-}{m: map[string]FaultKind{}}
+var kinds = registry.New[FaultKind]("plan: fault kind")
 
 // RegisterFaultKind declares a fault kind. chaos.Register calls it with the kind's
 // implementation: register a fault kind there, not here. It panics when the name is
@@ -149,28 +146,14 @@ func RegisterFaultKind(k FaultKind) {
 			}
 		}
 	}
-	kinds.Lock()
-	defer kinds.Unlock()
-	if _, dup := kinds.m[k.Name]; dup {
-		panic("plan: fault kind " + k.Name + " registered twice")
-	}
 	if k.Params == nil {
 		k.Params = map[string]Param{}
 	}
-	kinds.m[k.Name] = k
+	kinds.Register(k.Name, k)
 }
 
 // LookupFaultKind returns the declaration of a registered fault kind.
-func LookupFaultKind(name string) (FaultKind, bool) {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	k, ok := kinds.m[name]
-	return k, ok
-}
+func LookupFaultKind(name string) (FaultKind, bool) { return kinds.Lookup(name) }
 
 // FaultKindNames lists the registered fault kinds, sorted.
-func FaultKindNames() []string {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	return slices.Sorted(maps.Keys(kinds.m))
-}
+func FaultKindNames() []string { return kinds.Names() }

@@ -1,10 +1,6 @@
 package plan
 
-import (
-	"maps"
-	"slices"
-	"sync"
-)
+import "github.com/mscli/mscli/internal/registry"
 
 // Fixture declares a built-in sample service a scenario can name with fixture:: what a
 // scenario, the nemesis and the checkers need to know of it without running it. The
@@ -33,39 +29,17 @@ type Bug struct {
 	What   string
 }
 
-var fixtures = struct {
-	sync.RWMutex
-	m map[string]Fixture
-}{m: map[string]Fixture{}}
+var fixtures = registry.New[Fixture]("plan: fixture")
 
 // RegisterFixture declares a fixture. It panics when the name is taken or empty, as
 // registrations happen in init.
-func RegisterFixture(f Fixture) {
-	if f.Name == "" {
-		panic("plan: RegisterFixture: a fixture needs a name")
-	}
-	fixtures.Lock()
-	defer fixtures.Unlock()
-	if _, dup := fixtures.m[f.Name]; dup {
-		panic("plan: fixture " + f.Name + " registered twice")
-	}
-	fixtures.m[f.Name] = f
-}
+func RegisterFixture(f Fixture) { fixtures.Register(f.Name, f) }
 
 // LookupFixture returns a registered fixture's declaration.
-func LookupFixture(name string) (Fixture, bool) {
-	fixtures.RLock()
-	defer fixtures.RUnlock()
-	f, ok := fixtures.m[name]
-	return f, ok
-}
+func LookupFixture(name string) (Fixture, bool) { return fixtures.Lookup(name) }
 
 // FixtureNames lists the registered fixtures, sorted.
-func FixtureNames() []string {
-	fixtures.RLock()
-	defer fixtures.RUnlock()
-	return slices.Sorted(maps.Keys(fixtures.m))
-}
+func FixtureNames() []string { return fixtures.Names() }
 
 // WorkloadKind declares a kind of workload a scenario can name with workload.kind.
 // Package workload registers each kind with its implementation (workload.Register).
@@ -74,28 +48,11 @@ type WorkloadKind struct {
 	Doc  string
 }
 
-var workloadKinds = struct {
-	sync.RWMutex
-	m map[string]WorkloadKind
-}{m: map[string]WorkloadKind{}}
+var workloadKinds = registry.New[WorkloadKind]("plan: workload kind")
 
 // RegisterWorkloadKind declares a workload kind; workload.Register calls it. It panics
 // when the name is taken or empty.
-func RegisterWorkloadKind(k WorkloadKind) {
-	if k.Name == "" {
-		panic("plan: RegisterWorkloadKind: a kind needs a name")
-	}
-	workloadKinds.Lock()
-	defer workloadKinds.Unlock()
-	if _, dup := workloadKinds.m[k.Name]; dup {
-		panic("plan: workload kind " + k.Name + " registered twice")
-	}
-	workloadKinds.m[k.Name] = k
-}
+func RegisterWorkloadKind(k WorkloadKind) { workloadKinds.Register(k.Name, k) }
 
 // WorkloadKindNames lists the registered workload kinds, sorted.
-func WorkloadKindNames() []string {
-	workloadKinds.RLock()
-	defer workloadKinds.RUnlock()
-	return slices.Sorted(maps.Keys(workloadKinds.m))
-}
+func WorkloadKindNames() []string { return workloadKinds.Names() }

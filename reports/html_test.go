@@ -133,7 +133,7 @@ func synthRun() (*Run, *invariants.Input) {
 		Verdict: invariants.Fail,
 	}
 	tot := BuildTimeline(in, 0).Totals
-	r.Ops = OpCounts{Invoked: tot.Invoked, Ok: tot.Ok, Fail: tot.Fail, Info: tot.Info,
+	r.Ops = OpCounts{Counts: tot.Counts,
 		Rate: float64(tot.Completed()) / 12, P50: tot.P50, P99: tot.P99}
 	for i := range r.Results {
 		if r.Results[i].Checked == 360 {

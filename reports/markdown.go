@@ -141,16 +141,7 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-func verdictIcon(v invariants.Verdict) string {
-	switch v {
-	case invariants.Pass:
-		return "✅"
-	case invariants.Fail:
-		return "❌"
-	default:
-		return "⚠️"
-	}
-}
+func verdictIcon(v invariants.Verdict) string { return invariants.ByVerdict(v, "✅", "❌", "⚠️") }
 
 // mdEscaper backslash-escapes what GitHub Markdown would otherwise read as emphasis,
 // links, code, tables, HTML or entities, so notes and error messages print as

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 )
 
@@ -26,7 +27,7 @@ func noChaosRun() *Run {
 		Scenario: "bank-idempotency", Seed: 7, Testbed: "local",
 		Dir:     "/runs/20260101T000000Z-bank-idempotency-7",
 		Started: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Wall: 14*time.Second + 230*time.Millisecond,
-		Ops:      OpCounts{Invoked: 400, Ok: 400, Rate: 33.3, P50: 9 * time.Millisecond, P99: 21 * time.Millisecond},
+		Ops:      OpCounts{Counts: history.Counts{Invoked: 400, Ok: 400}, Rate: 33.3, P50: 9 * time.Millisecond, P99: 21 * time.Millisecond},
 		Faults:   CountFaults(plan, recs),
 		Converge: &Converge{Converged: true, After: 80 * time.Millisecond, Polls: 1},
 		Results: []invariants.Result{

@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
 )
 
@@ -39,15 +40,13 @@ type Run struct {
 	Error string `json:"error,omitempty"`
 }
 
-// OpCounts counts operations by outcome, with rate and latency of the completed ones.
+// OpCounts counts operations by outcome (history.Counts: invoked, ok, fail, info), with
+// rate and latency of the completed ones.
 type OpCounts struct {
-	Invoked int           `json:"invoked"`
-	Ok      int           `json:"ok"`
-	Fail    int           `json:"fail"`
-	Info    int           `json:"info"`
-	Rate    float64       `json:"rate"` // completed operations per second
-	P50     time.Duration `json:"p50_ns"`
-	P99     time.Duration `json:"p99_ns"`
+	history.Counts
+	Rate float64       `json:"rate"` // completed operations per second
+	P50  time.Duration `json:"p50_ns"`
+	P99  time.Duration `json:"p99_ns"`
 }
 
 // FaultCounts counts the planned faults (CountFaults): how many were applied and

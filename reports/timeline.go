@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/stats"
 	"github.com/mscli/mscli/invariants"
 )
 
@@ -28,23 +29,14 @@ type Timeline struct {
 // the bucket of their completion time, and so is their latency: a bucket's latency is
 // that of the operations that finished in it, which is what a client saw then.
 type Bucket struct {
-	Start   int64         `json:"start"`
-	Width   time.Duration `json:"width_ns"`
-	Invoked int           `json:"invoked"`
-	Ok      int           `json:"ok"`
-	Fail    int           `json:"fail"`
-	Info    int           `json:"info"`
+	Start int64         `json:"start"`
+	Width time.Duration `json:"width_ns"`
+	history.Counts
 	// P50 and P99 are nearest-rank percentiles of the completions' latency (invoke to
 	// completion of the same process); zero when nothing completed.
 	P50 time.Duration `json:"p50_ns"`
 	P99 time.Duration `json:"p99_ns"`
 }
-
-// Completed is the number of completions (ok, fail and info).
-func (b Bucket) Completed() int { return b.Ok + b.Fail + b.Info }
-
-// Errors is the number of completions that were not acknowledged (fail and info).
-func (b Bucket) Errors() int { return b.Fail + b.Info }
 
 // Rate converts a count of this bucket into a rate per second.
 func (b Bucket) Rate(n int) float64 {
@@ -155,8 +147,8 @@ type TimelineBuilder struct {
 }
 
 type bucketAcc struct {
-	invoked, ok, fail, info int
-	lat                     []uint32 // microseconds
+	history.Counts
+	lat []uint32 // microseconds
 }
 
 // maxDenseProc bounds the slice of in-flight invokes; larger process numbers go to a map.
@@ -181,19 +173,10 @@ func (b *TimelineBuilder) Op(t int64, proc int, typ history.OpType) {
 	}
 	b.end = max(b.end, t)
 	acc := b.at(t)
-	if typ == history.Invoke {
-		acc.invoked++
-		b.setInflight(proc, t)
-		return
-	}
-	switch typ {
-	case history.Ok:
-		acc.ok++
-	case history.Fail:
-		acc.fail++
-	case history.Info:
-		acc.info++
-	default:
+	if !acc.Add(typ) {
+		if typ == history.Invoke {
+			b.setInflight(proc, t)
+		}
 		return
 	}
 	if at, ok := b.takeInflight(proc); ok {
@@ -262,13 +245,9 @@ func (b *TimelineBuilder) Timeline() *Timeline {
 		a := &b.buckets[i]
 		slices.Sort(a.lat)
 		all = append(all, a.lat...)
-		bk := Bucket{Start: int64(i) * b.bucket, Width: time.Duration(b.bucket), Invoked: a.invoked, Ok: a.ok, Fail: a.fail, Info: a.info,
+		tl.Buckets[i] = Bucket{Start: int64(i) * b.bucket, Width: time.Duration(b.bucket), Counts: a.Counts,
 			P50: percentile(a.lat, 0.50), P99: percentile(a.lat, 0.99)}
-		tl.Buckets[i] = bk
-		tl.Totals.Invoked += a.invoked
-		tl.Totals.Ok += a.ok
-		tl.Totals.Fail += a.fail
-		tl.Totals.Info += a.info
+		tl.Totals.Counts = tl.Totals.Plus(a.Counts)
 	}
 	slices.Sort(all)
 	tl.Totals.Width = time.Duration(len(tl.Buckets)) * tl.Bucket
@@ -278,12 +257,7 @@ func (b *TimelineBuilder) Timeline() *Timeline {
 
 // percentile is the nearest-rank percentile of sorted microsecond latencies.
 func percentile(sorted []uint32, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	r := int(math.Ceil(p*float64(len(sorted)))) - 1
-	r = min(max(r, 0), len(sorted)-1)
-	return time.Duration(sorted[r]) * time.Microsecond
+	return time.Duration(stats.NearestRank(sorted, p)) * time.Microsecond
 }
 
 // BuildTimeline buckets a recorded run held in memory.
@@ -312,10 +286,7 @@ func (tl *Timeline) Resample(n int) []Bucket {
 		m := Bucket{Start: tl.Buckets[lo].Start}
 		for _, b := range tl.Buckets[lo:hi] {
 			m.Width += b.Width
-			m.Invoked += b.Invoked
-			m.Ok += b.Ok
-			m.Fail += b.Fail
-			m.Info += b.Info
+			m.Counts = m.Plus(b.Counts)
 			m.P50 = max(m.P50, b.P50)
 			m.P99 = max(m.P99, b.P99)
 		}

@@ -25,9 +25,9 @@ func TestTimelineBucketsCompletionsAndLatency(t *testing.T) {
 	}}
 	tl := BuildTimeline(in, time.Second)
 	want := []Bucket{
-		{Start: 0, Width: time.Second, Invoked: 2, Ok: 1, P50: 20 * time.Millisecond, P99: 20 * time.Millisecond},
-		{Start: int64(time.Second), Width: time.Second, Invoked: 1, Ok: 1, Fail: 1, Info: 1, P50: 50 * time.Millisecond, P99: 900 * time.Millisecond},
-		{Start: 2 * int64(time.Second), Width: time.Second, Invoked: 1, Ok: 1, P50: 30 * time.Millisecond, P99: 30 * time.Millisecond},
+		{Start: 0, Width: time.Second, Counts: history.Counts{Invoked: 2, Ok: 1}, P50: 20 * time.Millisecond, P99: 20 * time.Millisecond},
+		{Start: int64(time.Second), Width: time.Second, Counts: history.Counts{Invoked: 1, Ok: 1, Fail: 1, Info: 1}, P50: 50 * time.Millisecond, P99: 900 * time.Millisecond},
+		{Start: 2 * int64(time.Second), Width: time.Second, Counts: history.Counts{Invoked: 1, Ok: 1}, P50: 30 * time.Millisecond, P99: 30 * time.Millisecond},
 	}
 	if !reflect.DeepEqual(tl.Buckets, want) {
 		t.Fatalf("buckets:\n got %+v\nwant %+v", tl.Buckets, want)
@@ -110,7 +110,7 @@ func TestTimelineCoversFaultsAfterTheLastOp(t *testing.T) {
 func TestResampleSumsCountsAndKeepsTheWorstLatency(t *testing.T) {
 	tl := &Timeline{Bucket: time.Second}
 	for i := range 10 {
-		tl.Buckets = append(tl.Buckets, Bucket{Start: int64(i) * int64(time.Second), Width: time.Second, Ok: 10, Fail: i,
+		tl.Buckets = append(tl.Buckets, Bucket{Start: int64(i) * int64(time.Second), Width: time.Second, Counts: history.Counts{Ok: 10, Fail: i},
 			P50: time.Duration(i) * time.Millisecond, P99: time.Duration(10*i) * time.Millisecond})
 	}
 	got := tl.Resample(4)

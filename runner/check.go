@@ -46,16 +46,7 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 func countOps(ops []history.Op, prev reports.OpCounts) reports.OpCounts {
 	c := reports.OpCounts{Rate: prev.Rate, P50: prev.P50, P99: prev.P99}
 	for _, o := range ops {
-		switch o.Type {
-		case history.Invoke:
-			c.Invoked++
-		case history.Ok:
-			c.Ok++
-		case history.Fail:
-			c.Fail++
-		case history.Info:
-			c.Info++
-		}
+		c.Add(o.Type)
 	}
 	return c
 }

@@ -81,12 +81,5 @@ func CodeOf(err error) ExitCode {
 // CodeOfVerdict maps a run's verdict (reports.Verdict: fail > unknown > pass, a failed
 // planned fault being unknown) to its exit code.
 func CodeOfVerdict(v invariants.Verdict) ExitCode {
-	switch v {
-	case invariants.Pass:
-		return ExitOK
-	case invariants.Fail:
-		return ExitViolated
-	default:
-		return ExitInconclusive
-	}
+	return invariants.ByVerdict(v, ExitOK, ExitViolated, ExitInconclusive)
 }

@@ -19,6 +19,7 @@ import (
 	_ "github.com/mscli/mscli/chaos/messages" // registers the message fault kinds (duplicate)
 	_ "github.com/mscli/mscli/fixtures/bank"  // registers the bank fixture
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
 	"github.com/mscli/mscli/testbed"
@@ -388,21 +389,7 @@ func (r *records) flushEvery(d time.Duration, on bool) (stop func()) {
 	if !on {
 		return func() {}
 	}
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				_ = r.history.Flush()
-			}
-		}
-	}()
-	return func() { close(quit); <-finished }
+	return timing.Every(d, func(time.Time) { _ = r.history.Flush() })
 }
 
 // ReportFile is the run directory's self-contained HTML report.

@@ -16,6 +16,10 @@ import (
 // ones.
 const fakeTestbed = "fake"
 
+// testOnly says whether a testbed was registered by this package's tests (this file's
+// fake, the extension test's ext-fake).
+func testOnly(name string) bool { return name == fakeTestbed || name == "ext-fake" }
+
 var (
 	fakeAvailable atomic.Bool
 	fakeUps       atomic.Int32
@@ -94,7 +98,7 @@ func TestPickTestbedUnknown(t *testing.T) {
 	if tb != nil || CodeOf(err) != ExitInvalidInput {
 		t.Fatalf("PickTestbed(nope) = %v, %v; want invalid input", tb, err)
 	}
-	if want := `unknown testbed "nope": want auto or one of docker, fake, local`; err.Error() != want {
+	if want := `unknown testbed "nope": want auto or one of docker, ext-fake, fake, local`; err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
 	}
 }
@@ -113,7 +117,7 @@ func TestPlanTestbedsRegistered(t *testing.T) {
 		}
 	}
 	for _, name := range testbed.Names() {
-		if name != fakeTestbed && !slices.Contains(plan.Testbeds, name) {
+		if !testOnly(name) && !slices.Contains(plan.Testbeds, name) {
 			t.Errorf("testbed %s is registered but not in plan.Testbeds: fault kinds cannot say whether they act there", name)
 		}
 	}
@@ -123,7 +127,7 @@ func TestPlanTestbedsRegistered(t *testing.T) {
 func TestAutoOrder(t *testing.T) {
 	var order []string
 	for _, tb := range testbed.All() {
-		if tb.Name != fakeTestbed {
+		if !testOnly(tb.Name) {
 			order = append(order, tb.Name)
 		}
 	}

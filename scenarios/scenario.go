@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -246,11 +247,4 @@ func (t targets) drawable(k plan.FaultKind) []string {
 
 // sortedKeys returns a map's keys in order: maps are never iterated unsorted, since the
 // plan must not depend on Go's random map order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -5,10 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"sync"
 
+	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -79,10 +78,24 @@ type Testbed struct {
 	Cleaned string
 }
 
-var registry = struct {
-	sync.RWMutex
-	m map[string]Testbed
-}{m: map[string]Testbed{}}
+// UpOf adapts a testbed package's Up, which returns its own *Env, to Testbed.Up: a nil
+// *Env becomes a nil System, never a typed nil in the interface, so a System that is
+// not nil always has something to bring down. It does not compile unless *Env is a
+// System.
+func UpOf[E any, P interface {
+	*E
+	System
+}](up func(context.Context, *plan.Plan, Options) (P, error)) func(context.Context, *plan.Plan, Options) (System, error) {
+	return func(ctx context.Context, pl *plan.Plan, o Options) (System, error) {
+		env, err := up(ctx, pl, o)
+		if env == nil {
+			return nil, err // no typed nil in the interface: nothing to bring down
+		}
+		return env, err
+	}
+}
+
+var testbeds = registry.New[Testbed]("testbed: testbed")
 
 // Register makes a testbed available to --testbed and to clean. It panics when the
 // name is empty, "auto" or taken, or Up is nil, as registrations happen in init and a
@@ -96,41 +109,20 @@ func Register(tb Testbed) {
 	case tb.Up == nil:
 		panic("testbed: Register: testbed " + tb.Name + " has no Up")
 	}
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.m[tb.Name]; dup {
-		panic("testbed: testbed " + tb.Name + " registered twice")
-	}
-	registry.m[tb.Name] = tb
+	testbeds.Register(tb.Name, tb)
 }
 
 // Lookup returns a registered testbed's declaration.
-func Lookup(name string) (Testbed, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	tb, ok := registry.m[name]
-	return tb, ok
-}
+func Lookup(name string) (Testbed, bool) { return testbeds.Lookup(name) }
 
 // Names lists the registered testbeds, sorted.
-func Names() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	return slices.Sorted(maps.Keys(registry.m))
-}
+func Names() []string { return testbeds.Names() }
 
 // All lists the registered testbeds in the order auto tries them: highest Priority
 // first, ties by name.
 func All() []Testbed {
-	registry.RLock()
-	all := slices.Collect(maps.Values(registry.m))
-	registry.RUnlock()
-	slices.SortFunc(all, func(a, b Testbed) int {
-		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Name, b.Name)
-	})
+	all := testbeds.Values()
+	slices.SortStableFunc(all, func(a, b Testbed) int { return cmp.Compare(b.Priority, a.Priority) })
 	return all
 }
 

@@ -7,21 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
 )
 
 // emptyRegistry swaps the registry for an empty one for the test's duration.
 func emptyRegistry(t *testing.T) {
 	t.Helper()
-	registry.Lock()
-	saved := registry.m
-	registry.m = map[string]Testbed{}
-	registry.Unlock()
-	t.Cleanup(func() {
-		registry.Lock()
-		registry.m = saved
-		registry.Unlock()
-	})
+	saved := testbeds
+	testbeds = registry.New[Testbed]("testbed: testbed")
+	t.Cleanup(func() { testbeds = saved })
 }
 
 type fakeSystem struct{}
@@ -145,5 +140,19 @@ func TestAutoNoneAvailable(t *testing.T) {
 	name, _, err := Auto(context.Background())
 	if name != "" || err == nil || !strings.Contains(err.Error(), "gone: no engine answers") {
 		t.Fatalf("Auto() = %q, %v; want an error naming gone and why", name, err)
+	}
+}
+
+// UpOf turns a nil *Env into a nil System, never a typed nil, and passes the error on.
+func TestUpOf(t *testing.T) {
+	ctx, boom := context.Background(), errors.New("half started")
+	up := UpOf(func(context.Context, *plan.Plan, Options) (*fakeSystem, error) { return nil, boom })
+	if sys, err := up(ctx, &plan.Plan{}, Options{}); sys != nil || err != boom {
+		t.Fatalf("UpOf(nil env) = %#v, %v; want a nil System and the error", sys, err)
+	}
+	env := &fakeSystem{}
+	up = UpOf(func(context.Context, *plan.Plan, Options) (*fakeSystem, error) { return env, boom })
+	if sys, err := up(ctx, &plan.Plan{}, Options{}); sys != System(env) || err != boom {
+		t.Fatalf("UpOf(env) = %#v, %v; want the env and the error", sys, err)
 	}
 }

@@ -3,10 +3,10 @@ package workload
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -32,31 +32,14 @@ type Checker interface {
 	Check(w plan.Workload) error
 }
 
-var kinds = struct {
-	sync.RWMutex
-	m map[string]Kind
-}{m: map[string]Kind{}}
+var kinds = registry.New[Kind]("workload: kind")
 
 // Register makes a workload kind available by name: its declaration, which scenarios
 // validate against, and its implementation. It panics when the name is taken, as
 // registrations happen in init.
 func Register(decl plan.WorkloadKind, k Kind) {
-	if k == nil {
-		panic("workload: Register kind is nil")
-	}
-	kinds.Lock()
-	defer kinds.Unlock()
-	if _, dup := kinds.m[decl.Name]; dup {
-		panic("workload: Register called twice for kind " + decl.Name)
-	}
-	plan.RegisterWorkloadKind(decl)
-	kinds.m[decl.Name] = k
+	kinds.RegisterWith(decl.Name, k, func() { plan.RegisterWorkloadKind(decl) })
 }
 
 // Lookup returns the kind registered under name.
-func Lookup(name string) (Kind, bool) {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	k, ok := kinds.m[name]
-	return k, ok
-}
+func Lookup(name string) (Kind, bool) { return kinds.Lookup(name) }

@@ -26,6 +26,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/stats"
+	"github.com/mscli/mscli/internal/timing"
 )
 
 // Stats summarises a run of the workload.
@@ -67,11 +69,12 @@ type Runner struct {
 	Progress      func(Progress)
 	ProgressEvery time.Duration
 
-	recMu sync.Mutex
-	index int64
-	werr  error
+	recMu  sync.Mutex
+	index  int64
+	werr   error
+	counts history.Counts // of the records written, under recMu
 
-	ok, fail, info, invoked, requests atomic.Int64
+	requests atomic.Int64
 }
 
 // Run runs the bank workload until ctx ends (see Runner.Run).
@@ -151,32 +154,24 @@ func (r *Runner) Run(ctx context.Context) (Stats, error) {
 	}
 	wg.Wait()
 
+	n := r.count()
 	st := Stats{
-		Ops: r.invoked.Load(), Ok: r.ok.Load(), Fail: r.fail.Load(), Info: r.info.Load(),
+		Ops: int64(n.Invoked), Ok: int64(n.Ok), Fail: int64(n.Fail), Info: int64(n.Info),
 		Requests: r.requests.Load(), Elapsed: time.Since(began),
 	}
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	st.P50, st.P99 = percentile(all, 0.50), percentile(all, 0.99)
+	st.P50, st.P99 = stats.NearestRank(all, 0.50), stats.NearestRank(all, 0.99)
 	if len(all) > 0 {
 		st.Max = all[len(all)-1]
 	}
 	if s := st.Elapsed.Seconds(); s > 0 {
-		st.OpsPerSec = float64(st.Ok+st.Fail+st.Info) / s
+		st.OpsPerSec = float64(n.Completed()) / s
 	}
 	r.recMu.Lock()
 	err = r.werr
 	r.recMu.Unlock()
 	return st, err
-}
-
-// percentile is the nearest-rank percentile of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p*float64(len(sorted))+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 func (r *Runner) progress(began time.Time) (stop func()) {
@@ -187,47 +182,42 @@ func (r *Runner) progress(began time.Time) (stop func()) {
 	if every <= 0 {
 		every = time.Second
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var last int64
-		lastAt := began
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				ok, fail, info := r.ok.Load(), r.fail.Load(), r.info.Load()
-				n := ok + fail + info
-				p := Progress{Elapsed: now.Sub(began), Ok: ok, Fail: fail, Info: info, InFlight: r.invoked.Load() - n}
-				if d := now.Sub(lastAt).Seconds(); d > 0 {
-					p.OpsPerSec = float64(n-last) / d
-				}
-				last, lastAt = n, now
-				r.Progress(p)
-			}
+	var last int
+	lastAt := began
+	return timing.Every(every, func(now time.Time) {
+		c := r.count()
+		n := c.Completed()
+		p := Progress{Elapsed: now.Sub(began), Ok: int64(c.Ok), Fail: int64(c.Fail), Info: int64(c.Info), InFlight: int64(c.InFlight())}
+		if d := now.Sub(lastAt).Seconds(); d > 0 {
+			p.OpsPerSec = float64(n-last) / d
 		}
-	}()
-	return func() { close(done); <-finished }
+		last, lastAt = n, now
+		r.Progress(p)
+	})
 }
 
-// write records one operation. Index and time are taken under the lock so the file
-// is in index order and times never go backwards along it.
+// write records one operation and counts it. Index and time are taken under the lock
+// so the file is in index order and times never go backwards along it.
 func (r *Runner) write(op history.Op) {
 	r.recMu.Lock()
 	defer r.recMu.Unlock()
 	op.Index = r.index
 	r.index++
 	op.Time = history.Since(r.Start)
+	r.counts.Add(op.Type)
 	if r.Rec == nil {
 		return
 	}
 	if err := r.Rec.Write(op); err != nil && r.werr == nil {
 		r.werr = fmt.Errorf("write history: %w", err)
 	}
+}
+
+// count returns the operations counted so far.
+func (r *Runner) count() history.Counts {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	return r.counts
 }
 
 // client is one concurrent client: a process number, its own round-robin position and
@@ -274,7 +264,6 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	inv := rec
 	inv.Type = history.Invoke
 	r.write(inv)
-	r.invoked.Add(1)
 
 	timeout := r.timeout()
 	attempts := max(1, w.Retry.Attempts)
@@ -286,7 +275,7 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	var last string
 	sent := 0
 	for a := 0; a < attempts; a++ {
-		if a > 0 && !sleepCtx(ctx, c.backoff(a-1)) {
+		if a > 0 && !timing.Sleep(ctx, c.backoff(a-1)) {
 			break
 		}
 		ep := r.Endpoints[c.next%len(r.Endpoints)]
@@ -314,13 +303,10 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	switch all {
 	case Applied:
 		done.Type = history.Ok
-		r.ok.Add(1)
 	case NotApplied:
 		done.Type = history.Fail
-		r.fail.Add(1)
 	default:
 		done.Type = history.Info
-		r.info.Add(1)
 	}
 	if all != Applied || len(errs) > 0 {
 		done.Errors = errs
@@ -342,7 +328,6 @@ func (c *client) read(ctx context.Context, key string) (time.Duration, bool) {
 	inv := rec
 	inv.Type = history.Invoke
 	r.write(inv)
-	r.invoked.Add(1)
 	ep := r.Endpoints[c.next%len(r.Endpoints)]
 	c.next++
 	res, seen := c.kind.Read(context.WithoutCancel(ctx), r.Client, ep, key, r.timeout())
@@ -353,13 +338,10 @@ func (c *client) read(ctx context.Context, key string) (time.Duration, bool) {
 	case Applied:
 		done.Type = history.Ok
 		done.Value, _ = json.Marshal(seen)
-		r.ok.Add(1)
 	case NotApplied:
 		done.Type, done.Error, done.Errors = history.Fail, res.Err, []string{res.Err}
-		r.fail.Add(1)
 	default:
 		done.Type, done.Error, done.Errors = history.Info, res.Err, []string{res.Err}
-		r.info.Add(1)
 	}
 	r.write(done)
 	return time.Since(began), res.Out == Applied
@@ -387,7 +369,7 @@ func (r *Runner) ReadAll(ctx context.Context) error {
 	c := r.newClient(r.Workload.Clients)
 	for _, key := range kind.Keys(r.Workload) {
 		for a := range FinalReadTries {
-			if _, ok := c.read(ctx, key); ok || !sleepCtx(ctx, time.Duration(50<<a)*time.Millisecond) {
+			if _, ok := c.read(ctx, key); ok || !timing.Sleep(ctx, time.Duration(50<<a)*time.Millisecond) {
 				break
 			}
 		}
@@ -419,18 +401,4 @@ func (c *client) backoff(n int) time.Duration {
 		d = ceil
 	}
 	return time.Duration(c.jitter.Int64N(int64(d)))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

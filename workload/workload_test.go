@@ -239,8 +239,8 @@ func TestRetriesWaitBetweenAttempts(t *testing.T) {
 	if lat > 20*time.Millisecond+30*time.Millisecond+30*time.Millisecond+time.Second {
 		t.Errorf("4 attempts took %s", lat)
 	}
-	if srv.requests() != 4 || r.fail.Load() != 1 {
-		t.Errorf("requests %d, fails %d", srv.requests(), r.fail.Load())
+	if srv.requests() != 4 || r.count().Fail != 1 {
+		t.Errorf("requests %d, fails %d", srv.requests(), r.count().Fail)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mscli/mscli/chaos"
+	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -116,12 +117,8 @@ func connectBroker(ctx context.Context, url string) (*nats.Conn, error) {
 		if err == nil {
 			return nc, nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !timing.Sleep(ctx, wait) {
 			return nil, fmt.Errorf("%w (the broker did not answer before %v)", err, context.Cause(ctx))
-		case <-t.C:
 		}
 		wait = min(2*wait, time.Second)
 	}

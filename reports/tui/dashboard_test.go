@@ -154,7 +154,7 @@ func TestDashboardScreens(t *testing.T) {
 	golden(t, "dashboard-checking.golden", m.View())
 
 	run := &reports.Run{Scenario: "bank-idempotency", Seed: 7, Dir: ".mscli/runs/x", Verdict: invariants.Fail,
-		Ops:    reports.OpCounts{Invoked: 3130, Ok: 3050, Fail: 30, Info: 40},
+		Ops:    reports.OpCounts{Counts: history.Counts{Invoked: 3130, Ok: 3050, Fail: 30, Info: 40}},
 		Faults: reports.FaultCounts{Planned: 3, Applied: 3, Healed: 2, Errors: 1},
 		FaultFailures: []reports.FaultFailure{{Index: 2, Fault: "partition", Target: "bank->broker", At: sec(9),
 			Phase: reports.PhaseHeal, Error: "proxy gone"}},
@@ -316,7 +316,7 @@ func TestDashboardStoppedRunHasNoVerdict(t *testing.T) {
 // took effect: two failed to apply, the third was never started.
 func noChaosRun() *reports.Run {
 	return &reports.Run{Scenario: "bank-idempotency", Seed: 7, Dir: ".mscli/runs/x", Verdict: invariants.Unknown,
-		Ops:    reports.OpCounts{Invoked: 3130, Ok: 3130},
+		Ops:    reports.OpCounts{Counts: history.Counts{Invoked: 3130, Ok: 3130}},
 		Faults: reports.FaultCounts{Planned: 3, Errors: 2},
 		FaultFailures: []reports.FaultFailure{
 			{Index: 0, Fault: "latency", Target: "client->bank", At: sec(3), Phase: reports.PhaseApply, Error: "toxiproxy: connection refused"},

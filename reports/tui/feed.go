@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/plan"
 	"github.com/mscli/mscli/reports"
@@ -142,23 +143,11 @@ func (f *Feed) Result(r invariants.Result) { f.events <- VerdictMsg{Result: r} }
 
 // SendOps sends the workload's numbers every interval while it runs, until stop.
 func (f *Feed) SendOps(every time.Duration) (stop func()) {
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				if f.working.Load() {
-					f.events <- f.counter.Snapshot()
-				}
-			}
+	return timing.Every(every, func(time.Time) {
+		if f.working.Load() {
+			f.events <- f.counter.Snapshot()
 		}
-	}()
-	return func() { close(quit); <-finished }
+	})
 }
 
 // Done sends the run's end and closes Events.

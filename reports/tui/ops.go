@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/stats"
 )
 
 // maxLatencies bounds the latencies an OpCounter keeps between two snapshots.
@@ -17,12 +18,12 @@ const maxLatencies = 1 << 17
 // gets one OpsMsg per snapshot, so its cost does not follow the operation rate. Safe
 // for concurrent use; the zero value is ready.
 type OpCounter struct {
-	mu                      sync.Mutex
-	invoked, ok, fail, info int64
-	open                    map[int]int64 // process → time of its open invoke
-	lats                    []time.Duration
-	last                    time.Time
-	lastDone                int64
+	mu       sync.Mutex
+	counts   history.Counts
+	open     map[int]int64 // process → time of its open invoke
+	lats     []time.Duration
+	last     time.Time
+	lastDone int
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -35,18 +36,10 @@ func (c *OpCounter) Add(op history.Op) {
 	if c.open == nil {
 		c.open = map[int]int64{}
 	}
-	switch op.Type {
-	case history.Invoke:
-		c.invoked++
-		c.open[op.Process] = op.Time
-		return
-	case history.Ok:
-		c.ok++
-	case history.Fail:
-		c.fail++
-	case history.Info:
-		c.info++
-	default:
+	if !c.counts.Add(op.Type) {
+		if op.Type == history.Invoke {
+			c.open[op.Process] = op.Time
+		}
 		return
 	}
 	if t, ok := c.open[op.Process]; ok {
@@ -66,9 +59,9 @@ func (c *OpCounter) Snapshot() OpsMsg {
 	}
 	t := now()
 	c.mu.Lock()
-	m := OpsMsg{Ok: c.ok, Fail: c.fail, Info: c.info}
-	done := c.ok + c.fail + c.info
-	m.InFlight = c.invoked - done
+	n := c.counts
+	m := OpsMsg{Ok: int64(n.Ok), Fail: int64(n.Fail), Info: int64(n.Info), InFlight: int64(n.InFlight())}
+	done := n.Completed()
 	lats := c.lats
 	c.lats = make([]time.Duration, 0, len(lats))
 	last, lastDone := c.last, c.lastDone
@@ -82,12 +75,7 @@ func (c *OpCounter) Snapshot() OpsMsg {
 	}
 	if len(lats) > 0 {
 		slices.Sort(lats)
-		m.P50, m.P99 = nearestRank(lats, 0.50), nearestRank(lats, 0.99)
+		m.P50, m.P99 = stats.NearestRank(lats, 0.50), stats.NearestRank(lats, 0.99)
 	}
 	return m
-}
-
-func nearestRank(sorted []time.Duration, p float64) time.Duration {
-	i := int(p*float64(len(sorted))+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }

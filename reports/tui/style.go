@@ -49,27 +49,11 @@ func newStyles(r *lipgloss.Renderer) styles {
 }
 
 func (s styles) verdict(v invariants.Verdict) lipgloss.Style {
-	switch v {
-	case invariants.Pass:
-		return s.ok
-	case invariants.Fail:
-		return s.fail
-	default:
-		return s.unknown
-	}
+	return invariants.ByVerdict(v, s.ok, s.fail, s.unknown)
 }
 
 // verdictSymbol marks a verdict so that it reads without colour too.
-func verdictSymbol(v invariants.Verdict) string {
-	switch v {
-	case invariants.Pass:
-		return "✓"
-	case invariants.Fail:
-		return "✗"
-	default:
-		return "?"
-	}
-}
+func verdictSymbol(v invariants.Verdict) string { return invariants.ByVerdict(v, "✓", "✗", "?") }
 
 var blocks = []rune("▁▂▃▄▅▆▇█")
 

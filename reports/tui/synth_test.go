@@ -91,15 +91,8 @@ func writeSynthRun(dir string, n int, started time.Time) error {
 			at--
 		}
 		open = slices.Insert(open, at, pending{done, t + lat})
-		counts.Invoked++
-		switch typ {
-		case history.Ok:
-			counts.Ok++
-		case history.Fail:
-			counts.Fail++
-		default:
-			counts.Info++
-		}
+		counts.Add(inv.Type)
+		counts.Add(typ)
 	}
 	for _, p := range open {
 		if err := emit(p.op); err != nil {
@@ -130,7 +123,7 @@ func writeSynthRun(dir string, n int, started time.Time) error {
 		return err
 	}
 
-	counts.Rate = float64(counts.Ok+counts.Fail+counts.Info) / (float64(span) / 1e9)
+	counts.Rate = float64(counts.Completed()) / (float64(span) / 1e9)
 	counts.P50, counts.P99 = 11*time.Millisecond, 22*time.Millisecond
 	r := &reports.Run{
 		Scenario: "bank-idempotency", Seed: 7, Testbed: "local", Bugs: []string{"ack-before-commit"}, Dir: dir,

@@ -15,19 +15,11 @@ const priority = 20
 // pingTimeout bounds how long auto and clean wait for an engine to answer.
 const pingTimeout = 3 * time.Second
 
-var _ testbed.System = (*Env)(nil)
-
 func init() {
 	testbed.Register(testbed.Testbed{
 		Name: plan.TestbedDocker,
 		Doc:  "every node a container of the Docker engine, through testcontainers-go",
-		Up: func(ctx context.Context, pl *plan.Plan, o testbed.Options) (testbed.System, error) {
-			env, err := Up(ctx, pl, o)
-			if env == nil {
-				return nil, err // no typed nil in the interface: nothing to bring down
-			}
-			return env, err
-		},
+		Up:   testbed.UpOf(Up),
 		Available: func(ctx context.Context) (string, error) {
 			eng, err := Ping(ctx, pingTimeout)
 			if err != nil {

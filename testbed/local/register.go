@@ -10,19 +10,11 @@ import (
 // priority is local's place in --testbed auto's order: the fallback, below docker.
 const priority = 10
 
-var _ testbed.System = (*Env)(nil)
-
 func init() {
 	testbed.Register(testbed.Testbed{
 		Name: plan.TestbedLocal,
 		Doc:  "every node a child process of the mscli binary on 127.0.0.1",
-		Up: func(ctx context.Context, pl *plan.Plan, o testbed.Options) (testbed.System, error) {
-			env, err := Up(ctx, pl, o)
-			if env == nil {
-				return nil, err // no typed nil in the interface: nothing to bring down
-			}
-			return env, err
-		},
+		Up:   testbed.UpOf(Up),
 		// Always available; auto comes down to local only when every testbed of
 		// higher priority — docker — is not.
 		Available: func(context.Context) (string, error) {
