@@ -206,8 +206,12 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		}
 		// The public API, read once per key now that the system is quiet: what clients
 		// see, for the converges invariant to hold against the write model.
+		// Each key is read until it answers, within what is left of the wait.
 		o.progress(began, PhaseConverge, "reading every key through the public API")
-		if err := wl.ReadAll(ctx); err != nil {
+		rctx, cancel := context.WithDeadline(ctx, deadline)
+		err := wl.ReadAll(rctx)
+		cancel()
+		if err != nil {
 			return res, CouldNotRun(fmt.Errorf("final reads: %w", err))
 		}
 		if ctx.Err() != nil {

@@ -460,3 +460,55 @@ func TestReadAllRecordsWhatEachAccountShows(t *testing.T) {
 		}
 	}
 }
+
+// A service recovering answers reads slowly for a while: each final read is tried
+// until it answers while the wait lasts, and once it is over each key still gets one
+// attempt; an interrupted run stops reading.
+func TestReadAllWaitsForARecoveringService(t *testing.T) {
+	var calls atomic.Int64
+	down := atomic.Bool{}
+	down.Store(true)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if down.Load() {
+			http.Error(w, "replaying", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, `{"balance": 5, "seq": 1}`)
+	}))
+	defer hs.Close()
+	w := plan.Workload{Kind: "bank", Clients: 1, Accounts: 3, Timeout: plan.Duration(time.Second)}
+	time.AfterFunc(1500*time.Millisecond, func() { down.Store(false) })
+	r := &Runner{Workload: w, Endpoints: []string{hs.URL}, Start: time.Now()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.ReadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.counts.Ok != 3 || calls.Load() < 8 {
+		t.Fatalf("%d ok reads in %d calls: want every key read once the service answers, after more than five tries", r.counts.Ok, calls.Load())
+	}
+
+	down.Store(true)
+	calls.Store(0)
+	r = &Runner{Workload: w, Endpoints: []string{hs.URL}, Start: time.Now()}
+	over, cancel2 := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel2()
+	<-over.Done()
+	if err := r.ReadAll(over); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 3 {
+		t.Errorf("%d attempts after the wait ended: want one per key", calls.Load())
+	}
+
+	calls.Store(0)
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if err := (&Runner{Workload: w, Endpoints: []string{hs.URL}, Start: time.Now()}).ReadAll(stopped); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("%d attempts in an interrupted run", calls.Load())
+	}
+}
