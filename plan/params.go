@@ -84,59 +84,46 @@ func (f Fault) Param(name string) string {
 	return k.Params[name].Default
 }
 
-// typed reads a parameter through its declaration: required unless it has a default,
-// and valid for its type.
-func (f Fault) typed(name string) (string, error) {
+// typed reads a parameter as the accessor's type wants it, checked and written the
+// one way Param.Norm does: required unless the kind gives a default.
+func (f Fault) typed(name string, t ParamType) (string, error) {
 	v := f.Param(name)
 	if v == "" {
 		return "", fmt.Errorf("%s: parameter %q is required", f.Kind, name)
 	}
-	k, _ := LookupFaultKind(f.Kind)
-	if p, ok := k.Params[name]; ok {
-		if err := p.Check(v); err != nil {
-			return "", fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
-		}
+	v, err := Param{Type: t}.Norm(name, v)
+	if err != nil {
+		return "", fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
 	}
 	return v, nil
 }
 
 // DurationParam reads a duration parameter of the fault.
 func (f Fault) DurationParam(name string) (time.Duration, error) {
-	v, err := f.typed(name)
+	v, err := f.typed(name, ParamDuration)
 	if err != nil {
 		return 0, err
 	}
-	d, err := ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
-	}
+	d, _ := ParseDuration(v) // Norm wrote it
 	return d.D(), nil
 }
 
 // IntParam reads a whole-number parameter of the fault (0 or more).
 func (f Fault) IntParam(name string) (int64, error) {
-	v, err := f.typed(name)
+	v, err := f.typed(name, ParamInt)
 	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s: parameter %q: want a whole number, 0 or more, got %q", f.Kind, name, v)
-	}
-	return n, nil
+	return strconv.ParseInt(v, 10, 64)
 }
 
 // RatioParam reads a parameter that is a number from 0 to 1.
 func (f Fault) RatioParam(name string) (float64, error) {
-	v, err := f.typed(name)
+	v, err := f.typed(name, ParamRatio)
 	if err != nil {
 		return 0, err
 	}
-	r, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(r) || r < 0 || r > 1 {
-		return 0, fmt.Errorf("%s: parameter %q: want a number in [0,1], got %q", f.Kind, name, v)
-	}
-	return r, nil
+	return strconv.ParseFloat(v, 64)
 }
 
 // DurationOf reads an optional duration parameter from params (an invariant's

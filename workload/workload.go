@@ -373,7 +373,7 @@ func (r *Runner) ReadAll(ctx context.Context) error {
 			break // interrupted: not the end of the wait, the end of the run
 		}
 		for a := 0; ; a++ {
-			if _, ok := c.read(context.WithoutCancel(ctx), key); ok || !timing.Sleep(ctx, min(time.Duration(50<<min(a, 5))*time.Millisecond, time.Second)) {
+			if _, ok := c.read(ctx, key); ok || !timing.Sleep(ctx, min(time.Duration(50<<min(a, 5))*time.Millisecond, time.Second)) {
 				break
 			}
 		}
