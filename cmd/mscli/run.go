@@ -36,12 +36,12 @@ func newRunCmd() *cobra.Command {
 from the seed, starts the system on a testbed, drives the workload while the faults are
 applied on the same clock, heals everything, waits for the read models to converge and
 checks the invariants. Results go to stdout (--format), progress to stderr; the run
-directory (.mscli/runs/<time>-<scenario>-<seed>/, see --out) keeps pl.json,
+directory (.mscli/runs/<time>-<scenario>-<seed>/, see --out) keeps plan.json,
 history.jsonl, faults.jsonl, effects.jsonl, result.json, junit.xml, report.html and logs/.
 
-With --dry-run it prints the pl's timeline (topology, workload, every fault with its
+With --dry-run it prints the plan's timeline (topology, workload, every fault with its
 start, stop and target, the invariants) and starts nothing. The same file and seed
-always give the same pl; timing in a real network still varies, so the pl — not the
+always give the same plan; timing in a real network still varies, so the plan — not the
 outcome — is what the seed reproduces.
 
 --inject-bug switches on a known bug of the fixtures ('mscli list' shows which
