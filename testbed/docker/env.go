@@ -160,8 +160,10 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		svc := &service{name: s.Name}
 		if s.Database == "postgres" {
 			name := plan.DatabaseNode(s.Name)
+			// Its port is named so that it is published on 127.0.0.1 like every other:
+			// a request without ports has testcontainers publish the image's on 0.0.0.0.
 			n := e.newNode(name, alias(name), "", "", nil, map[string]string{
-				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": s.Name, "POSTGRES_DB": s.Name}, nil)
+				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": s.Name, "POSTGRES_DB": s.Name}, []string{postgresPort + "/tcp"})
 			n.image, n.volume = e.pgImage, images.PostgresData
 			// Over TCP: the entrypoint's first-start server listens on the socket only.
 			n.probe = []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}

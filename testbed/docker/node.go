@@ -106,16 +106,15 @@ func (n *node) startLocked(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, n.env.opts.StartTimeout)
 	defer cancel()
 	if n.c == nil {
-		req := n.request()
-		req.Started = true
-		c, err := testcontainers.GenericContainer(ctx, req)
+		c, err := testcontainers.GenericContainer(ctx, n.request()) // created, not started
 		if c != nil {
 			n.c = c
 		}
 		if err != nil {
-			return fmt.Errorf("start %s: %w", n.name, err)
+			return fmt.Errorf("create %s: %w", n.name, err)
 		}
-	} else if _, err := n.env.eng.ContainerStart(ctx, n.c.GetContainerID(), client.ContainerStartOptions{}); err != nil {
+	}
+	if err := n.startContainer(ctx); err != nil {
 		return fmt.Errorf("start %s: %w", n.name, err)
 	}
 	n.running, n.paused = true, false
@@ -124,6 +123,23 @@ func (n *node) startLocked(ctx context.Context) error {
 	}
 	n.env.opts.Node(n.name, testbed.NodeReady, "%s ready (container %.12s) in %s", n.name, n.c.GetContainerID(), time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// startContainer starts the container, again when the host port the engine picked for
+// a published port was taken in between. The engine picks from the range the kernel
+// gives out for outgoing connections (32768-60999 on Linux), and the workload opens
+// many to 127.0.0.1, so a port can be free when picked and held when bound: a run of
+// db-loss-restore lost its restored database that way ("Error starting userland
+// proxy: listen tcp4 0.0.0.0:32787: bind: address already in use"). Each start picks
+// again.
+func (n *node) startContainer(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		_, err := n.env.eng.ContainerStart(ctx, n.c.GetContainerID(), client.ContainerStartOptions{})
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "address already in use") || ctx.Err() != nil {
+			return err
+		}
+		n.env.opts.Node(n.name, testbed.NodeStarting, "%s: a published port was taken as it started (%v); starting it again", n.name, err)
+	}
 }
 
 func (n *node) waitReady(ctx context.Context) error {
