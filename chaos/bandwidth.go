@@ -14,7 +14,7 @@ func init() {
 }
 
 func bandwidthAttrs(f plan.Fault) (map[string]any, error) {
-	rate, err := f.IntParam("rate")
+	rate, err := f.Args().Int("rate")
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,11 @@ func init() {
 type kill struct{}
 
 func (kill) Lasts(f plan.Fault) (time.Duration, error) {
-	return f.DurationParam("restart-after")
+	return f.Args().Duration("restart-after")
 }
 
 func (kill) Apply(ctx context.Context, env Env, f plan.Fault) (Heal, error) {
-	if _, err := f.DurationParam("restart-after"); err != nil {
+	if _, err := f.Args().Duration("restart-after"); err != nil {
 		return nil, err
 	}
 	nodes, err := env.Nodes(f.Target)

@@ -15,11 +15,11 @@ func init() {
 }
 
 func latencyAttrs(f plan.Fault) (map[string]any, error) {
-	lat, err := f.DurationParam("latency")
+	lat, err := f.Args().Duration("latency")
 	if err != nil {
 		return nil, err
 	}
-	jit, err := f.DurationParam("jitter")
+	jit, err := f.Args().Duration("jitter")
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func init() {
 
 // snapshot copies the data of every node of the target aside.
 func snapshot(ctx context.Context, env Env, f plan.Fault) (Heal, error) {
-	name := f.Param("name")
+	name := f.Args().Value("name")
 	dns, nodes, err := dataNodes(env, f)
 	if err != nil {
 		return nil, err

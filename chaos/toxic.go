@@ -35,7 +35,7 @@ var linkTargets = []plan.Reach{
 // msAttr reads a duration parameter into a toxiproxy attribute in milliseconds.
 func msAttr(paramName, attr string) func(plan.Fault) (map[string]any, error) {
 	return func(f plan.Fault) (map[string]any, error) {
-		d, err := f.DurationParam(paramName)
+		d, err := f.Args().Duration(paramName)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +45,7 @@ func msAttr(paramName, attr string) func(plan.Fault) (map[string]any, error) {
 
 // streams maps the direction parameter to toxiproxy streams.
 func streams(f plan.Fault) ([]string, error) {
-	switch d := f.Param("direction"); d {
+	switch d := f.Args().Value("direction"); d {
 	case "", "both":
 		return []string{upstream, downstream}, nil
 	case upstream, downstream:

@@ -18,7 +18,7 @@ func init() {
 
 // wipe loses the data of every node of the target, or restores a snapshot.
 func wipe(ctx context.Context, env Env, f plan.Fault) (Heal, error) {
-	restore := f.Param("restore")
+	restore := f.Args().Value("restore")
 	dns, nodes, err := dataNodes(env, f)
 	if err != nil {
 		return nil, err

@@ -67,12 +67,14 @@ const (
 	ParamName     ParamType = "name" // an identifier: letters, digits, '-', '_'
 )
 
-// Param describes one fault parameter.
+// Param declares one parameter of a plug-in kind: a fault kind's, an invariant's, a
+// workload kind's.
 type Param struct {
 	Type     ParamType
 	Enum     []string // for ParamEnum
 	Default  string   // "" means required, unless Optional
 	Optional bool
+	Min      int64 // for ParamInt: the least value (0 or more)
 	Doc      string
 }
 

@@ -41,8 +41,8 @@ func (p Param) Norm(name, val string) (string, error) {
 		return d.String(), nil
 	case ParamInt:
 		n, err := strconv.ParseInt(val, 10, 64)
-		if err != nil || n < 0 {
-			return "", fmt.Errorf("invalid %s %q: want a whole number, 0 or more", name, val)
+		if err != nil || n < p.Min || n < 0 {
+			return "", fmt.Errorf("invalid %s %q: want a whole number, %d or more", name, val, max(p.Min, 0))
 		}
 		return strconv.FormatInt(n, 10), nil
 	case ParamRatio:
@@ -74,33 +74,44 @@ func (p Param) Check(val string) error {
 // FormatRatio writes a float the way a person would ("0.2", not "0.200000").
 func FormatRatio(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// Param returns a parameter of the fault: the plan's value, or the kind's default (a
-// plan carries what the scenario wrote, and the planner fills in defaults).
-func (f Fault) Param(name string) string {
-	if v, ok := f.Params[name]; ok {
-		return v
-	}
-	k, _ := LookupFaultKind(f.Kind)
-	return k.Params[name].Default
+// Args are the parameter values of one use of a plug-in kind (a fault, the workload),
+// read against the kind's declaration: the value the plan carries, else the declared
+// default, checked and written the one way Param.Norm does. A plan carries what the
+// scenario wrote and the planner fills in the defaults, so a plan written by hand reads
+// the same as a planned one.
+type Args struct {
+	Kind   string // for messages: "latency", "workload bank"
+	Decl   map[string]Param
+	Values map[string]string
 }
 
-// typed reads a parameter as the accessor's type wants it, checked and written the
-// one way Param.Norm does: required unless the kind gives a default.
-func (f Fault) typed(name string, t ParamType) (string, error) {
-	v := f.Param(name)
-	if v == "" {
-		return "", fmt.Errorf("%s: parameter %q is required", f.Kind, name)
+// Value returns a parameter's value as written: the plan's, or the declared default.
+func (a Args) Value(name string) string {
+	if v, ok := a.Values[name]; ok {
+		return v
 	}
-	v, err := Param{Type: t}.Norm(name, v)
+	return a.Decl[name].Default
+}
+
+// typed reads a parameter as the accessor's type wants it: required unless declared
+// with a default, and within the declaration's bounds.
+func (a Args) typed(name string, t ParamType) (string, error) {
+	v := a.Value(name)
+	if v == "" {
+		return "", fmt.Errorf("%s: parameter %q is required", a.Kind, name)
+	}
+	p := a.Decl[name]
+	p.Type = t
+	v, err := p.Norm(name, v)
 	if err != nil {
-		return "", fmt.Errorf("%s: parameter %q: %w", f.Kind, name, err)
+		return "", fmt.Errorf("%s: parameter %q: %w", a.Kind, name, err)
 	}
 	return v, nil
 }
 
-// DurationParam reads a duration parameter of the fault.
-func (f Fault) DurationParam(name string) (time.Duration, error) {
-	v, err := f.typed(name, ParamDuration)
+// Duration reads a duration parameter.
+func (a Args) Duration(name string) (time.Duration, error) {
+	v, err := a.typed(name, ParamDuration)
 	if err != nil {
 		return 0, err
 	}
@@ -108,22 +119,28 @@ func (f Fault) DurationParam(name string) (time.Duration, error) {
 	return d.D(), nil
 }
 
-// IntParam reads a whole-number parameter of the fault (0 or more).
-func (f Fault) IntParam(name string) (int64, error) {
-	v, err := f.typed(name, ParamInt)
+// Int reads a whole-number parameter (0 or more, or the declared Min).
+func (a Args) Int(name string) (int64, error) {
+	v, err := a.typed(name, ParamInt)
 	if err != nil {
 		return 0, err
 	}
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// RatioParam reads a parameter that is a number from 0 to 1.
-func (f Fault) RatioParam(name string) (float64, error) {
-	v, err := f.typed(name, ParamRatio)
+// Ratio reads a parameter that is a number from 0 to 1.
+func (a Args) Ratio(name string) (float64, error) {
+	v, err := a.typed(name, ParamRatio)
 	if err != nil {
 		return 0, err
 	}
 	return strconv.ParseFloat(v, 64)
+}
+
+// Args reads the fault's parameters against its kind's declaration.
+func (f Fault) Args() Args {
+	k, _ := LookupFaultKind(f.Kind)
+	return Args{Kind: f.Kind, Decl: k.Params, Values: f.Params}
 }
 
 // DurationOf reads an optional duration parameter from params (an invariant's

@@ -123,14 +123,14 @@ func (f Fault) End() Duration { return f.At + f.For }
 
 // Workload is what the clients do.
 type Workload struct {
-	Kind     string `json:"kind"` // "bank"
-	Clients  int    `json:"clients"`
-	Rate     int    `json:"rate"`     // operations per second over all clients
-	Accounts int    `json:"accounts"` // number of keys
-	Opening  int64  `json:"opening"`  // opening balance of each account
-	// Mix is the share of withdrawals among operations, 0..1.
-	Mix   float64 `json:"mix"`
-	Retry Retry   `json:"retry"`
+	Kind    string `json:"kind"` // a registered workload kind: "bank"
+	Clients int    `json:"clients"`
+	Rate    int    `json:"rate"` // operations per second over all clients
+	// Params are the kind's own parameters (WorkloadKind.Params: the bank's accounts,
+	// opening and mix), canonical; the planner writes every default in. Read them
+	// through Args.
+	Params map[string]string `json:"params,omitempty"`
+	Retry  Retry             `json:"retry"`
 	// Timeout bounds one request.
 	Timeout Duration `json:"timeout"`
 	// Seed draws the operation sequence; it is the plan's seed.

@@ -42,8 +42,12 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 	tw.Flush()
 
 	wl := p.Workload
-	fmt.Fprintf(ew, "\nworkload  %s: %d clients, %d ops/s, %d accounts opening at %d, mix %s withdrawals, timeout %s, retry %d attempts (backoff %s, max %s)\n",
-		wl.Kind, wl.Clients, wl.Rate, wl.Accounts, wl.Opening, FormatRatio(wl.Mix), wl.Timeout, wl.Retry.Attempts, wl.Retry.Backoff, wl.Retry.Max)
+	own := ""
+	if len(wl.Params) > 0 {
+		own = " (" + formatParams(wl.Params) + ")"
+	}
+	fmt.Fprintf(ew, "\nworkload  %s%s: %d clients, %d ops/s, timeout %s, retry %d attempts (backoff %s, max %s)\n",
+		wl.Kind, own, wl.Clients, wl.Rate, wl.Timeout, wl.Retry.Attempts, wl.Retry.Backoff, wl.Retry.Max)
 
 	if len(p.Faults) == 0 {
 		fmt.Fprintf(ew, "\nfaults    none\n")
@@ -56,11 +60,7 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 			if f.For > 0 {
 				stop = f.End().String()
 			}
-			params := make([]string, 0, len(f.Params))
-			for _, k := range slices.Sorted(maps.Keys(f.Params)) {
-				params = append(params, k+"="+f.Params[k])
-			}
-			ps := strings.Join(params, " ")
+			ps := formatParams(f.Params)
 			if ps == "" {
 				ps = "-"
 			}
@@ -75,15 +75,11 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 		width = max(width, len(inv.Name))
 	}
 	for _, inv := range p.Invariants {
-		params := make([]string, 0, len(inv.Params))
-		for _, k := range slices.Sorted(maps.Keys(inv.Params)) {
-			params = append(params, k+"="+inv.Params[k])
-		}
 		// Padded by hand: a tabwriter would leave trailing blanks on the lines without
 		// parameters.
 		line := "  " + inv.Name
-		if len(params) > 0 {
-			line += strings.Repeat(" ", width-len(inv.Name)+2) + strings.Join(params, " ")
+		if len(inv.Params) > 0 {
+			line += strings.Repeat(" ", width-len(inv.Name)+2) + formatParams(inv.Params)
 		}
 		fmt.Fprintln(ew, line)
 	}
@@ -112,4 +108,13 @@ func (e *errWriter) Write(b []byte) (int, error) {
 	n, err := e.w.Write(b)
 	e.err = err
 	return n, err
+}
+
+// formatParams writes parameters as "k=v k=v", sorted by name.
+func formatParams(params map[string]string) string {
+	out := make([]string, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		out = append(out, k+"="+params[k])
+	}
+	return strings.Join(out, " ")
 }

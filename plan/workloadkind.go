@@ -1,19 +1,47 @@
 package plan
 
-import "github.com/mscli/mscli/internal/registry"
+import (
+	"fmt"
 
-// WorkloadKind declares a kind of workload a scenario can name with workload.kind.
-// Package workload registers each kind with its implementation (workload.Register).
+	"github.com/mscli/mscli/internal/registry"
+)
+
+// WorkloadKind declares a kind of workload a scenario can name with workload.kind, and
+// the parameters of its own a scenario writes beside the common keys (the bank's
+// accounts, opening balance and mix). Package workload registers each kind with its
+// implementation (workload.Register).
 type WorkloadKind struct {
-	Name string
-	Doc  string
+	Name   string
+	Doc    string
+	Params map[string]Param
 }
 
 var workloadKinds = registry.New[WorkloadKind]("plan: workload kind")
 
 // RegisterWorkloadKind declares a workload kind; workload.Register calls it. It panics
-// when the name is taken or empty.
-func RegisterWorkloadKind(k WorkloadKind) { workloadKinds.Register(k.Name, k) }
+// when the name is taken or empty, or a default is not a valid value.
+func RegisterWorkloadKind(k WorkloadKind) {
+	for name, p := range k.Params {
+		if p.Default != "" {
+			if err := p.Check(p.Default); err != nil {
+				panic(fmt.Sprintf("plan: workload kind %s: default of %s: %v", k.Name, name, err))
+			}
+		}
+	}
+	if k.Params == nil {
+		k.Params = map[string]Param{}
+	}
+	workloadKinds.Register(k.Name, k)
+}
+
+// LookupWorkloadKind returns the declaration of a registered workload kind.
+func LookupWorkloadKind(name string) (WorkloadKind, bool) { return workloadKinds.Lookup(name) }
 
 // WorkloadKindNames lists the registered workload kinds, sorted.
 func WorkloadKindNames() []string { return workloadKinds.Names() }
+
+// Args reads the workload's own parameters against its kind's declaration.
+func (w Workload) Args() Args {
+	k, _ := LookupWorkloadKind(w.Kind)
+	return Args{Kind: "workload " + w.Kind, Decl: k.Params, Values: w.Params}
+}

@@ -32,6 +32,7 @@ import (
 var used struct {
 	sync.Mutex
 	up, hiccups, recoveries, sends, checks int
+	keys                                   map[string]bool // the counters the workload drew
 }
 
 func count(n *int) { used.Lock(); *n++; used.Unlock() }
@@ -80,7 +81,9 @@ func init() {
 	})
 
 	// A workload kind: "ext-counter" adds 1 to one of three counters.
-	workload.Register(plan.WorkloadKind{Name: "ext-counter", Doc: "add 1 to a counter"}, counterKind{})
+	workload.Register(plan.WorkloadKind{Name: "ext-counter", Doc: "add 1 to a counter", Params: map[string]plan.Param{
+		"counters": {Type: plan.ParamInt, Min: 1, Default: "2", Doc: "how many counters"},
+	}}, counterKind{})
 
 	// A fixture: "ext-ledger" shows a write view and is driven by ext-counter.
 	plan.RegisterFixture(plan.Fixture{Name: "ext-ledger", Views: []string{history.WriteView}, Workload: "ext-counter",
@@ -99,10 +102,18 @@ type counterKind struct{}
 func (counterKind) Openings(plan.Workload) []workload.Planned { return nil }
 
 func (counterKind) Generator(w plan.Workload, proc int) func() workload.Planned {
+	counters, _ := w.Args().Int("counters")
 	n := 0
 	return func() workload.Planned {
 		n++
-		return workload.Planned{ID: fmt.Sprintf("add-%d-%d", proc, n), F: "add", Key: fmt.Sprintf("c-%d", n%3), Amount: 1}
+		key := fmt.Sprintf("c-%d", n%int(counters))
+		used.Lock()
+		if used.keys == nil {
+			used.keys = map[string]bool{}
+		}
+		used.keys[key] = true
+		used.Unlock()
+		return workload.Planned{ID: fmt.Sprintf("add-%d-%d", proc, n), F: "add", Key: key, Amount: 1}
 	}
 }
 
@@ -209,7 +220,7 @@ duration: 2s
 system:
   services:
     ledger: {fixture: ext-ledger}
-workload: {kind: ext-counter, clients: 2, rate: 100, accounts: 3}
+workload: {kind: ext-counter, clients: 2, rate: 100, counters: 3}
 faults:
   - {at: 500ms, for: 400ms, fault: ext-hiccup, node: ledger/0}
 invariants: [ext-acked-applied]
@@ -257,6 +268,9 @@ func TestExtensionsPlugIn(t *testing.T) {
 	if used.up == 0 || used.hiccups == 0 || used.recoveries == 0 || used.sends == 0 || used.checks == 0 {
 		t.Errorf("not every extension was used: testbed up %d, fault %d/%d, workload sends %d, invariant %d",
 			used.up, used.hiccups, used.recoveries, used.sends, used.checks)
+	}
+	if len(used.keys) != 3 {
+		t.Errorf("the workload drew counters %v: its own parameter counters: 3 did not reach it", used.keys)
 	}
 }
 

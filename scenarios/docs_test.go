@@ -27,6 +27,13 @@ func TestDocsCoverFormat(t *testing.T) {
 			want = append(want, p)
 		}
 	}
+	for _, name := range plan.WorkloadKindNames() {
+		k, _ := plan.LookupWorkloadKind(name)
+		want = append(want, name)
+		for p := range k.Params {
+			want = append(want, p)
+		}
+	}
 	for _, w := range want {
 		if !strings.Contains(doc, "`"+w+"`") && !strings.Contains(doc, "`"+w+":") && !strings.Contains(doc, "`retry."+w+"`") {
 			t.Errorf("docs/scenarios.md does not mention `%s`", w)

@@ -42,7 +42,7 @@ invariants: [durable, {converges: {within: 2s}}]
 	//   link     client->bank
 	//   link     bank->broker
 	//
-	// workload  bank: 2 clients, 50 ops/s, 10 accounts opening at 1000, mix 0.7 withdrawals, timeout 500ms, retry 5 attempts (backoff 20ms, max 1s)
+	// workload  bank (accounts=10 mix=0.7 opening=1000): 2 clients, 50 ops/s, timeout 500ms, retry 5 attempts (backoff 20ms, max 1s)
 	//
 	// faults (2)
 	//   START  STOP     FAULT      TARGET        PARAMS            SOURCE

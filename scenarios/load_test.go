@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -180,13 +181,19 @@ func TestParseErrors(t *testing.T) {
 			[]string{`3:53: replicas must be at least 1`}},
 		{"no services", "name: x\nduration: 20s\nsystem: {services: {}}\ninvariants: [durable]\n",
 			[]string{`3:20: no services: a scenario needs at least one`}},
-		{"workload ranges", head + "workload: {kind: shop, clients: 0, mix: 1.5, timeout: 0s, retry: {attempts: 0, backoff: 2s, max: 1s}}\n", []string{
+		{"workload ranges", head + "workload: {kind: shop, clients: 0, timeout: 0s, retry: {attempts: 0, backoff: 2s, max: 1s}}\n", []string{
 			`7:18: unknown workload kind "shop" (known: bank)`,
 			`7:33: clients must be at least 1`,
-			`7:41: mix is the share of withdrawals`,
-			`7:55: timeout must be more than 0s`,
-			`7:77: retry.attempts must be at least 1`,
-			`7:98: max (1s) must not be less than backoff (2s)`,
+			`7:45: timeout must be more than 0s`,
+			`7:67: retry.attempts must be at least 1`,
+			`7:88: max (1s) must not be less than backoff (2s)`,
+		}},
+		// The kind's own parameters, as it declares them.
+		{"workload parameters", head + "workload: {kind: bank, accounts: 0, opening: -5, mix: 1.5, acounts: 3}\n", []string{
+			`7:34: invalid accounts "0": want a whole number, 1 or more`,
+			`7:46: invalid opening "-5": want a whole number, 0 or more`,
+			`7:55: invalid mix "1.5": want a number from 0 to 1`,
+			`7:60: unknown key "acounts" in workload; did you mean "accounts"?`,
 		}},
 
 		// Invariants and catches.
@@ -279,13 +286,21 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Workload != DefaultWorkload() {
+	if !reflect.DeepEqual(s.Workload, DefaultWorkload()) {
 		t.Errorf("workload %+v, want the defaults %+v", s.Workload, DefaultWorkload())
 	}
 	want := DefaultWorkload()
-	if want.Clients != 4 || want.Rate != 100 || want.Accounts != 10 || want.Opening != 1000 || want.Mix != 0.7 ||
+	if want.Kind != "bank" || want.Clients != 4 || want.Rate != 100 || want.Params != nil ||
 		want.Timeout.String() != "500ms" || want.Retry.Attempts != 5 || want.Retry.Backoff.String() != "20ms" || want.Retry.Max.String() != "1s" {
 		t.Errorf("DefaultWorkload() = %+v, not the documented defaults", want)
+	}
+	// The kind's parameters take their declared defaults in the plan.
+	p, err := s.Plan(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Workload.Params, map[string]string{"accounts": "10", "opening": "1000", "mix": "0.7"}) {
+		t.Errorf("planned workload parameters %v, want the bank's defaults", p.Workload.Params)
 	}
 	if s.System.Broker != "nats" || len(s.System.Services) != 1 || s.System.Services[0].Replicas != 1 {
 		t.Errorf("system %+v: want broker nats, one service with one replica", s.System)
@@ -300,7 +315,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want.Clients, want.Retry.Max = 9, plan.Duration(2e9)
-	if s.Workload != want {
+	if !reflect.DeepEqual(s.Workload, want) {
 		t.Errorf("workload %+v, want %+v", s.Workload, want)
 	}
 	if n := s.Nemesis; n.Count != 3 || n.Min.String() != "1s" || n.Max.String() != "3s" || n.Between != [2]plan.Duration{} {
@@ -315,7 +330,7 @@ func TestDefaults(t *testing.T) {
 	if shop.Name != "shop" || shop.Observe != "/effects" || shop.Replicas != 3 || shop.Database != "postgres" {
 		t.Errorf("shop %+v: want observe /effects, 3 replicas on postgres", shop)
 	}
-	p, err := s.Plan(1)
+	p, err = s.Plan(1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,10 +76,12 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 const extensionPrefix = "x-"
 
 var (
-	rootKeys     = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches"}
-	systemKeys   = []string{"broker", "services"}
-	serviceKeys  = []string{"fixture", "image", "observe", "replicas", "database"}
-	workloadKeys = []string{"kind", "clients", "rate", "accounts", "opening", "mix", "timeout", "retry"}
+	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches"}
+	systemKeys  = []string{"broker", "services"}
+	serviceKeys = []string{"fixture", "image", "observe", "replicas", "database"}
+	// workloadKeys are every workload's keys; a workload kind declares its own beside
+	// them (plan.WorkloadKind.Params).
+	workloadKeys = []string{"kind", "clients", "rate", "timeout", "retry"}
 	retryKeys    = []string{"attempts", "backoff", "max"}
 	nemesisKeys  = []string{"faults", "count", "min", "max", "between"}
 	// faultKeys are a fault item's own keys; the rest are its kind's parameters.
@@ -153,11 +155,7 @@ func (d *decoder) named(p string, raw ast.Node, want string) (string, map[string
 		}
 		var params map[string]string
 		for _, e := range ps {
-			pp := p + ".params." + e.key
-			d.pos[pp+"#key"] = posOf(e.keyNode)
-			if v, ok := d.scalar(pp, e.val); ok {
-				params = setParam(params, e.key, v)
-			}
+			params = d.param(p, e, nil, params)
 		}
 		return name, params, true
 	}

@@ -59,26 +59,7 @@ func (d *decoder) fault(p string, raw ast.Node) FaultSpec {
 				d.errorf(e.keyNode, tp, "fault %s acts on a %s: write %s: instead of %s:", f.Kind, kind.Target, kind.Target, e.key)
 			}
 		default:
-			pp := p + ".params." + e.key
-			d.pos[pp+"#key"] = posOf(e.keyNode)
-			if param, isParam := kind.Params[e.key]; known && isParam {
-				// Numbers must be YAML numbers, as the JSON Schema says.
-				switch param.Type {
-				case plan.ParamInt:
-					if v, ok := d.integer(pp, e.val); ok {
-						f.Params = setParam(f.Params, e.key, strconv.FormatInt(v, 10))
-					}
-					continue
-				case plan.ParamRatio:
-					if v, ok := d.number(pp, e.val); ok {
-						f.Params = setParam(f.Params, e.key, plan.FormatRatio(v))
-					}
-					continue
-				}
-			}
-			if v, ok := d.scalar(pp, e.val); ok {
-				f.Params = setParam(f.Params, e.key, v)
-			}
+			f.Params = d.param(p, e, kind.Params, f.Params)
 		}
 	}
 	if _, given := d.pos[p+".at"]; !given {
@@ -90,12 +71,37 @@ func (d *decoder) fault(p string, raw ast.Node) FaultSpec {
 	return f
 }
 
-func setParam(m map[string]string, k, v string) map[string]string {
-	if m == nil {
-		m = map[string]string{}
+// param reads the entry e of the mapping at path p as a parameter of a kind whose
+// declared parameters are spec, into params (made when nil). A number must be a YAML
+// number, as the JSON Schema says; an undeclared key is kept as written, for the
+// validation to name it.
+func (d *decoder) param(p string, e entry, spec map[string]plan.Param, params map[string]string) map[string]string {
+	pp := p + ".params." + e.key
+	d.pos[pp+"#key"] = posOf(e.keyNode)
+	var v string
+	var ok bool
+	switch spec[e.key].Type {
+	case plan.ParamInt:
+		var n int64
+		if n, ok = d.integer(pp, e.val); ok {
+			v = strconv.FormatInt(n, 10)
+		}
+	case plan.ParamRatio:
+		var f float64
+		if f, ok = d.number(pp, e.val); ok {
+			v = plan.FormatRatio(f)
+		}
+	default:
+		v, ok = d.scalar(pp, e.val)
 	}
-	m[k] = v
-	return m
+	if !ok {
+		return params
+	}
+	if params == nil {
+		params = map[string]string{}
+	}
+	params[e.key] = v
+	return params
 }
 
 func (d *decoder) nemesis(s *Scenario, raw ast.Node) {

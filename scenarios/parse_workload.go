@@ -11,27 +11,30 @@ func (d *decoder) workload(s *Scenario, raw ast.Node) {
 	if !ok {
 		return
 	}
-	d.checkKeys("workload", raw, es, "workload", workloadKeys, nil)
 	w := &s.Workload
 	for _, e := range es {
+		if e.key == "kind" {
+			set(&w.Kind, d.str, child("workload", e.key), e.val)
+		}
+	}
+	// The keys every workload has; any other is a parameter of its kind, which the
+	// validation checks against the kind's declaration.
+	kind, _ := plan.LookupWorkloadKind(w.Kind)
+	for _, e := range es {
 		p := child("workload", e.key)
+		d.pos[p+"#key"] = posOf(e.keyNode)
 		switch e.key {
 		case "kind":
-			set(&w.Kind, d.str, p, e.val)
 		case "clients":
 			set(&w.Clients, d.smallInt, p, e.val)
 		case "rate":
 			set(&w.Rate, d.smallInt, p, e.val)
-		case "accounts":
-			set(&w.Accounts, d.smallInt, p, e.val)
-		case "opening":
-			set(&w.Opening, d.integer, p, e.val)
-		case "mix":
-			set(&w.Mix, d.number, p, e.val)
 		case "timeout":
 			set(&w.Timeout, d.duration, p, e.val)
 		case "retry":
 			d.retry(&w.Retry, e.val)
+		default:
+			w.Params = d.param("workload", e, kind.Params, w.Params)
 		}
 	}
 }

@@ -46,6 +46,9 @@ func (s *Scenario) Plan(seed int64) (*plan.Plan, error) {
 		Invariants: []plan.Invariant{},
 	}
 	p.Workload.Seed = seed
+	if kind, ok := plan.LookupWorkloadKind(s.Workload.Kind); ok {
+		p.Workload.Params = fillParams(kind.Params, s.Workload.Params)
+	}
 	for _, f := range s.Faults {
 		kind := kindOf(f.Kind)
 		target := f.Target
@@ -97,7 +100,7 @@ func span(f plan.Fault, duration plan.Duration) (plan.Duration, plan.Duration) {
 	case f.For > 0:
 		return f.At, f.End()
 	case f.Kind == "kill":
-		d, err := f.DurationParam("restart-after")
+		d, err := f.Args().Duration("restart-after")
 		if err != nil || d == 0 {
 			return f.At, duration
 		}

@@ -20,8 +20,9 @@ type Scenario struct {
 	Summary  string
 	Duration plan.Duration
 	System   System
-	// Workload has the defaults (DefaultWorkload) for every key the file leaves out; its
-	// Seed is ignored, Plan sets it.
+	// Workload has the defaults (DefaultWorkload) for every common key the file leaves
+	// out, and the kind's parameters the file gives (Plan fills in the kind's defaults);
+	// its Seed is ignored, Plan sets it.
 	Workload plan.Workload
 	// Faults are the hand-written faults, in file order.
 	Faults []FaultSpec
@@ -122,14 +123,11 @@ const DefaultObserve = "/effects"
 // of every workload key it leaves out.
 func DefaultWorkload() plan.Workload {
 	return plan.Workload{
-		Kind:     "bank",
-		Clients:  4,
-		Rate:     100,
-		Accounts: 10,
-		Opening:  1000,
-		Mix:      0.7,
-		Timeout:  plan.Duration(500 * time.Millisecond),
-		Retry:    plan.Retry{Attempts: 5, Backoff: plan.Duration(20 * time.Millisecond), Max: plan.Duration(time.Second)},
+		Kind:    "bank",
+		Clients: 4,
+		Rate:    100,
+		Timeout: plan.Duration(500 * time.Millisecond),
+		Retry:   plan.Retry{Attempts: 5, Backoff: plan.Duration(20 * time.Millisecond), Max: plan.Duration(time.Second)},
 	}
 }
 

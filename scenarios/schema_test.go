@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/mscli/mscli/plan"
@@ -39,9 +40,15 @@ func paramSchema(p plan.Param) obj {
 			s["default"] = p.Default
 		}
 	case plan.ParamInt:
-		s = obj{"type": "integer", "minimum": 0}
+		s = obj{"type": "integer", "minimum": max(p.Min, 0)}
+		if p.Default != "" {
+			s["default"], _ = strconv.ParseInt(p.Default, 10, 64)
+		}
 	case plan.ParamRatio:
 		s = obj{"type": "number", "minimum": 0, "maximum": 1}
+		if p.Default != "" {
+			s["default"], _ = strconv.ParseFloat(p.Default, 64)
+		}
 	case plan.ParamEnum:
 		s = obj{"enum": p.Enum}
 		if p.Default != "" {
@@ -150,16 +157,27 @@ func buildSchema() obj {
 		"additionalProperties": false,
 	}
 	dw := DefaultWorkload()
+	var perWorkload []obj
+	for _, k := range plan.WorkloadKindNames() {
+		wk, _ := plan.LookupWorkloadKind(k)
+		when := obj{"properties": obj{"kind": obj{"const": k}}}
+		if k != dw.Kind {
+			when["required"] = []string{"kind"}
+		}
+		then := obj{"properties": paramsSchema(wk.Params)}
+		if req := requiredParams(wk.Params); len(req) > 0 {
+			then["required"] = req
+		}
+		perWorkload = append(perWorkload, obj{"if": when, "then": then})
+	}
 	workload := obj{
-		"type": "object",
+		"type":  "object",
+		"allOf": perWorkload,
 		"properties": obj{
-			"kind":     obj{"enum": plan.WorkloadKindNames(), "default": dw.Kind},
-			"clients":  obj{"type": "integer", "minimum": 1, "default": dw.Clients},
-			"rate":     obj{"type": "integer", "minimum": 1, "default": dw.Rate, "description": "operations per second over all clients"},
-			"accounts": obj{"type": "integer", "minimum": 1, "default": dw.Accounts},
-			"opening":  obj{"type": "integer", "minimum": 0, "default": dw.Opening},
-			"mix":      obj{"type": "number", "minimum": 0, "maximum": 1, "default": dw.Mix, "description": "share of withdrawals"},
-			"timeout":  obj{"$ref": "#/$defs/duration", "default": dw.Timeout.String()},
+			"kind":    obj{"enum": plan.WorkloadKindNames(), "default": dw.Kind},
+			"clients": obj{"type": "integer", "minimum": 1, "default": dw.Clients},
+			"rate":    obj{"type": "integer", "minimum": 1, "default": dw.Rate, "description": "operations per second over all clients"},
+			"timeout": obj{"$ref": "#/$defs/duration", "default": dw.Timeout.String()},
 			"retry": obj{
 				"type": "object",
 				"properties": obj{
@@ -170,7 +188,7 @@ func buildSchema() obj {
 				"additionalProperties": false,
 			},
 		},
-		"additionalProperties": false,
+		"unevaluatedProperties": false,
 	}
 	nemesis := obj{
 		"type":     "object",

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -197,12 +196,23 @@ func (v *validator) workload() {
 	}
 	positive("clients", w.Clients)
 	positive("rate", w.Rate)
-	positive("accounts", w.Accounts)
-	if w.Opening < 0 {
-		v.report("workload.opening", false, "opening must not be negative")
-	}
-	if math.IsNaN(w.Mix) || w.Mix < 0 || w.Mix > 1 {
-		v.report("workload.mix", false, "mix is the share of withdrawals: a number from 0 to 1")
+	if kind, known := plan.LookupWorkloadKind(w.Kind); known {
+		// A key that is neither common nor the kind's is an unknown key of the
+		// workload, as the file sees it.
+		keys := append(slices.Clone(workloadKeys), sortedKeys(kind.Params)...)
+		own := map[string]string{}
+		for k, val := range w.Params {
+			if _, ok := kind.Params[k]; ok {
+				own[k] = val
+				continue
+			}
+			if hint := didYouMean(k, keys); hint != "" {
+				v.report("workload.params."+k, true, "unknown key %q in workload%s", k, hint)
+			} else {
+				v.report("workload.params."+k, true, "unknown key %q in workload (known: %s)", k, strings.Join(keys, ", "))
+			}
+		}
+		v.params("workload", "workload "+w.Kind, kind.Params, own, nil)
 	}
 	if w.Timeout <= 0 {
 		v.report("workload.timeout", false, "timeout must be more than 0s")

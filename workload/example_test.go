@@ -11,7 +11,7 @@ import (
 // The operation sequence of a client depends only on the workload and its process
 // number: the same plan sends the same operations.
 func ExampleNewGenerator() {
-	w := plan.Workload{Clients: 4, Accounts: 20, Opening: 1000, Mix: 0.5, Seed: 42}
+	w := plan.Workload{Clients: 4, Seed: 42, Params: map[string]string{"accounts": "20", "opening": "1000", "mix": "0.5"}}
 	g := workload.NewGenerator(w, 1)
 	for range 3 {
 		op := g.Next()

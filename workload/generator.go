@@ -47,18 +47,19 @@ func opID(f string, n int64) string {
 // balance, so withdrawals usually succeed yet an account can run dry under a burst of
 // them (100 without an opening balance).
 func MaxAmount(w plan.Workload) int64 {
-	if w.Opening <= 0 {
-		return 100
+	if opening := bankOf(w).opening; opening > 0 {
+		return max(1, opening/10)
 	}
-	return max(1, w.Opening/10)
+	return 100
 }
 
 // Openings are the deposits that open every account with the opening balance, numbered
 // first (d-000000 … ).
 func Openings(w plan.Workload) []Planned {
-	out := make([]Planned, w.Accounts)
+	b := bankOf(w)
+	out := make([]Planned, b.accounts)
 	for i := range out {
-		out[i] = Planned{ID: opID(FDeposit, int64(i)), F: FDeposit, Key: AccountKey(i), Amount: w.Opening}
+		out[i] = Planned{ID: opID(FDeposit, int64(i)), F: FDeposit, Key: AccountKey(i), Amount: b.opening}
 	}
 	return out
 }
@@ -83,12 +84,13 @@ type Generator struct {
 // coordination.
 func NewGenerator(w plan.Workload, proc int) *Generator {
 	clients := max(1, w.Clients)
+	b := bankOf(w)
 	return &Generator{
 		rng:       newStream(w.Seed, streamOps, proc),
-		mix:       w.Mix,
-		accounts:  max(1, w.Accounts),
+		mix:       b.mix,
+		accounts:  max(1, b.accounts),
 		maxAmount: MaxAmount(w),
-		next:      int64(max(0, w.Accounts)) + int64(proc),
+		next:      int64(max(0, b.accounts)) + int64(proc),
 		stride:    int64(clients),
 	}
 }

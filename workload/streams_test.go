@@ -76,7 +76,7 @@ func TestStreamsNeverCoincide(t *testing.T) {
 	ops := map[[2]int64][]uint64{}
 	for seed := int64(1); seed <= seeds; seed++ {
 		add("planner seed "+strconv.FormatInt(seed, 10), plannerRand(seed))
-		w := plan.Workload{Clients: procs, Accounts: 10, Opening: 1000, Mix: 0.5, Seed: seed}
+		w := plan.Workload{Clients: procs, Seed: seed, Params: map[string]string{"accounts": "10", "opening": "1000", "mix": "0.5"}}
 		r := &Runner{Workload: w}
 		for proc := range procs {
 			ops[[2]int64{seed, int64(proc)}] = add(fmt.Sprintf("generator seed %d proc %d", seed, proc), NewGenerator(w, proc).rng)
@@ -99,7 +99,7 @@ func TestStreamsNeverCoincide(t *testing.T) {
 // A client's streams depend on the seed, the purpose and the process number, and on
 // nothing else: the same run draws the same numbers.
 func TestStreamsAreReproducible(t *testing.T) {
-	w := plan.Workload{Clients: 4, Accounts: 10, Seed: 7}
+	w := plan.Workload{Clients: 4, Seed: 7, Params: map[string]string{"accounts": "10"}}
 	for proc := range 4 {
 		a, b := NewGenerator(w, proc).rng, NewGenerator(w, proc).rng
 		j1, j2 := (&Runner{Workload: w}).newClient(proc).jitter, (&Runner{Workload: w}).newClient(proc).jitter

@@ -93,9 +93,8 @@ func refusedAddr(t *testing.T) string {
 }
 
 func testWorkload() plan.Workload {
-	return plan.Workload{Kind: "bank", Clients: 1, Accounts: 3, Opening: 1000, Mix: 0.5,
-		Timeout: plan.Duration(150 * time.Millisecond), Seed: 7,
-		Retry: plan.Retry{Attempts: 3, Backoff: plan.Duration(time.Millisecond), Max: plan.Duration(5 * time.Millisecond)}}
+	return plan.Workload{Kind: "bank", Clients: 1, Timeout: plan.Duration(150 * time.Millisecond), Seed: 7,
+		Retry: plan.Retry{Attempts: 3, Backoff: plan.Duration(time.Millisecond), Max: plan.Duration(5 * time.Millisecond)}, Params: map[string]string{"accounts": "3", "opening": "1000", "mix": "0.5"}}
 }
 
 func TestOutcomeClassification(t *testing.T) {
@@ -245,7 +244,7 @@ func TestRetriesWaitBetweenAttempts(t *testing.T) {
 }
 
 func TestGeneratorIsDeterministic(t *testing.T) {
-	w := plan.Workload{Clients: 4, Accounts: 20, Opening: 1000, Mix: 0.3, Seed: 42}
+	w := plan.Workload{Clients: 4, Seed: 42, Params: map[string]string{"accounts": "20", "opening": "1000", "mix": "0.3"}}
 	seen := map[string]bool{}
 	for _, o := range Openings(w) {
 		seen[o.ID] = true
@@ -282,7 +281,7 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 		}
 	}
 	if share := float64(withdrawals) / float64(writes); share < 0.25 || share > 0.35 {
-		t.Errorf("withdrawal share %.3f, want about %.1f", share, w.Mix)
+		t.Errorf("withdrawal share %.3f, want about %.1f", share, bankOf(w).mix)
 	}
 	if share := float64(reads) / 2000; share < ReadShare-0.03 || share > ReadShare+0.03 {
 		t.Errorf("read share %.3f, want about %.2f", share, ReadShare)
@@ -340,8 +339,7 @@ func TestRunRecordsAHistory(t *testing.T) {
 	hs1, hs2 := httptest.NewServer(b), httptest.NewServer(b)
 	defer hs1.Close()
 	defer hs2.Close()
-	w := plan.Workload{Kind: "bank", Clients: 4, Rate: 200, Accounts: 10, Opening: 100, Mix: 0.5,
-		Timeout: plan.Duration(time.Second), Seed: 1, Retry: plan.Retry{Attempts: 2}}
+	w := plan.Workload{Kind: "bank", Clients: 4, Rate: 200, Timeout: plan.Duration(time.Second), Seed: 1, Retry: plan.Retry{Attempts: 2}, Params: map[string]string{"accounts": "10", "opening": "100", "mix": "0.5"}}
 	var buf bytes.Buffer
 	rec := history.NewWriter(&buf)
 	var progress atomic.Int64
@@ -430,7 +428,7 @@ func TestReadAllRecordsWhatEachAccountShows(t *testing.T) {
 	defer hs.Close()
 	var buf bytes.Buffer
 	rec := history.NewWriter(&buf)
-	w := plan.Workload{Kind: "bank", Clients: 3, Accounts: 4, Timeout: plan.Duration(time.Second)}
+	w := plan.Workload{Kind: "bank", Clients: 3, Timeout: plan.Duration(time.Second), Params: map[string]string{"accounts": "4"}}
 	r := &Runner{Workload: w, Endpoints: []string{hs.URL}, Rec: rec, Start: time.Now()}
 	if err := r.ReadAll(context.Background()); err != nil {
 		t.Fatal(err)
@@ -477,7 +475,7 @@ func TestReadAllWaitsForARecoveringService(t *testing.T) {
 		fmt.Fprint(w, `{"balance": 5, "seq": 1}`)
 	}))
 	defer hs.Close()
-	w := plan.Workload{Kind: "bank", Clients: 1, Accounts: 3, Timeout: plan.Duration(time.Second)}
+	w := plan.Workload{Kind: "bank", Clients: 1, Timeout: plan.Duration(time.Second), Params: map[string]string{"accounts": "3"}}
 	time.AfterFunc(1500*time.Millisecond, func() { down.Store(false) })
 	r := &Runner{Workload: w, Endpoints: []string{hs.URL}, Start: time.Now()}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -38,7 +38,7 @@ func init() {
 // the fault (kind, target, time) and the stream's sequence numbers, so the same plan
 // over the same stream duplicates the same messages.
 func duplicate(ctx context.Context, env chaos.Env, f plan.Fault) (chaos.Heal, error) {
-	ratio, err := f.RatioParam("ratio")
+	ratio, err := f.Args().Ratio("ratio")
 	if err != nil {
 		return nil, err
 	}

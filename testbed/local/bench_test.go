@@ -18,8 +18,8 @@ import (
 // throughputs and their ratio: what carrying every byte through toxiproxy costs.
 func BenchmarkWorkloadProxyVsDirect(b *testing.B) {
 	bin := realBinary(b, "broker", "bank")
-	w := plan.Workload{Kind: "bank", Clients: 8, Accounts: 20, Opening: 1 << 40, Mix: 0.5, Seed: 1,
-		Timeout: plan.Duration(5 * time.Second), Retry: plan.Retry{Attempts: 1}}
+	w := plan.Workload{Kind: "bank", Clients: 8, Seed: 1,
+		Timeout: plan.Duration(5 * time.Second), Retry: plan.Retry{Attempts: 1}, Params: map[string]string{"accounts": "20", "opening": "1099511627776", "mix": "0.5"}}
 	measure := func(direct bool) float64 {
 		e, _ := up(b, bankPlan(1), testbed.Options{Binary: bin, StartTimeout: 30 * time.Second})
 		eps := e.Endpoints("bank")
