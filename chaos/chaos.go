@@ -5,8 +5,9 @@
 // A fault kind is one file: its declaration (plan.FaultKind: target, parameters, the
 // targets it acts on per testbed) and a one-method Fault, registered together by
 // Register, the way toxiproxy registers its toxics; extra capability comes through
-// optional interfaces (Lasting here, DataNode on nodes). Link, Node and Env are what the
-// faults need from a testbed, declared here and satisfied without importing chaos. The
+// optional interfaces (Lasting here, DataNode on nodes). Env is what the faults need
+// from a testbed, declared here and satisfied without importing chaos; its nodes and
+// links are package sut's handles, which the testbeds implement. The
 // Scheduler applies a timeline on the run clock, writes a start and a stop record for
 // every fault and always heals what it broke — at the end, on error and on ^C.
 package chaos
@@ -17,6 +18,7 @@ import (
 
 	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
+	"github.com/mscli/mscli/sut"
 )
 
 // Heal undoes a fault. It is called once, with a context that is still live even when
@@ -57,29 +59,11 @@ type Env interface {
 	BrokerURL() string
 }
 
-// Link is one proxied network path, in toxiproxy's terms: toxics with a type, a stream
-// ("upstream" is from→to, "downstream" to→from), a toxicity and attributes as in
-// toxiproxy's JSON API; disabling the proxy closes its listener and every connection.
-// Implementations must be comparable (pointers), since faults keep per-link state.
-type Link = interface {
-	Name() string
-	AddToxic(ctx context.Context, name, typ, stream string, toxicity float32, attrs map[string]any) error
-	RemoveToxic(ctx context.Context, name string) error
-	SetEnabled(ctx context.Context, enabled bool) error
-}
+// Link is one proxied network path (sut.Link).
+type Link = sut.Link
 
-// Node is one process of the system under test. Start waits until the node is ready
-// and does nothing when it already runs; Stop is graceful and does nothing when the
-// node is not running; Kill is kill -9; Pause and Resume freeze and thaw it (Resume of
-// a node that is not paused does nothing).
-type Node = interface {
-	Name() string
-	Kill(ctx context.Context) error
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	Pause(ctx context.Context) error
-	Resume(ctx context.Context) error
-}
+// Node is one process of the system under test (sut.Node).
+type Node = sut.Node
 
 // DataNode is the optional interface of nodes whose data can be lost and restored.
 type DataNode interface {

@@ -1,6 +1,6 @@
 // Package testbed holds what every testbed shares: the options of a run's system under
-// test, the node and link interfaces the chaos package consumes (declared here as
-// identical aliases, so testbeds never import chaos), an in-process toxiproxy server
+// test, the node and link handles the chaos package consumes (package sut's, so that
+// testbeds never import chaos), an in-process toxiproxy server
 // whose proxies carry every link, free ports, and readiness polling whose timeout error
 // names the node and shows the end of its log.
 //
@@ -12,10 +12,11 @@
 package testbed
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/mscli/mscli/sut"
 )
 
 // Defaults for Options.
@@ -90,23 +91,11 @@ func (o Options) NodeFailed(node string, err error, format string, args ...any) 
 	}
 }
 
-// Link is one proxied network path (chaos.Link is this type).
-type Link = interface {
-	Name() string
-	AddToxic(ctx context.Context, name, typ, stream string, toxicity float32, attrs map[string]any) error
-	RemoveToxic(ctx context.Context, name string) error
-	SetEnabled(ctx context.Context, enabled bool) error
-}
+// Link is one proxied network path (sut.Link).
+type Link = sut.Link
 
-// Node is one process of the system under test (chaos.Node is this type).
-type Node = interface {
-	Name() string
-	Kill(ctx context.Context) error
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	Pause(ctx context.Context) error
-	Resume(ctx context.Context) error
-}
+// Node is one process of the system under test (sut.Node).
+type Node = sut.Node
 
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago. Another
 // process may take it before the caller listens on it; nodes that must be told their

@@ -16,41 +16,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/internal/testbin"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
 )
 
-// The end-to-end tests run the real binary: MSCLI_BIN (make test), or one built once.
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
+}
 
+// The end-to-end tests run the real binary (testbin: MSCLI_BIN, or one built once).
 func mscliBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end run: skipped with -short")
 	}
-	binOnce.Do(func() {
-		if b := os.Getenv("MSCLI_BIN"); b != "" {
-			binPath = b
-			return
-		}
-		dir, err := os.MkdirTemp("", "mscli-e2e-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "mscli")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	bin, err := testbin.Path()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return bin
 }
 
 // runBank runs the bank scenario on the local testbed and returns the exit code and

@@ -32,22 +32,6 @@ func needTool(t *testing.T, name string) string {
 	return p
 }
 
-// builtMscli is the binary under test: MSCLI_BIN (make test) or one built for the test.
-func builtMscli(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end: skipped with -short")
-	}
-	if b := os.Getenv("MSCLI_BIN"); b != "" {
-		return b
-	}
-	bin := filepath.Join(t.TempDir(), "mscli")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // recordRun records one real failing run (the bank with its double-apply bug on the
 // local testbed) under root and returns its run directory.
 func recordRun(t *testing.T, bin, root string) string {
@@ -69,7 +53,7 @@ func recordRun(t *testing.T, bin, root string) string {
 // TestRecordedFailingRun records a real failing run, then explores it in a terminal
 // and renders its reports.
 func TestRecordedFailingRun(t *testing.T) {
-	bin := builtMscli(t)
+	bin := mscliBinary(t)
 	needTool(t, "tmux")
 	dir := recordRun(t, bin, t.TempDir())
 	t.Run("explore in a terminal", func(t *testing.T) { testExploreInATerminal(t, bin, dir) })
@@ -224,7 +208,7 @@ func testRecordedRunHasItsReports(t *testing.T, dir string) {
 // dashboard shows the nodes, the workload's numbers and the fault timeline; q stops
 // the run cleanly (faults healed, every node process gone) with exit 130.
 func TestRunDashboardInATerminal(t *testing.T) {
-	bin := builtMscli(t)
+	bin := mscliBinary(t)
 	needTool(t, "tmux")
 	root := t.TempDir()
 	status := filepath.Join(root, "status")

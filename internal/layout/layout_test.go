@@ -88,6 +88,9 @@ func TestPlanIsTheContract(t *testing.T) {
 		}
 		return true
 	}
+	if !leaf("sut") {
+		t.Errorf("sut imports %v: the handles of the system under test must stay a leaf", all["sut"])
+	}
 	for _, imp := range all["plan"] {
 		p := strings.TrimPrefix(imp, module)
 		if strings.HasPrefix(imp, module) && !(strings.HasPrefix(p, "internal/") && leaf(p)) {

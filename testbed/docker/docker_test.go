@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/internal/testbin"
 	"github.com/mscli/mscli/plan"
 
 	"github.com/mscli/mscli/fixtures/images"
@@ -36,22 +36,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "skipping the docker tests: %v\n", err)
 			return 0
 		}
-		bin = os.Getenv("MSCLI_BIN")
-		if bin == "" {
-			dir, err := os.MkdirTemp("", "mscli-docker-test-")
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			defer os.RemoveAll(dir)
-			bin = filepath.Join(dir, "mscli")
-			cmd := exec.Command("go", "build", "-o", bin, "./cmd/mscli")
-			cmd.Dir = filepath.Join("..", "..")
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-				return 1
-			}
+		defer testbin.Cleanup()
+		var err error
+		if bin, err = testbin.Path(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
 		}
 		if _, err := docker.BuildMscliImage(ctx, bin, images.MscliImage("test"), "test", nil); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -2,13 +2,12 @@ package local_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mscli/mscli/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
@@ -19,9 +18,7 @@ func TestMain(m *testing.M) {
 	// race runtime does by default to catch exit-time races.
 	os.Setenv("GORACE", "atexit_sleep_ms=0")
 	code := m.Run()
-	if realDir != "" {
-		os.RemoveAll(realDir)
-	}
+	testbin.Cleanup()
 	os.Exit(code)
 }
 
@@ -34,38 +31,16 @@ func fakeBinary(t testing.TB) string {
 	return exe
 }
 
-var (
-	realOnce sync.Once
-	realDir  string
-	realBin  string
-	realErr  error
-)
-
-// realBinary builds the mscli binary once (go build ./cmd/mscli) for the tests that run
-// the real fixtures. It skips the test when the binary cannot be built or has no
-// fixture of that role yet: the fixtures are wired into cmd/mscli separately.
+// realBinary is the mscli binary (testbin: MSCLI_BIN, or one built once) for the tests
+// that run the real fixtures; it checks that each role answers --help.
 func realBinary(t testing.TB, roles ...string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("building the mscli binary is slow; skipped with -short")
 	}
-	realOnce.Do(func() {
-		realDir, realErr = os.MkdirTemp("", "mscli-local-test-")
-		if realErr != nil {
-			return
-		}
-		bin := filepath.Join(realDir, "mscli")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/mscli")
-		cmd.Dir = filepath.Join("..", "..")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			realErr = fmt.Errorf("go build ./cmd/mscli: %v\n%s", err, out)
-			return
-		}
-		realBin = bin
-	})
-	if realErr != nil {
-		t.Skipf("no mscli binary: %v", realErr)
+	realBin, err := testbin.Path()
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, role := range roles {
 		var out bytes.Buffer
