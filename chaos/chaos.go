@@ -14,6 +14,7 @@ package chaos
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/mscli/mscli/internal/registry"
@@ -92,6 +93,16 @@ func kindOf(f plan.Fault) plan.FaultKind {
 
 // Lookup returns the fault registered under name.
 func Lookup(name string) (Fault, bool) { return faults.Lookup(name) }
+
+// Apply applies one fault now, outside a Scheduler's timeline (a test, a tool): it
+// looks its kind up and returns what heals it (nil for an instantaneous kind).
+func Apply(ctx context.Context, env Env, f plan.Fault) (Heal, error) {
+	fault, ok := Lookup(f.Kind)
+	if !ok {
+		return nil, fmt.Errorf("chaos: no fault kind %q (registered: %v)", f.Kind, faults.Names())
+	}
+	return fault.Apply(ctx, env, f)
+}
 
 // Names lists the registered faults, sorted.
 func Names() []string { return faults.Names() }

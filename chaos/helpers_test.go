@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/chaos"
+	"github.com/mscli/mscli/internal/testkit"
 	"github.com/mscli/mscli/testbed"
 )
 
@@ -43,24 +44,7 @@ func (e *env) Nodes(t string) ([]chaos.Node, error) {
 func (e *env) BrokerURL() string { return e.broker }
 
 // echoServer echoes every connection back until it closes.
-func echoServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return l.Addr().String()
-}
+func echoServer(t *testing.T) string { return testkit.Serve(t, testkit.Echo) }
 
 // proxied starts a toxiproxy proxy named name in front of a fresh echo server.
 func proxied(t *testing.T, px *testbed.Proxies, name string) *testbed.ProxyLink {
@@ -103,11 +87,7 @@ func roundTripOn(c net.Conn, timeout time.Duration) (time.Duration, error) {
 
 func apply(t *testing.T, e chaos.Env, kind, target string, params map[string]string) chaos.Heal {
 	t.Helper()
-	f, ok := chaos.Lookup(kind)
-	if !ok {
-		t.Fatalf("fault %s not registered", kind)
-	}
-	heal, err := f.Apply(context.Background(), e, fault(kind, target, params))
+	heal, err := chaos.Apply(context.Background(), e, fault(kind, target, params))
 	if err != nil {
 		t.Fatalf("apply %s on %s: %v", kind, target, err)
 	}

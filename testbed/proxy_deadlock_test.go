@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mscli/mscli/internal/testkit"
 )
 
 // A destination that dies while a latency toxic holds data for it must not leave the
@@ -15,32 +17,18 @@ import (
 // #558; third_party/toxiproxy drains the chain instead).
 func TestLatencyToxicSurvivesADeadDestination(t *testing.T) {
 	// An upstream that writes continuously until its connection fails.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
+	upstream := testkit.Serve(t, func(c net.Conn) {
+		chunk := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := c.Write(chunk); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				chunk := make([]byte, 4096)
-				for {
-					if _, err := c.Write(chunk); err != nil {
-						return
-					}
-					time.Sleep(2 * time.Millisecond)
-				}
-			}()
+			time.Sleep(2 * time.Millisecond)
 		}
-	}()
+	})
 	px := NewProxies()
 	defer px.Close()
-	l, err := px.Add("bank/0->broker", ln.Addr().String())
+	l, err := px.Add("bank/0->broker", upstream)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages"
+	"github.com/mscli/mscli/fixtures/broker/brokertest"
 	"github.com/mscli/mscli/plan"
 )
 
@@ -28,47 +29,14 @@ func fault(kind, target string, params map[string]string) plan.Fault {
 	return plan.Fault{Kind: kind, Target: target, Params: params, Source: "scenario"}
 }
 
-func apply(t *testing.T, e chaos.Env, kind, target string, params map[string]string) chaos.Heal {
-	t.Helper()
-	f, ok := chaos.Lookup(kind)
-	if !ok {
-		t.Fatalf("fault %s not registered", kind)
-	}
-	heal, err := f.Apply(context.Background(), e, fault(kind, target, params))
-	if err != nil {
-		t.Fatalf("apply %s on %s: %v", kind, target, err)
-	}
-	return heal
-}
-
-// jetStream runs an in-process nats-server with JetStream and returns its URL.
-func jetStream(t *testing.T) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s.ClientURL()
-}
+// jetStream runs a JetStream broker and returns its URL.
+func jetStream(t *testing.T) string { return brokertest.Start(t) }
 
 // fill creates the command stream (with an unrelated subject in it too) and publishes
 // n commands with a dedup id and an application header.
 func fill(t *testing.T, url string, n int) (jetstream.JetStream, jetstream.Stream) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := brokertest.JetStream(t, url)
 	ctx := context.Background()
 	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BANK", Subjects: []string{"bank.commands.>", "audit.>"},
 		Duplicates: time.Hour, AllowDirect: true})
@@ -124,7 +92,11 @@ func TestDuplicateRepublishesWithoutDedupID(t *testing.T) {
 		url := jetStream(t)
 		_, st := fill(t, url, n)
 		e := &env{broker: url}
-		if heal := apply(t, e, "duplicate", "bank.commands", map[string]string{"ratio": "0.2"}); heal != nil {
+		heal, err := chaos.Apply(context.Background(), e, fault("duplicate", "bank.commands", map[string]string{"ratio": "0.2"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if heal != nil {
 			t.Error("duplicate returned a heal: it is instantaneous")
 		}
 		return duplicated(t, st, n+2) // n commands and one audit message came first

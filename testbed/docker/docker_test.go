@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/internal/testbin"
+	"github.com/mscli/mscli/internal/testkit"
 	"github.com/mscli/mscli/plan"
 
 	"github.com/mscli/mscli/fixtures/images"
@@ -253,11 +254,5 @@ func BenchmarkReadyTopology(b *testing.B) {
 
 func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testkit.Eventually(t, d, 100*time.Millisecond, what, cond)
 }

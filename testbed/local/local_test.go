@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscli/mscli/internal/testkit"
 	"github.com/mscli/mscli/plan"
 
 	"github.com/mscli/mscli/chaos"
@@ -102,13 +103,7 @@ func state(pid int) string {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, 10*time.Millisecond, what, cond)
 }
 
 func get(url string) (int, string) {
