@@ -38,6 +38,22 @@ func Create(path string) (*Writer, error) {
 	return NewWriter(f), nil
 }
 
+// WriteFile creates (or truncates) a JSON Lines file holding recs: Read's counterpart
+// for a whole file.
+func WriteFile[T any](path string, recs []T) error {
+	w, err := Create(path)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}
+
 // Write appends one record.
 func (w *Writer) Write(v any) error {
 	w.mu.Lock()

@@ -297,16 +297,7 @@ func TestTamperedRecordingsNeverPass(t *testing.T) {
 
 func write[T any](t *testing.T, path string, recs []T) {
 	t.Helper()
-	w, err := history.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := history.WriteFile(path, recs); err != nil {
 		t.Fatal(err)
 	}
 }

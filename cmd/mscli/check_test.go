@@ -33,16 +33,7 @@ func writeNoChaosRun(t *testing.T) string {
 		t.Fatal(err)
 	}
 	write := func(name string, recs ...any) {
-		w, err := history.Create(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs {
-			if err := w.Write(r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
+		if err := history.WriteFile(filepath.Join(dir, name), recs); err != nil {
 			t.Fatal(err)
 		}
 	}
