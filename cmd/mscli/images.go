@@ -21,7 +21,8 @@ func newImagesCmd() *cobra.Command {
 		Long: `images lists what the docker testbed runs — mscli's own image (the broker, toxiproxy and
 the fixtures, built FROM scratch from this binary) and a PostgreSQL image for services
 with database: postgres — and whether the Docker engine has each. No registry is needed:
-'mscli images build' builds them here.`,
+'mscli images build' builds them here. A docker run builds mscli's image itself when no
+image of its binary is there yet; PostgreSQL's takes minutes and is built only on asking.`,
 		Example: `  mscli images
   mscli images db-loss-restore
   mscli images build

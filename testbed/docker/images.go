@@ -93,6 +93,11 @@ func BuildMscliImage(ctx context.Context, binary, ref, version string, progress 
 		return Image{}, err
 	}
 	defer e.Close()
+	return e.buildMscli(ctx, bin, ref, version, progress)
+}
+
+func (e *engine) buildMscli(ctx context.Context, bin images.Binary, ref, version string, progress func(string)) (Image, error) {
+	binary := bin.Path
 	v, err := e.ServerVersion(ctx, client.ServerVersionOptions{})
 	if err != nil {
 		return Image{}, fmt.Errorf("docker: engine version: %w", err)
@@ -282,11 +287,18 @@ func (e *engine) resolveMscli(ctx context.Context, asked string, bin images.Bina
 	if err != nil {
 		return "", err
 	}
-	if !img.Present {
-		return "", &MissingImageError{Ref: images.MscliRepository + ":<version>", Build: images.BuildMscliCommand,
-			Why: fmt.Sprintf("no image was built from the mscli binary %s (sha256 %.12s)", bin.Path, bin.SHA256)}
+	if img.Present {
+		return img.Ref, nil
 	}
-	return img.Ref, nil
+	// None yet: built here from the running binary, as 'mscli images build' would (FROM
+	// scratch, offline, about a second), tagged by the binary's digest.
+	tag := "sha256-" + bin.SHA256[:12]
+	say(progress, "no image was built from %s yet: building it", bin.Path)
+	built, err := e.buildMscli(ctx, bin, images.MscliImage(tag), tag, progress)
+	if err != nil {
+		return "", fmt.Errorf("building the image of %s (or run '%s'): %w", bin.Path, images.BuildMscliCommand, err)
+	}
+	return built.Ref, nil
 }
 
 // Need is one image a scenario needs on this engine.
