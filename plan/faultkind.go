@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/mscli/mscli/internal/registry"
@@ -141,16 +140,7 @@ func RegisterFaultKind(k FaultKind) {
 	if k.Name == "" || k.Target == "" {
 		panic("plan: RegisterFaultKind: a kind needs a name and a target kind")
 	}
-	for name, p := range k.Params {
-		if p.Default != "" {
-			if err := p.Check(p.Default); err != nil {
-				panic(fmt.Sprintf("plan: fault kind %s: default of %s: %v", k.Name, name, err))
-			}
-		}
-	}
-	if k.Params == nil {
-		k.Params = map[string]Param{}
-	}
+	k.Params = declared("fault kind "+k.Name, k.Params)
 	kinds.Register(k.Name, k)
 }
 

@@ -17,9 +17,7 @@ var invariantKinds = registry.New[InvariantKind]("plan: invariant")
 // RegisterInvariantKind declares an invariant; invariants.Register calls it. It panics
 // when the name is taken or empty.
 func RegisterInvariantKind(k InvariantKind) {
-	if k.Params == nil {
-		k.Params = map[string]Param{}
-	}
+	k.Params = declared("invariant "+k.Name, k.Params)
 	invariantKinds.Register(k.Name, k)
 }
 

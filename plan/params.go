@@ -65,6 +65,23 @@ func (p Param) Norm(name, val string) (string, error) {
 	return val, nil
 }
 
+// declared checks a kind's parameter declarations as it registers (a default must be a
+// valid value; it panics otherwise, as registrations happen in init) and returns them,
+// an empty map for none.
+func declared(kind string, params map[string]Param) map[string]Param {
+	for name, p := range params {
+		if p.Default != "" {
+			if err := p.Check(p.Default); err != nil {
+				panic(fmt.Sprintf("plan: %s: default of %s: %v", kind, name, err))
+			}
+		}
+	}
+	if params == nil {
+		params = map[string]Param{}
+	}
+	return params
+}
+
 // Check says whether val is a valid value of the parameter.
 func (p Param) Check(val string) error {
 	_, err := p.Norm("value", val)

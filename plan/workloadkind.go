@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"fmt"
-
 	"github.com/mscli/mscli/internal/registry"
 )
 
@@ -21,16 +19,7 @@ var workloadKinds = registry.New[WorkloadKind]("plan: workload kind")
 // RegisterWorkloadKind declares a workload kind; workload.Register calls it. It panics
 // when the name is taken or empty, or a default is not a valid value.
 func RegisterWorkloadKind(k WorkloadKind) {
-	for name, p := range k.Params {
-		if p.Default != "" {
-			if err := p.Check(p.Default); err != nil {
-				panic(fmt.Sprintf("plan: workload kind %s: default of %s: %v", k.Name, name, err))
-			}
-		}
-	}
-	if k.Params == nil {
-		k.Params = map[string]Param{}
-	}
+	k.Params = declared("workload kind "+k.Name, k.Params)
 	workloadKinds.Register(k.Name, k)
 }
 
