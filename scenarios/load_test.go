@@ -444,3 +444,14 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// No testbed runs a service from its own image yet: such a scenario is refused with the
+// position of its image: key, never accepted by validate and then refused by run.
+func TestImageServicesRefused(t *testing.T) {
+	imageServicesRun = false
+	defer func() { imageServicesRun = true }()
+	_, err := Load("testdata/good-image.yaml")
+	if err == nil || !strings.Contains(err.Error(), "good-image.yaml:10:7: service shop: no testbed runs a service from its own image yet") {
+		t.Fatalf("got %v, want the image: key refused at 10:7", err)
+	}
+}

@@ -165,6 +165,8 @@ func (v *validator) system() {
 			v.report(p, true, "service %s needs fixture: (a built-in service: %s) or image: (your own)", svc.Name, strings.Join(plan.FixtureNames(), ", "))
 		case svc.Fixture != "" && svc.Image != "":
 			v.report(p+".image", true, "service %s has both fixture: and image:; give one", svc.Name)
+		case svc.Image != "" && !imageServicesRun:
+			v.report(p+".image", true, "service %s: no testbed runs a service from its own image yet, so this scenario cannot run; give fixture: (%s)", svc.Name, strings.Join(plan.FixtureNames(), ", "))
 		case svc.Fixture != "" && !slices.Contains(plan.FixtureNames(), svc.Fixture):
 			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, plan.FixtureNames()), strings.Join(plan.FixtureNames(), ", "))
 		}
@@ -183,6 +185,11 @@ func (v *validator) system() {
 		}
 	}
 }
+
+// imageServicesRun says whether a testbed can run a service from its own image (image:).
+// None can yet, so validation refuses them: validate accepts only what run can run. The
+// format's own tests turn it on, to keep what image: means covered for when one can.
+var imageServicesRun = false
 
 func (v *validator) workload() {
 	w := v.s.Workload
