@@ -291,7 +291,7 @@ func (e *engine) resolveMscli(ctx context.Context, asked string, bin images.Bina
 		return img.Ref, nil
 	}
 	// None yet: built here from the running binary, as 'mscli images build' would (FROM
-	// scratch, offline, about a second), tagged by the binary's digest.
+	// scratch, offline, a few seconds), tagged by the binary's digest.
 	tag := "sha256-" + bin.SHA256[:12]
 	say(progress, "no image was built from %s yet: building it", bin.Path)
 	built, err := e.buildMscli(ctx, bin, images.MscliImage(tag), tag, progress)
