@@ -64,6 +64,11 @@ const (
 	ParamRatio    ParamType = "ratio" // a number in [0,1]
 	ParamEnum     ParamType = "enum"
 	ParamName     ParamType = "name" // an identifier: letters, digits, '-', '_'
+	// ParamRange is a whole number or a range of them, "lo-hi" (an amount drawn from it).
+	ParamRange ParamType = "range"
+	// ParamObject is a structured value (a mapping or a list), carried as canonical JSON
+	// (ParamObject.Norm); the kind decodes and checks it itself.
+	ParamObject ParamType = "object"
 )
 
 // Param declares one parameter of a plug-in kind: a fault kind's, an invariant's, a
@@ -73,8 +78,11 @@ type Param struct {
 	Enum     []string // for ParamEnum
 	Default  string   // "" means required, unless Optional
 	Optional bool
-	Min      int64 // for ParamInt: the least value (0 or more)
+	Min      int64 // for ParamInt and ParamRange: the least value (0 or more)
 	Doc      string
+	// Schema is the JSON Schema of a ParamObject's value, which the scenario format's
+	// schema embeds; nil accepts any value.
+	Schema map[string]any
 }
 
 // FaultKind declares a kind of fault: its target, its parameters and where it can act.

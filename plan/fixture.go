@@ -23,10 +23,13 @@ type Fixture struct {
 // Bug is a known defect a fixture can be started with (--inject-bug), so that a
 // scenario can prove that the invariant meant to catch it does.
 type Bug struct {
-	Name string
+	Name string `json:"name"`
 	// Breaks is the invariant that must catch it.
-	Breaks string
-	What   string
+	Breaks string `json:"breaks"`
+	What   string `json:"what,omitempty"`
+	// Env switches it on in a user's service (Service.Bugs); a fixture takes
+	// --inject-bug instead.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 var fixtures = registry.New[Fixture]("plan: fixture")

@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -61,8 +63,90 @@ func (p Param) Norm(name, val string) (string, error) {
 			return "", fmt.Errorf("invalid %s %q: use letters, digits, '-' and '_'", name, val)
 		}
 		return val, nil
+	case ParamRange:
+		lo, hi, err := parseRange(val)
+		if err != nil || lo < p.Min {
+			return "", fmt.Errorf("invalid %s %q: want a whole number or a range lo-hi (e.g. 1-100), %d or more", name, val, max(p.Min, 0))
+		}
+		if lo == hi {
+			return strconv.FormatInt(lo, 10), nil
+		}
+		return strconv.FormatInt(lo, 10) + "-" + strconv.FormatInt(hi, 10), nil
+	case ParamObject:
+		c, err := normJSON(val)
+		if err != nil {
+			return "", fmt.Errorf("invalid %s: %v", name, err)
+		}
+		return c, nil
 	}
 	return val, nil
+}
+
+// parseRange reads "n" or "lo-hi", whole numbers with lo ≤ hi.
+func parseRange(s string) (lo, hi int64, err error) {
+	a, b, isRange := strings.Cut(strings.TrimSpace(s), "-")
+	lo, err = strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+	if err != nil || lo < 0 {
+		return 0, 0, errors.New("not a range")
+	}
+	hi = lo
+	if isRange {
+		hi, err = strconv.ParseInt(strings.TrimSpace(b), 10, 64)
+		if err != nil || hi < lo {
+			return 0, 0, errors.New("not a range")
+		}
+	}
+	return lo, hi, nil
+}
+
+// CanonicalJSON writes a structured parameter's value the one way: compact, object keys
+// sorted, no HTML escaping, numbers as written (decode with UseNumber to keep them). Equal
+// values, however a file spells them, give equal bytes, so plans compare equal.
+func CanonicalJSON(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// normJSON checks that s is one JSON value and writes it canonically.
+func normJSON(s string) (string, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "", fmt.Errorf("not JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", errors.New("not JSON: more than one value")
+	}
+	return CanonicalJSON(v)
+}
+
+// ParamError is a problem at one item of a parameter's value: a kind's check returns
+// it, alone or several joined (errors.Join), so that a scenario's validation reports
+// each at the line and column of that item rather than at the parameter.
+type ParamError struct {
+	Param string // the parameter: "operations"
+	// Path is the item inside the value, as the scenario's paths write it: "[1].path",
+	// ".ok"; "" for the value as a whole.
+	Path string
+	// Key is true when the problem is the item's key (one the value does not take), not
+	// its value; Known then lists the keys taken there, for the message to suggest one.
+	Key   bool
+	Known []string
+	Msg   string
+}
+
+func (e *ParamError) Error() string {
+	msg := "parameter " + e.Param + e.Path + ": " + e.Msg
+	if len(e.Known) > 0 {
+		msg += " (known: " + strings.Join(e.Known, ", ") + ")"
+	}
+	return msg
 }
 
 // declared checks a kind's parameter declarations as it registers (a default must be a
@@ -152,6 +236,28 @@ func (a Args) Ratio(name string) (float64, error) {
 		return 0, err
 	}
 	return strconv.ParseFloat(v, 64)
+}
+
+// Range reads a whole number or a range lo-hi of them (lo == hi for one number).
+func (a Args) Range(name string) (lo, hi int64, err error) {
+	v, err := a.typed(name, ParamRange)
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseRange(v)
+}
+
+// Object reads a structured parameter: its canonical JSON, nil for an optional one not
+// given. The kind decodes it.
+func (a Args) Object(name string) (json.RawMessage, error) {
+	if a.Value(name) == "" && a.Decl[name].Optional {
+		return nil, nil
+	}
+	v, err := a.typed(name, ParamObject)
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(v), nil
 }
 
 // Args reads the fault's parameters against its kind's declaration.

@@ -41,3 +41,42 @@ func TestFaultParams(t *testing.T) {
 		t.Error("a ratio above 1 accepted")
 	}
 }
+
+// A range and a structured value read and normalise by the one rule: a range lo-hi (or
+// one number), canonical JSON whatever the spelling.
+func TestRangeAndObjectParams(t *testing.T) {
+	decl := map[string]Param{
+		"amount": {Type: ParamRange, Min: 1, Default: "1-100"},
+		"ops":    {Type: ParamObject},
+		"status": {Type: ParamObject, Optional: true},
+	}
+	a := Args{Kind: "test", Decl: decl, Values: map[string]string{"ops": ` [ {"b": 1.50, "a": "<x&y>"} ] `}}
+	if lo, hi, err := a.Range("amount"); err != nil || lo != 1 || hi != 100 {
+		t.Errorf("default range: %d-%d, %v", lo, hi, err)
+	}
+	if v, err := a.Object("ops"); err != nil || string(v) != `[{"a":"<x&y>","b":1.50}]` {
+		t.Errorf("object: %s, %v", v, err)
+	}
+	if v, err := a.Object("status"); err != nil || v != nil {
+		t.Errorf("an optional object not given: %s, %v", v, err)
+	}
+	for val, want := range map[string]string{"7": "7", " 3 - 9 ": "3-9", "5-5": "5"} {
+		if got, err := decl["amount"].Norm("amount", val); err != nil || got != want {
+			t.Errorf("range %q: %q, %v; want %q", val, got, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "9-3", "1-", "x", "-5", "1-2-3"} {
+		if _, err := decl["amount"].Norm("amount", bad); err == nil {
+			t.Errorf("range %q accepted", bad)
+		}
+	}
+	for _, bad := range []string{"", "{", `{"a":1} {"b":2}`, "nul"} {
+		if _, err := decl["ops"].Norm("ops", bad); err == nil {
+			t.Errorf("object %q accepted", bad)
+		}
+	}
+	pe := &ParamError{Param: "ops", Path: "[1].methd", Key: true, Known: []string{"method", "path"}, Msg: `unknown key "methd"`}
+	if got := pe.Error(); got != `parameter ops[1].methd: unknown key "methd" (known: method, path)` {
+		t.Errorf("ParamError: %s", got)
+	}
+}

@@ -63,14 +63,38 @@ type Topology struct {
 	Links    []Link    `json:"links"`
 }
 
-// Service is one service of the system under test.
+// Service is one service of the system under test: a built-in fixture, or a user's
+// own program — an image (the docker testbed) or a command (the local testbed) — with
+// what it needs to be started, reached and observed (service.go).
 type Service struct {
-	Name     string `json:"name"`
-	Fixture  string `json:"fixture,omitempty"`  // a built-in fixture ("bank"), or
-	Image    string `json:"image,omitempty"`    // a user's image
-	Observe  string `json:"observe,omitempty"`  // path of the effects endpoint ("/effects")
-	Replicas int    `json:"replicas"`           // ≥ 1
-	Database string `json:"database,omitempty"` // "postgres", "sqlite" or "" (testbed default)
+	Name    string `json:"name"`
+	Fixture string `json:"fixture,omitempty"` // a built-in fixture ("bank"), or
+	Image   string `json:"image,omitempty"`   // a user's image (docker testbed), and/or
+	// Command is a user's program and its arguments (local testbed); templates allowed
+	// (Vars). A relative program path resolves against Dir.
+	Command []string `json:"command,omitempty"`
+	// Dir is the directory a command runs in and resolves against: the scenario
+	// file's.
+	Dir string `json:"dir,omitempty"`
+	// Env is added to the environment the testbed gives a user's service (Vars);
+	// templates allowed.
+	Env map[string]string `json:"env,omitempty"`
+	// Port is the TCP port a user's service listens on in its container; on the local
+	// testbed every replica gets a free one instead, given as $PORT or {{.Port}}. 0: it
+	// serves nothing the workload or a probe reaches.
+	Port int `json:"port,omitempty"`
+	// Ready says when a started replica is ready.
+	Ready Probe `json:"ready,omitzero"`
+	// DependsOn are the nodes the service reaches: "broker", other services. Each is a
+	// link through a proxy, and its address reaches the service through Vars.
+	DependsOn []string `json:"depends_on,omitempty"`
+	// Observe says where the service's effects are read after the run.
+	Observe  Observe `json:"observe,omitzero"`
+	Replicas int     `json:"replicas"`           // ≥ 1
+	Database string  `json:"database,omitempty"` // "postgres", "sqlite" or "" (testbed default)
+	// Bugs are a user's service's known bugs: the environment that switches each on,
+	// and the invariant that must catch it (a fixture declares its own).
+	Bugs []Bug `json:"bugs,omitempty"`
 }
 
 // Node names: the broker is "broker", a service replica "<service>/<i>", a service's
@@ -123,7 +147,10 @@ func (f Fault) End() Duration { return f.At + f.For }
 
 // Workload is what the clients do.
 type Workload struct {
-	Kind    string `json:"kind"` // a registered workload kind: "bank"
+	Kind string `json:"kind"` // a registered workload kind: "bank"
+	// Service is the service the workload drives; "" means the one whose fixture the
+	// kind drives.
+	Service string `json:"service,omitempty"`
 	Clients int    `json:"clients"`
 	Rate    int    `json:"rate"` // operations per second over all clients
 	// Params are the kind's own parameters (WorkloadKind.Params: the bank's accounts,

@@ -26,10 +26,7 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  broker\t%s\n", p.Topology.Broker)
 	for _, s := range p.Topology.Services {
-		from := "fixture " + s.Fixture
-		if s.Image != "" {
-			from = "image " + s.Image + "  observe " + s.Observe
-		}
+		from := s.describe()
 		db := s.Database
 		if db == "" {
 			db = "testbed default"

@@ -12,6 +12,12 @@ type WorkloadKind struct {
 	Name   string
 	Doc    string
 	Params map[string]Param
+	// Check, when set, refuses a workload of this kind that the kind cannot run, beyond
+	// what Params say (a structured parameter's items): it sees the workload with its
+	// parameters already valid and every default filled in. A *ParamError (or several,
+	// joined) names the item, for validation to report where it is written.
+	// workload.Register sets it from the implementation (workload.Checker).
+	Check func(Workload) error
 }
 
 var workloadKinds = registry.New[WorkloadKind]("plan: workload kind")

@@ -74,7 +74,7 @@ func TestParseErrors(t *testing.T) {
 		{"replicas not an integer", "name: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, replicas: two}}}\ninvariants: [durable]\n",
 			[]string{`3:53: replicas: expected an integer, got string "two"`}},
 		{"a service not a mapping", "name: x\nduration: 20s\nsystem:\n  services:\n    bank: {fixture: bank}\n    shop: fast\ninvariants: [durable]\nfaults:\n  - {at: 1s, fault: kill, node: shop/0}\n",
-			[]string{`6:11: shop: expected a mapping (fixture: or image:, replicas:, database:), got string "fast"`}},
+			[]string{`6:11: shop: expected a mapping (fixture:, or image: and/or command:, …), got string "fast"`}},
 		{"services a list", "name: x\nduration: 20s\nsystem: {services: [bank]}\ninvariants: [durable]\n",
 			[]string{`3:20: services: expected a mapping of service names to services, got a list`}},
 		{"missing value", "name:\nduration: 20s\nsystem: {services: {bank: {fixture: bank}}}\ninvariants: [durable]\n",
@@ -155,7 +155,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`7:54: a nemesis fault starting at 10s may last until 22s, after the scenario's duration 20s`}},
 		{"nemesis without faults", head + "nemesis: {count: 2}\n", []string{`7:10: missing required key "faults" in nemesis`}},
 		{"nemesis between shape", head + "nemesis: {faults: [pause], between: [1s]}\n", []string{`7:37: between is [start, end]: two durations, not 1`}},
-		{"nemesis without streams", "name: x\nduration: 20s\nsystem: {services: {shop: {image: acme/shop}}}\ninvariants: [durable]\nnemesis: {faults: [duplicate]}\n",
+		{"nemesis without streams", "name: x\nduration: 20s\nsystem: {services: {shop: {image: acme/shop, port: 80}}}\ninvariants: [durable]\nnemesis: {faults: [duplicate]}\n",
 			[]string{`5:20: the nemesis cannot draw duplicate: the system has no stream to act on (only fixture services have streams)`}},
 		{"nemesis bad param", head + "nemesis: {faults: [{latency: {latency: fast}}]}\n", []string{`7:40: invalid duration "fast"`}},
 
@@ -165,9 +165,9 @@ func TestParseErrors(t *testing.T) {
 		{"fixture and image", "name: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, image: acme/bank}}}\ninvariants: [durable]\n",
 			[]string{`3:43: service bank has both fixture: and image:; give one`}},
 		{"neither fixture nor image", "name: x\nduration: 20s\nsystem: {services: {bank: {replicas: 2}}}\ninvariants: [durable]\n",
-			[]string{`3:21: service bank needs fixture: (a built-in service: bank) or image: (your own)`}},
+			[]string{`3:21: service bank needs fixture: (a built-in service: bank), or image: (docker testbed) and/or command: (local testbed) for your own`}},
 		{"observe on a fixture", "name: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, observe: /e}}}\ninvariants: [durable]\n",
-			[]string{`3:43: observe: is for a service given by image:`}},
+			[]string{`3:43: observe: is for a service of your own; fixture bank declares it itself`}},
 		{"service names", "name: x\nduration: 20s\nsystem:\n  services:\n    client: {fixture: bank}\n    bank-db: {fixture: bank}\n    Bank: {fixture: bank}\ninvariants: [durable]\n", []string{
 			`5:5: "client" names the workload's clients or the broker`,
 			`6:5: invalid service name "bank-db": names ending in -db are kept for databases`,
@@ -182,7 +182,7 @@ func TestParseErrors(t *testing.T) {
 		{"no services", "name: x\nduration: 20s\nsystem: {services: {}}\ninvariants: [durable]\n",
 			[]string{`3:20: no services: a scenario needs at least one`}},
 		{"workload ranges", head + "workload: {kind: shop, clients: 0, timeout: 0s, retry: {attempts: 0, backoff: 2s, max: 1s}}\n", []string{
-			`7:18: unknown workload kind "shop" (known: bank)`,
+			`7:18: unknown workload kind "shop" (known: bank, http)`,
 			`7:33: clients must be at least 1`,
 			`7:45: timeout must be more than 0s`,
 			`7:67: retry.attempts must be at least 1`,
@@ -211,7 +211,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`8:22: unknown invariant "durabel"; did you mean "durable"?`}},
 		{"catches a bad bug name", head + "catches: {Lost_Ack: durable}\n", []string{`7:11: invalid bug name "Lost_Ack"`}},
 		{"catches a bug no fixture knows", head + "catches: {double-aply: durable}\n",
-			[]string{`7:11: no fixture of this system knows the bug "double-aply"; did you mean "double-apply"?`}},
+			[]string{`7:11: no service of this system knows the bug "double-aply"; did you mean "double-apply"?`}},
 
 		// Every problem of one file at once.
 		{"all at once", "nmae: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, replicas: two}}}\ninvariants: [durable, idempotnt]\nworkload: {clients: 0}\nfaults:\n  - {at: 1s, for: 1s, fault: partition, link: client->bnak}\n  - {at: 19s, for: 5s, fault: pause, node: broker}\n", []string{
@@ -327,7 +327,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	shop := s.System.Services[1]
-	if shop.Name != "shop" || shop.Observe != "/effects" || shop.Replicas != 3 || shop.Database != "postgres" {
+	if shop.Name != "shop" || shop.Observe.HTTP != "/effects" || shop.Replicas != 3 || shop.Database != "postgres" {
 		t.Errorf("shop %+v: want observe /effects, 3 replicas on postgres", shop)
 	}
 	p, err = s.Plan(1)
@@ -442,16 +442,5 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(tt.word, rootKeys); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
 		}
-	}
-}
-
-// No testbed runs a service from its own image yet: such a scenario is refused with the
-// position of its image: key, never accepted by validate and then refused by run.
-func TestImageServicesRefused(t *testing.T) {
-	imageServicesRun = false
-	defer func() { imageServicesRun = true }()
-	_, err := Load("testdata/good-image.yaml")
-	if err == nil || !strings.Contains(err.Error(), "good-image.yaml:10:7: service shop: no testbed runs a service from its own image yet") {
-		t.Fatalf("got %v, want the image: key refused at 10:7", err)
 	}
 }

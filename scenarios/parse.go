@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/mscli/mscli/plan"
 
@@ -37,6 +38,11 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 		}
 	}()
 	d := &decoder{file: filename, pos: map[string]position{}, bad: map[string]bool{}, anchors: map[string][]anchorDef{}}
+	if filename != "" {
+		if abs, err := filepath.Abs(filepath.Dir(filename)); err == nil {
+			d.dir = abs
+		}
+	}
 	file, perr := parser.ParseBytes(data, 0)
 	if perr != nil {
 		d.syntaxError(perr)
@@ -78,10 +84,14 @@ const extensionPrefix = "x-"
 var (
 	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches"}
 	systemKeys  = []string{"broker", "services"}
-	serviceKeys = []string{"fixture", "image", "observe", "replicas", "database"}
+	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs"}
+	probeKeys   = []string{"http", "tcp"}
+	observeKeys = []string{"http", "sql"}
+	sqlKeys     = []string{"effects", "states", "operations"}
+	bugKeys     = []string{"env", "breaks", "what"}
 	// workloadKeys are every workload's keys; a workload kind declares its own beside
 	// them (plan.WorkloadKind.Params).
-	workloadKeys = []string{"kind", "clients", "rate", "timeout", "retry"}
+	workloadKeys = []string{"kind", "service", "clients", "rate", "timeout", "retry"}
 	retryKeys    = []string{"attempts", "backoff", "max"}
 	nemesisKeys  = []string{"faults", "count", "min", "max", "between"}
 	// faultKeys are a fault item's own keys; the rest are its kind's parameters.

@@ -91,6 +91,8 @@ func (d *decoder) param(p string, e entry, spec map[string]plan.Param, params ma
 		if f, ok = d.number(pp, e.val); ok {
 			v = plan.FormatRatio(f)
 		}
+	case plan.ParamObject:
+		v, ok = d.object(pp, e.val)
 	default:
 		v, ok = d.scalar(pp, e.val)
 	}

@@ -25,6 +25,8 @@ func (d *decoder) workload(s *Scenario, raw ast.Node) {
 		d.pos[p+"#key"] = posOf(e.keyNode)
 		switch e.key {
 		case "kind":
+		case "service":
+			set(&w.Service, d.str, p, e.val)
 		case "clients":
 			set(&w.Clients, d.smallInt, p, e.val)
 		case "rate":

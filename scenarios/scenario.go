@@ -131,22 +131,43 @@ func DefaultWorkload() plan.Workload {
 	}
 }
 
-// Topology derives the system's nodes and links: client->svc for every service (the
-// workload's path), svc->broker for every service, and svc->svc-db for a service whose
-// database is postgres (SQLite lives inside the service's process, there is no link).
+// Topology derives the system's nodes and links. A fixture: client->svc (the
+// workload's path) and svc->broker, and svc->svc-db when its database is postgres
+// (SQLite lives inside the service's process, there is no link). A service of the
+// user's: client->svc when it has a port, svc->dep for each of its depends-on, and
+// svc->svc-db with database: postgres.
 func (s *Scenario) Topology() plan.Topology {
 	t := plan.Topology{Broker: s.System.Broker, Services: slices.Clone(s.System.Services), Links: []plan.Link{}}
 	if t.Services == nil {
 		t.Services = []plan.Service{}
 	}
 	for _, svc := range t.Services {
-		t.Links = append(t.Links, link(plan.ClientNode, svc.Name), link(svc.Name, plan.BrokerNode))
-		if svc.Database == "postgres" {
-			t.Links = append(t.Links, link(svc.Name, plan.DatabaseNode(svc.Name)))
+		if reachable(svc) {
+			t.Links = append(t.Links, link(plan.ClientNode, svc.Name))
+		}
+		for _, to := range dependencies(svc) {
+			t.Links = append(t.Links, link(svc.Name, to))
 		}
 	}
 	return t
 }
+
+// dependencies are the nodes a service reaches, each through a link: a fixture the
+// broker (and its PostgreSQL), a user's service its depends-on (and its PostgreSQL).
+func dependencies(svc plan.Service) []string {
+	deps := svc.DependsOn
+	if svc.Fixture != "" {
+		deps = []string{plan.BrokerNode}
+	}
+	if svc.Database == "postgres" {
+		deps = append(slices.Clip(deps), plan.DatabaseNode(svc.Name))
+	}
+	return deps
+}
+
+// reachable says whether the workload's clients have a link to a service: a fixture,
+// or a user's service with a port.
+func reachable(svc plan.Service) bool { return svc.Fixture != "" || svc.Port != 0 }
 
 func link(from, to string) plan.Link { return plan.Link{Name: from + "->" + to, From: from, To: to} }
 
@@ -185,8 +206,14 @@ func targetsOf(top plan.Topology) targets {
 			t.draw[k] = append(t.draw[k], name)
 		}
 	}
+	fixture := map[string]bool{}
+	for _, svc := range top.Services {
+		fixture[svc.Name] = !svc.User()
+	}
 	linkRole := func(from, to string) plan.TargetRole {
-		if to == plan.DatabaseNode(plan.ServiceOf(from)) {
+		// A fixture's database may be an SQLite file with no network path (the local
+		// testbed's); a user's PostgreSQL is a server behind a link on every testbed.
+		if svc := plan.ServiceOf(from); fixture[svc] && to == plan.DatabaseNode(svc) {
 			return plan.RoleDatabaseLink
 		}
 		return plan.RoleLink
@@ -201,10 +228,11 @@ func targetsOf(top plan.Topology) targets {
 		for i := range svc.Replicas {
 			r := plan.ReplicaNode(svc.Name, i)
 			add(plan.TargetNode, r, plan.RoleReplica, true)
-			add(plan.TargetLink, link(plan.ClientNode, r).Name, plan.RoleLink, false)
-			add(plan.TargetLink, link(r, plan.BrokerNode).Name, plan.RoleLink, false)
-			if svc.Database == "postgres" {
-				add(plan.TargetLink, link(r, plan.DatabaseNode(svc.Name)).Name, plan.RoleDatabaseLink, false)
+			if reachable(svc) {
+				add(plan.TargetLink, link(plan.ClientNode, r).Name, plan.RoleLink, false)
+			}
+			for _, to := range dependencies(svc) {
+				add(plan.TargetLink, link(r, to).Name, linkRole(r, to), false)
 			}
 		}
 		switch {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,6 +59,20 @@ func paramSchema(p plan.Param) obj {
 		s = obj{"type": "string", "pattern": plan.ParamNamePattern}
 		if p.Default != "" {
 			s["default"] = p.Default
+		}
+	case plan.ParamRange:
+		s = obj{"anyOf": []obj{
+			{"type": "integer", "minimum": max(p.Min, 0)},
+			{"type": "string", "pattern": `^\s*[0-9]+\s*(-\s*[0-9]+\s*)?$`},
+		}}
+		if p.Default != "" {
+			s["default"] = p.Default
+		}
+	case plan.ParamObject:
+		// The kind's own schema of the value; the loader converts it to JSON as it is.
+		s = maps.Clone(p.Schema)
+		if s == nil {
+			s = obj{}
 		}
 	}
 	if p.Doc != "" {
@@ -143,17 +158,36 @@ func buildSchema() obj {
 		"allOf":                 perKind,
 		"unevaluatedProperties": false,
 	}
+	strMap := obj{"type": "object", "additionalProperties": obj{"type": []string{"string", "number", "boolean"}}}
+	user := obj{"anyOf": []obj{{"required": []string{"image"}}, {"required": []string{"command"}}}}
 	service := obj{
 		"type": "object",
 		"properties": obj{
-			"fixture":  obj{"enum": plan.FixtureNames(), "description": "a built-in sample service"},
-			"image":    obj{"type": "string", "minLength": 1, "description": "your own service's container image"},
-			"observe":  obj{"type": "string", "pattern": "^/", "default": DefaultObserve, "description": "path of the effects endpoint of an image service"},
+			"fixture": obj{"enum": plan.FixtureNames(), "description": "a built-in sample service"},
+			"image":   obj{"type": "string", "minLength": 1, "description": "your own service's container image (docker testbed)"},
+			"command": obj{"description": "your own service's program and arguments (local testbed); templates allowed",
+				"oneOf": []obj{{"type": "string", "minLength": 1}, {"type": "array", "items": obj{"type": "string"}, "minItems": 1}}},
+			"env":        obj{"$ref": "#/$defs/env", "description": "environment of your own service; templates allowed"},
+			"port":       obj{"type": "integer", "minimum": 1, "maximum": 65535, "description": "the port your service listens on"},
+			"ready":      obj{"type": "object", "properties": obj{"http": obj{"type": "string", "pattern": "^/"}, "tcp": obj{"type": "boolean"}}, "additionalProperties": false},
+			"depends-on": obj{"type": "array", "items": obj{"type": "string"}, "description": "nodes the service reaches, each through a link: broker, other services"},
+			"observe": obj{"description": "where your service's effects are read: an HTTP path, or SQL queries on its database",
+				"oneOf": []obj{
+					{"type": "string", "pattern": "^/"},
+					{"type": "object", "properties": obj{"http": obj{"type": "string", "pattern": "^/"},
+						"sql": obj{"type": "object", "properties": obj{"effects": obj{"type": "string"}, "states": obj{"type": "string"}, "operations": obj{"type": "string"}}, "additionalProperties": false}},
+						"additionalProperties": false},
+				}},
 			"replicas": obj{"type": "integer", "minimum": 1, "default": 1},
 			"database": obj{"enum": KnownDatabases},
+			"bugs": obj{"type": "object", "description": "your service's known bugs: the env that switches each on, and the invariant that catches it",
+				"additionalProperties": obj{"type": "object", "required": []string{"env", "breaks"}, "additionalProperties": false,
+					"properties": obj{"env": obj{"$ref": "#/$defs/env"}, "breaks": obj{"enum": plan.InvariantKindNames()}, "what": obj{"type": "string"}}}},
 		},
-		"oneOf":                []obj{{"required": []string{"fixture"}}, {"required": []string{"image"}}},
-		"dependentRequired":    obj{"observe": []string{"image"}},
+		"oneOf": []obj{
+			{"required": []string{"fixture"}, "not": user},
+			{"allOf": []obj{user}, "not": obj{"required": []string{"fixture"}}},
+		},
 		"additionalProperties": false,
 	}
 	dw := DefaultWorkload()
@@ -175,6 +209,7 @@ func buildSchema() obj {
 		"allOf": perWorkload,
 		"properties": obj{
 			"kind":    obj{"enum": plan.WorkloadKindNames(), "default": dw.Kind},
+			"service": obj{"type": "string", "description": "the service the workload drives; default the one whose fixture its kind drives, else your only service with a port"},
 			"clients": obj{"type": "integer", "minimum": 1, "default": dw.Clients},
 			"rate":    obj{"type": "integer", "minimum": 1, "default": dw.Rate, "description": "operations per second over all clients"},
 			"timeout": obj{"$ref": "#/$defs/duration", "default": dw.Timeout.String()},
@@ -246,6 +281,7 @@ func buildSchema() obj {
 		"additionalProperties": false,
 		"$defs": obj{
 			"duration": obj{"type": "string", "pattern": durationPattern, "description": "a Go duration: 500ms, 3s, 1m30s"},
+			"env":      strMap,
 			"service":  service,
 			"workload": workload,
 			"fault":    fault,

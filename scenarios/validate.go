@@ -35,6 +35,16 @@ func (s *Scenario) validate() ErrorList {
 	return v.errs
 }
 
+// reported says whether a problem under path was reported already.
+func (v *validator) reported(path string) bool {
+	for _, e := range v.errs {
+		if e.Path == path || strings.HasPrefix(e.Path, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
 // parent strips the last segment of a path: "faults[1].for" → "faults[1]" → "faults".
 func parent(path string) string {
 	i := strings.LastIndexAny(path, ".[")
@@ -108,6 +118,9 @@ func (v *validator) check() {
 	var t targets
 	if systemOK {
 		t = s.targets()
+		if _, err := s.Topology().WorkloadService(s.Workload); err != nil && slices.Contains(plan.WorkloadKindNames(), s.Workload.Kind) && !v.reported("system.services") {
+			v.report("workload.service", s.Workload.Service == "", "%v", err)
+		}
 	}
 	for i := range s.Faults {
 		v.fault(i, t, systemOK, timingOK)
@@ -160,36 +173,12 @@ func (v *validator) system() {
 			v.report(p, true, "invalid service name %q: use lower-case letters, digits and '-', starting with a letter", svc.Name)
 		}
 		seen[svc.Name] = true
-		switch {
-		case svc.Fixture == "" && svc.Image == "":
-			v.report(p, true, "service %s needs fixture: (a built-in service: %s) or image: (your own)", svc.Name, strings.Join(plan.FixtureNames(), ", "))
-		case svc.Fixture != "" && svc.Image != "":
-			v.report(p+".image", true, "service %s has both fixture: and image:; give one", svc.Name)
-		case svc.Image != "" && !imageServicesRun:
-			v.report(p+".image", true, "service %s: no testbed runs a service from its own image yet, so this scenario cannot run; give fixture: (%s)", svc.Name, strings.Join(plan.FixtureNames(), ", "))
-		case svc.Fixture != "" && !slices.Contains(plan.FixtureNames(), svc.Fixture):
-			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, plan.FixtureNames()), strings.Join(plan.FixtureNames(), ", "))
-		}
-		if svc.Observe != "" {
-			if svc.Image == "" {
-				v.report(p+".observe", true, "observe: is for a service given by image:; a fixture serves its effects itself")
-			} else if !strings.HasPrefix(svc.Observe, "/") {
-				v.report(p+".observe", false, "observe must be a path starting with /, e.g. /effects")
-			}
-		}
+		v.service(svc, p)
 		if svc.Replicas < 1 {
 			v.report(p+".replicas", false, "replicas must be at least 1")
 		}
-		if svc.Database != "" && !slices.Contains(KnownDatabases, svc.Database) {
-			v.report(p+".database", false, "unknown database %q%s (known: %s)", svc.Database, didYouMean(svc.Database, KnownDatabases), strings.Join(KnownDatabases, ", "))
-		}
 	}
 }
-
-// imageServicesRun says whether a testbed can run a service from its own image (image:).
-// None can yet, so validation refuses them: validate accepts only what run can run. The
-// format's own tests turn it on, to keep what image: means covered for when one can.
-var imageServicesRun = false
 
 func (v *validator) workload() {
 	w := v.s.Workload
@@ -219,7 +208,11 @@ func (v *validator) workload() {
 				v.report("workload.params."+k, true, "unknown key %q in workload (known: %s)", k, strings.Join(keys, ", "))
 			}
 		}
+		n := len(v.errs)
 		v.params("workload", "workload "+w.Kind, kind.Params, own, nil)
+		if len(v.errs) == n {
+			v.kindCheck(kind, own)
+		}
 	}
 	if w.Timeout <= 0 {
 		v.report("workload.timeout", false, "timeout must be more than 0s")
@@ -258,12 +251,9 @@ func (v *validator) invariants() map[string]bool {
 }
 
 func (v *validator) catches(listed map[string]bool) {
-	var known []string // the bugs the scenario's fixtures declare
-	images := false    // a user's service may know bugs of its own
+	var known []string // the bugs the scenario's services declare
 	for _, svc := range v.s.System.Services {
-		images = images || svc.Image != ""
-		fx, _ := plan.LookupFixture(svc.Fixture)
-		for _, b := range fx.Bugs {
+		for _, b := range svc.KnownBugs() {
 			known = append(known, b.Name)
 		}
 	}
@@ -273,8 +263,8 @@ func (v *validator) catches(listed map[string]bool) {
 		switch {
 		case !bugNameRE.MatchString(bug):
 			v.report(p, true, "invalid bug name %q: use lower-case letters, digits and '-'", bug)
-		case !images && !slices.Contains(known, bug):
-			v.report(p, true, "no fixture of this system knows the bug %q%s (known: %s)", bug, didYouMean(bug, known), orList(known))
+		case !slices.Contains(known, bug):
+			v.report(p, true, "no service of this system knows the bug %q%s (known: %s)", bug, didYouMean(bug, known), orList(known))
 		}
 		switch {
 		case listed[inv]:

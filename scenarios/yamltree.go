@@ -23,6 +23,7 @@ type anchorDef struct {
 // decoder turns a YAML syntax tree into a Scenario, collecting every problem.
 type decoder struct {
 	file    string
+	dir     string // the file's directory, absolute: a service's command runs there
 	errs    ErrorList
 	pos     map[string]position // see Scenario.pos
 	bad     map[string]bool     // see Scenario.bad

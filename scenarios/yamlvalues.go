@@ -171,3 +171,17 @@ func set[T any](dst *T, parse func(path string, node ast.Node) (T, bool), path s
 		*dst = v
 	}
 }
+
+// boolean reads true or false.
+func (d *decoder) boolean(path string, raw ast.Node) (bool, bool) {
+	d.mark(path, raw)
+	n, ok := d.resolve(path, raw)
+	if !ok {
+		return false, false
+	}
+	if v, isBool := n.(*ast.BoolNode); isBool {
+		return v.Value, true
+	}
+	d.typeError(path, raw, n, "true or false")
+	return false, false
+}

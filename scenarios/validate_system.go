@@ -1,0 +1,136 @@
+package scenarios
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/mscli/mscli/plan"
+)
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// service checks one service: a fixture, or a user's program that some testbed can
+// start (image: on docker, command: on local), reach and observe.
+func (v *validator) service(svc plan.Service, p string) {
+	user := svc.Image != "" || len(svc.Command) > 0
+	switch {
+	case svc.Fixture == "" && !user:
+		v.report(p, true, "service %s needs fixture: (a built-in service: %s), or image: (docker testbed) and/or command: (local testbed) for your own", svc.Name, strings.Join(plan.FixtureNames(), ", "))
+		return
+	case svc.Fixture != "" && user:
+		key := "image"
+		if svc.Image == "" {
+			key = "command"
+		}
+		v.report(p+"."+key, true, "service %s has both fixture: and %s:; give one", svc.Name, key)
+		return
+	case svc.Fixture != "":
+		if !slices.Contains(plan.FixtureNames(), svc.Fixture) {
+			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, plan.FixtureNames()), strings.Join(plan.FixtureNames(), ", "))
+		}
+		if svc.Database != "" && !slices.Contains(KnownDatabases, svc.Database) {
+			v.report(p+".database", false, "unknown database %q%s (known: %s)", svc.Database, didYouMean(svc.Database, KnownDatabases), strings.Join(KnownDatabases, ", "))
+		}
+		// What a user's service declares, a fixture knows of itself.
+		for key, set := range map[string]bool{"command": false, "env": svc.Env != nil, "port": svc.Port != 0,
+			"ready": svc.Ready != (plan.Probe{}), "depends-on": svc.DependsOn != nil, "bugs": svc.Bugs != nil,
+			"observe": svc.Observe != (plan.Observe{HTTP: DefaultObserve}) && svc.Observe.Observed()} {
+			if set {
+				v.report(p+"."+key, true, "%s: is for a service of your own; fixture %s declares it itself", key, svc.Fixture)
+			}
+		}
+		return
+	}
+	if len(svc.Command) == 0 && v.s.pos[p+".command"] != (position{}) && !v.isBad(p+".command") {
+		v.report(p+".command", false, "command must name a program")
+	}
+	if svc.Database != "" && svc.Database != "postgres" {
+		v.report(p+".database", false, "unknown database %q for a service of your own (known: postgres)", svc.Database)
+	}
+	if svc.Port < 0 || svc.Port > 65535 {
+		v.report(p+".port", false, "port must be from 1 to 65535")
+	}
+	switch {
+	case svc.Ready.HTTP != "" && svc.Ready.TCP:
+		v.report(p+".ready", false, "ready takes http: or tcp:, not both")
+	case svc.Ready.HTTP != "" && !strings.HasPrefix(svc.Ready.HTTP, "/"):
+		v.report(p+".ready.http", false, "ready.http must be a path starting with /, e.g. /healthz")
+	case svc.Ready != (plan.Probe{}) && svc.Port == 0:
+		v.report(p+".ready", true, "a readiness probe needs the service's port: add port:")
+	}
+	deps := map[string]bool{}
+	for i, dep := range svc.DependsOn {
+		dp := index(p+".depends-on", i)
+		names := []string{plan.BrokerNode}
+		for _, o := range v.s.System.Services {
+			if o.Name != svc.Name {
+				names = append(names, o.Name)
+			}
+		}
+		switch {
+		case deps[dep]:
+			v.report(dp, false, "%s is listed twice", dep)
+		case dep == svc.Name:
+			v.report(dp, false, "a service does not depend on itself")
+		case !slices.Contains(names, dep):
+			v.report(dp, false, "unknown node %q%s (known: %s)", dep, didYouMean(dep, names), strings.Join(names, ", "))
+		case dep != plan.BrokerNode && v.portOf(dep) == 0:
+			v.report(dp, false, "%s has no port: give it port: so that a link can reach it", dep)
+		}
+		deps[dep] = true
+	}
+	template := func(path, text string) {
+		if err := plan.CheckTemplate(text, svc.DependsOn, svc.Database == "postgres"); err != nil {
+			v.report(path, false, "%v (templates: {{.Port}}, {{.Replica}}, {{.DatabaseURL}}, {{.NatsURL}}, {{.Addr \"<dependency>\"}})", err)
+		}
+	}
+	for i, a := range svc.Command {
+		template(index(p+".command", i), a)
+	}
+	for _, k := range sortedKeys(svc.Env) {
+		if !envNameRE.MatchString(k) {
+			v.report(p+".env."+k, true, "invalid variable name %q", k)
+		}
+		template(p+".env."+k, svc.Env[k])
+	}
+	switch o := svc.Observe; {
+	case o.HTTP != "" && o.SQL != nil:
+		v.report(p+".observe", false, "observe takes http: or sql:, not both")
+	case o.HTTP != "" && !strings.HasPrefix(o.HTTP, "/"):
+		v.report(p+".observe", false, "observe must be a path starting with /, e.g. /effects")
+	case o.HTTP != "" && svc.Port == 0:
+		v.report(p+".observe", true, "observe: %s needs the service's port: add port:", o.HTTP)
+	case o.SQL != nil && svc.Database != "postgres":
+		v.report(p+".observe.sql", true, "observe.sql runs on the service's own database: add database: postgres")
+	case o.SQL != nil && *o.SQL == (plan.SQLObserve{}):
+		v.report(p+".observe.sql", false, "observe.sql needs at least one query (effects:, states:, operations:)")
+	}
+	for _, b := range svc.Bugs {
+		bp := p + ".bugs." + b.Name
+		if !bugNameRE.MatchString(b.Name) {
+			v.report(bp, true, "invalid bug name %q: use lower-case letters, digits and '-'", b.Name)
+		}
+		if b.Breaks != "" && !slices.Contains(plan.InvariantKindNames(), b.Breaks) {
+			v.report(bp+".breaks", false, "unknown invariant %q%s (known: %s)", b.Breaks, didYouMean(b.Breaks, plan.InvariantKindNames()), strings.Join(plan.InvariantKindNames(), ", "))
+		}
+		for _, k := range sortedKeys(b.Env) {
+			if !envNameRE.MatchString(k) {
+				v.report(bp+".env."+k, true, "invalid variable name %q", k)
+			}
+		}
+	}
+}
+
+// portOf is the port of a service of the scenario (0: none, or a fixture's own).
+func (v *validator) portOf(name string) int {
+	for _, s := range v.s.System.Services {
+		if s.Name == name {
+			if s.Fixture != "" {
+				return 1 // a fixture serves HTTP
+			}
+			return s.Port
+		}
+	}
+	return 0
+}
