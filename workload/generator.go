@@ -29,6 +29,13 @@ type Planned struct {
 	F      string
 	Key    string
 	Amount int64
+	// Op names the declared operation, for a kind that declares several (http); ""
+	// otherwise, and for the final reads.
+	Op string
+	// NoAmount marks an operation that asks for no amount (an http operation whose
+	// request does not carry one): its records carry no value, so no checker compares
+	// its effects with an amount it never asked for.
+	NoAmount bool
 }
 
 // AccountKey names account i ("acct-7").
@@ -40,8 +47,11 @@ func opID(f string, n int64) string {
 	if f == FWithdraw {
 		p = "w"
 	}
-	return fmt.Sprintf("%s-%06d", p, n)
+	return numberedID(p, n)
 }
+
+// numberedID is the id of operation number n: its prefix and the number, "d-000043".
+func numberedID(prefix string, n int64) string { return fmt.Sprintf("%s-%06d", prefix, n) }
 
 // MaxAmount is the largest amount of a random operation: a tenth of the opening
 // balance, so withdrawals usually succeed yet an account can run dry under a burst of
@@ -64,49 +74,67 @@ func Openings(w plan.Workload) []Planned {
 	return out
 }
 
+// draws is what every kind's generator shares: client proc's random stream and the
+// numbers of its operations. The stream is a PCG whose state is hashed from (w.Seed,
+// "ops", proc), so that no client replays another client's, another seed's, its own
+// retry jitter's or the planner's random numbers. Numbers are interleaved across clients
+// after the openings (first + k·clients + proc for the client's k-th operation), so ids
+// are unique per run without any coordination.
+type draws struct {
+	rng    *rand.Rand
+	next   int64 // number of the next operation
+	stride int64
+}
+
+func newDraws(w plan.Workload, proc int, first int64) draws {
+	return draws{rng: newStream(w.Seed, streamOps, proc), next: max(0, first) + int64(proc), stride: int64(max(1, w.Clients))}
+}
+
+// number takes the next operation number.
+func (d *draws) number() int64 {
+	n := d.next
+	d.next += d.stride
+	return n
+}
+
+// index draws one of n keys, uniformly.
+func (d *draws) index(n int) int { return d.rng.IntN(max(1, n)) }
+
+// amount draws an amount in [lo, hi], uniformly.
+func (d *draws) amount(lo, hi int64) int64 { return lo + d.rng.Int64N(max(1, hi-lo+1)) }
+
 // Generator draws one client's operations. The sequence — kinds, accounts, amounts and
 // ids — depends only on the workload (its seed, mix, accounts, clients) and the
 // client's process number, never on timing: the same plan sends the same operations.
 type Generator struct {
-	rng       *rand.Rand
+	draws
 	mix       float64
 	accounts  int
 	maxAmount int64
-	next      int64 // id number of the next operation
-	stride    int64
 }
 
-// NewGenerator returns the generator of client proc (0 ≤ proc < w.Clients): a PCG
-// whose state is hashed from (w.Seed, "ops", proc), so that no client replays another
-// client's, another seed's, its own retry jitter's or the planner's random numbers.
-// Ids are interleaved across clients after the openings (accounts + k·clients + proc
-// for the client's k-th operation), so they are unique per run without any
-// coordination.
+// NewGenerator returns the generator of client proc (0 ≤ proc < w.Clients) (see draws:
+// its ids follow the openings, one per account).
 func NewGenerator(w plan.Workload, proc int) *Generator {
-	clients := max(1, w.Clients)
 	b := bankOf(w)
 	return &Generator{
-		rng:       newStream(w.Seed, streamOps, proc),
+		draws:     newDraws(w, proc, int64(b.accounts)),
 		mix:       b.mix,
 		accounts:  max(1, b.accounts),
 		maxAmount: MaxAmount(w),
-		next:      int64(max(0, b.accounts)) + int64(proc),
-		stride:    int64(clients),
 	}
 }
 
 // Next draws the next operation.
 func (g *Generator) Next() Planned {
 	if g.rng.Float64() < ReadShare {
-		return Planned{F: FRead, Key: AccountKey(g.rng.IntN(g.accounts))}
+		return Planned{F: FRead, Key: AccountKey(g.index(g.accounts))}
 	}
 	f := FDeposit
 	if g.rng.Float64() < g.mix {
 		f = FWithdraw
 	}
-	key := AccountKey(g.rng.IntN(g.accounts))
-	amount := 1 + g.rng.Int64N(g.maxAmount)
-	p := Planned{ID: opID(f, g.next), F: f, Key: key, Amount: amount}
-	g.next += g.stride
-	return p
+	key := AccountKey(g.index(g.accounts))
+	amount := g.amount(1, g.maxAmount)
+	return Planned{ID: opID(f, g.number()), F: f, Key: key, Amount: amount}
 }

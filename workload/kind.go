@@ -27,9 +27,25 @@ type Kind interface {
 }
 
 // Checker is the optional interface of kinds that refuse a workload they cannot run
-// (the bank needs at least one account).
+// (the bank needs at least one account). Scenario validation calls it too
+// (plan.WorkloadKind.Check): a *plan.ParamError in what it returns names the item of a
+// structured parameter at fault.
 type Checker interface {
 	Check(w plan.Workload) error
+}
+
+// Binder is the optional interface of kinds whose operations the workload's parameters
+// declare (http): the Runner calls Bind once per run, after Check, and drives the kind
+// it returns, which holds what it compiled from them (Send and Read see no workload).
+type Binder interface {
+	Bind(w plan.Workload) (Kind, error)
+}
+
+// OpReader is the optional interface of kinds with several read operations (http): the
+// Runner hands it the planned read, not only its key. The final reads hand it
+// Planned{F: FRead, Key: key}.
+type OpReader interface {
+	ReadOp(ctx context.Context, c *http.Client, endpoint string, op Planned, timeout time.Duration) (Attempt, history.Observed)
 }
 
 var kinds = registry.New[Kind]("workload: kind")
@@ -38,6 +54,9 @@ var kinds = registry.New[Kind]("workload: kind")
 // validate against, and its implementation. It panics when the name is taken, as
 // registrations happen in init.
 func Register(decl plan.WorkloadKind, k Kind) {
+	if c, ok := k.(Checker); ok && decl.Check == nil {
+		decl.Check = c.Check
+	}
 	kinds.RegisterWith(decl.Name, k, func() { plan.RegisterWorkloadKind(decl) })
 }
 

@@ -75,6 +75,7 @@ type Runner struct {
 	counts history.Counts // of the records written, under recMu
 
 	requests atomic.Int64
+	bound    Kind // the kind, checked and bound to the workload (kind)
 }
 
 // Run runs the bank workload until ctx ends (see Runner.Run).
@@ -104,11 +105,6 @@ func (r *Runner) Run(ctx context.Context) (Stats, error) {
 	kind, err := r.kind()
 	if err != nil {
 		return Stats{}, err
-	}
-	if c, ok := kind.(Checker); ok {
-		if err := c.Check(w); err != nil {
-			return Stats{}, err
-		}
 	}
 	if r.Client == nil {
 		r.Client = NewHTTPClient(w.Clients, w.Timeout.D())
@@ -236,8 +232,13 @@ func (r *Runner) newClient(proc int) *client {
 	return &client{r: r, kind: k, proc: proc, next: proc, jitter: newStream(r.Workload.Seed, streamJitter, proc)}
 }
 
-// kind resolves the workload's kind; "" is the bank, the first kind.
+// kind resolves the workload's kind ("" is the bank, the first kind), checks the
+// workload against it (Checker) and binds it (Binder), once: Run and ReadAll resolve it
+// before their clients start, which then share it.
 func (r *Runner) kind() (Kind, error) {
+	if r.bound != nil {
+		return r.bound, nil
+	}
 	name := r.Workload.Kind
 	if name == "" {
 		name = "bank"
@@ -246,20 +247,36 @@ func (r *Runner) kind() (Kind, error) {
 	if !ok {
 		return nil, fmt.Errorf("workload: unknown kind %q (known: %v)", name, plan.WorkloadKindNames())
 	}
+	if c, ok := k.(Checker); ok {
+		if err := c.Check(r.Workload); err != nil {
+			return nil, err
+		}
+	}
+	if b, ok := k.(Binder); ok {
+		bk, err := b.Bind(r.Workload)
+		if err != nil {
+			return nil, err
+		}
+		k = bk
+	}
+	r.bound = k
 	return k, nil
 }
 
 // do runs one operation to its completion and returns its latency.
 func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	if op.F == FRead {
-		d, _ := c.read(ctx, op.Key)
+		d, _ := c.read(ctx, op)
 		return d
 	}
 	r, w := c.r, c.r.Workload
-	value, _ := json.Marshal(struct {
-		Amount int64 `json:"amount"`
-	}{op.Amount})
-	rec := history.Op{Process: c.proc, F: op.F, Key: op.Key, ID: op.ID, Value: value}
+	rec := history.Op{Process: c.proc, F: op.F, Key: op.Key, ID: op.ID}
+	if !op.NoAmount {
+		// Where the durable checker reads the amount the operation asked for.
+		rec.Value, _ = json.Marshal(struct {
+			Amount int64 `json:"amount"`
+		}{op.Amount})
+	}
 	began := time.Now()
 	inv := rec
 	inv.Type = history.Invoke
@@ -318,19 +335,25 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	return time.Since(began)
 }
 
-// read reads one account through the public API, once: a read changes nothing, so
-// an attempt that fails is recorded as it went, not retried. It reports whether the
-// read answered (an ok completion).
-func (c *client) read(ctx context.Context, key string) (time.Duration, bool) {
+// read reads one key through the public API, once: a read changes nothing, so an
+// attempt that fails is recorded as it went, not retried. It reports whether the read
+// answered (an ok completion).
+func (c *client) read(ctx context.Context, op Planned) (time.Duration, bool) {
 	r := c.r
-	rec := history.Op{Process: c.proc, F: FRead, Key: key}
+	rec := history.Op{Process: c.proc, F: FRead, Key: op.Key}
 	began := time.Now()
 	inv := rec
 	inv.Type = history.Invoke
 	r.write(inv)
 	ep := r.Endpoints[c.next%len(r.Endpoints)]
 	c.next++
-	res, seen := c.kind.Read(context.WithoutCancel(ctx), r.Client, ep, key, r.timeout())
+	var res Attempt
+	var seen history.Observed
+	if or, ok := c.kind.(OpReader); ok {
+		res, seen = or.ReadOp(context.WithoutCancel(ctx), r.Client, ep, op, r.timeout())
+	} else {
+		res, seen = c.kind.Read(context.WithoutCancel(ctx), r.Client, ep, op.Key, r.timeout())
+	}
 	r.requests.Add(1)
 	done := rec
 	done.Attempts = 1
@@ -373,7 +396,7 @@ func (r *Runner) ReadAll(ctx context.Context) error {
 			break // interrupted: not the end of the wait, the end of the run
 		}
 		for a := 0; ; a++ {
-			if _, ok := c.read(ctx, key); ok || !timing.Sleep(ctx, min(time.Duration(50<<min(a, 5))*time.Millisecond, time.Second)) {
+			if _, ok := c.read(ctx, Planned{F: FRead, Key: key}); ok || !timing.Sleep(ctx, min(time.Duration(50<<min(a, 5))*time.Millisecond, time.Second)) {
 				break
 			}
 		}
