@@ -139,6 +139,9 @@ func Settled(state string) bool { return Terminal(state) || state == StateDeadLe
 // A final value: Kind "state", Key, Value, and Seq where the service counts the events
 // that made the value (its version). An operation's final state: Kind "operation", ID,
 // State.
+//
+// Its JSON Schema is effect.schema.json (EffectSchema); docs/effects.md is the contract
+// as a service's author meets it.
 type Effect struct {
 	Service string `json:"service"`
 	View    string `json:"view"`

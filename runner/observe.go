@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,55 +11,138 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/plan"
 	"github.com/mscli/mscli/reports"
 )
 
-// observer reads services' effects endpoints directly (not through the proxies), trying
-// each replica of a service until one answers: any replica reports the whole service.
+// observer reads each observed service's effects through its source (an HTTP
+// endpoint on the replicas, or SQL queries on the service's database), reached directly
+// (not through the proxies). How a source reads is its own business: converging and the
+// final observation are the same for every kind.
 type observer struct {
-	client *http.Client
-	// urls maps a service to its replicas' effects URLs.
-	urls     map[string][]string
+	sources  map[string]source
 	services []string // sorted, so records come out in a stable order
 	// progress, if set, hears what a long wait is waiting for.
 	progress func(format string, args ...any)
 }
 
-func newObserver(urls map[string][]string) *observer {
-	o := &observer{client: &http.Client{Timeout: 5 * time.Second}, urls: urls}
-	for s := range urls {
+// source reads one service's effects (history.Effect records). While converging it
+// may read only the states and operation states (what converging compares); the final
+// observation reads everything. An error is retried while converging, like an
+// unreachable endpoint.
+type source interface {
+	read(ctx context.Context, converging bool) ([]history.Effect, error)
+	// close releases what the source holds (connections); it is idempotent.
+	close() error
+}
+
+// observeTimeout bounds one request to a replica, or one query.
+const observeTimeout = 5 * time.Second
+
+func newObserver(sources map[string]source) *observer {
+	o := &observer{sources: sources}
+	for s := range sources {
 		o.services = append(o.services, s)
 	}
 	sort.Strings(o.services)
 	return o
 }
 
-// fetch returns one service's effects, optionally filtered by query ("kind=state").
-func (o *observer) fetch(ctx context.Context, service, query string) ([]history.Effect, error) {
+// close releases every source.
+func (o *observer) close() error {
+	var errs []error
+	for _, svc := range o.services {
+		errs = append(errs, o.sources[svc].close())
+	}
+	return errors.Join(errs...)
+}
+
+// fetch returns one service's effects: only its states and operation states while
+// converging. A record that does not name its service is the service's.
+func (o *observer) fetch(ctx context.Context, service string, converging bool) ([]history.Effect, error) {
+	effs, err := o.sources[service].read(ctx, converging)
+	if err != nil {
+		return nil, fmt.Errorf("observe %s: %w", service, err)
+	}
+	for i := range effs {
+		if effs[i].Service == "" {
+			effs[i].Service = service
+		}
+	}
+	return effs, nil
+}
+
+// sourceOf is where a service's effects are read: its SQL queries on the database
+// the system gives it, or its HTTP endpoint on every replica. A fixture observed
+// neither way keeps its /effects endpoint; any other such service is not observed (nil).
+func sourceOf(s plan.Service, sys System) source {
+	obs := s.Observe
+	if !obs.Observed() && !s.User() {
+		obs.HTTP = "/effects"
+	}
+	switch {
+	case obs.SQL != nil:
+		return newSQLSource(sys.DatabaseURL(s.Name), *obs.SQL)
+	case obs.HTTP != "":
+		path := obs.HTTP
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		var urls []string
+		for _, base := range sys.ObserveURLs(s.Name) {
+			urls = append(urls, strings.TrimSuffix(base, "/")+path)
+		}
+		return newHTTPSource(urls)
+	}
+	return nil
+}
+
+// httpSource reads the effects endpoint (history.Effect JSON Lines), trying each
+// replica until one answers: any replica reports the whole service. While converging
+// it asks for ?kind=state&kind=operation; an endpoint that ignores the filter is
+// fine.
+type httpSource struct {
+	client *http.Client
+	urls   []string // the endpoint on each replica
+}
+
+func newHTTPSource(urls []string) *httpSource {
+	return &httpSource{client: &http.Client{Timeout: observeTimeout}, urls: urls}
+}
+
+func (h *httpSource) read(ctx context.Context, converging bool) ([]history.Effect, error) {
+	if len(h.urls) == 0 {
+		return nil, errors.New("no replica to ask")
+	}
 	var errs []string
-	for _, u := range o.urls[service] {
-		if query != "" {
+	for _, u := range h.urls {
+		if converging {
 			sep := "?"
 			if strings.Contains(u, "?") {
 				sep = "&"
 			}
-			u += sep + query
+			u += sep + "kind=state&kind=operation"
 		}
-		effs, err := o.get(ctx, u)
+		effs, err := h.get(ctx, u)
 		if err == nil {
 			return effs, nil
 		}
 		errs = append(errs, err.Error())
 	}
-	return nil, fmt.Errorf("observe %s: no replica answered: %s", service, strings.Join(errs, "; "))
+	return nil, fmt.Errorf("no replica answered: %s", strings.Join(errs, "; "))
 }
 
-func (o *observer) get(ctx context.Context, url string) ([]history.Effect, error) {
+func (h *httpSource) close() error {
+	h.client.CloseIdleConnections()
+	return nil
+}
+
+func (h *httpSource) get(ctx context.Context, url string) ([]history.Effect, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := o.client.Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +167,7 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 		agree := true
 		var waiting []string // what this poll found unfinished, for the progress note
 		for _, svc := range o.services {
-			effs, err := o.fetch(ctx, svc, "kind=state&kind=operation")
+			effs, err := o.fetch(ctx, svc, true)
 			if err != nil {
 				lastErr, agree = err, false
 				waiting = append(waiting, err.Error())
@@ -180,7 +264,7 @@ func statesDiffer(views map[string]map[string]*history.Effect) string {
 func (o *observer) observeAll(ctx context.Context, start time.Time) ([]history.Effect, error) {
 	var out []history.Effect
 	for _, svc := range o.services {
-		effs, err := o.fetch(ctx, svc, "")
+		effs, err := o.fetch(ctx, svc, false)
 		if err != nil {
 			return nil, err
 		}

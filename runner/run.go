@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,8 +32,12 @@ type System interface {
 	// client->service proxies.
 	Endpoints(service string) []string
 	// ObserveURLs are the base URLs of the replicas, reached directly (not through a
-	// proxy); the runner reads their /effects.
+	// proxy); the runner reads a service's effects endpoint there (Observe.HTTP).
 	ObserveURLs(service string) []string
+	// DatabaseURL is a DSN that reaches the service's own PostgreSQL database directly
+	// from the host (not through a proxy), "" when it has none; the runner runs a
+	// service's observation queries there (Observe.SQL).
+	DatabaseURL(service string) string
 	// Down stops everything the testbed started; it is idempotent.
 	Down(ctx context.Context) error
 }
@@ -186,7 +189,8 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		return res, CouldNotRun(fmt.Errorf("faults: %w", err))
 	}
 
-	obs := newObserver(observeURLs(pl, sys))
+	obs := newObserver(observeSources(pl, sys))
+	defer obs.close()
 	obs.progress = func(format string, args ...any) { o.progress(began, PhaseConverge, format, args...) }
 	wait := o.ConvergeTimeout
 	if wait == 0 {
@@ -268,22 +272,16 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	return res, nil
 }
 
-// workloadService is the service the workload drives: the first whose fixture is the
-// workload's kind.
-func workloadService(p *plan.Plan) (string, error) {
-	for _, s := range p.Topology.Services {
-		if fx, ok := plan.LookupFixture(s.Fixture); ok && fx.Workload == p.Workload.Kind {
-			return s.Name, nil
-		}
-	}
-	return "", fmt.Errorf("no service runs a fixture the %q workload drives", p.Workload.Kind)
-}
+// workloadService is the service the workload drives (plan.Topology.WorkloadService).
+func workloadService(p *plan.Plan) (string, error) { return p.Topology.WorkloadService(p.Workload) }
 
-func observeURLs(p *plan.Plan, sys System) map[string][]string {
-	out := map[string][]string{}
+// observeSources are where the observed services' effects are read (sourceOf); a
+// service observed neither over HTTP nor SQL is left out.
+func observeSources(p *plan.Plan, sys System) map[string]source {
+	out := map[string]source{}
 	for _, s := range p.Topology.Services {
-		for _, base := range sys.ObserveURLs(s.Name) {
-			out[s.Name] = append(out[s.Name], strings.TrimSuffix(base, "/")+"/effects")
+		if src := sourceOf(s, sys); src != nil {
+			out[s.Name] = src
 		}
 	}
 	return out

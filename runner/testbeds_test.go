@@ -33,6 +33,7 @@ func (fakeSystem) Nodes(string) ([]testbed.Node, error) { return nil, nil }
 func (fakeSystem) BrokerURL() string                    { return "nats://fake" }
 func (fakeSystem) Endpoints(string) []string            { return []string{"http://fake"} }
 func (fakeSystem) ObserveURLs(string) []string          { return nil }
+func (fakeSystem) DatabaseURL(string) string            { return "" }
 func (fakeSystem) Down(context.Context) error           { return nil }
 
 func init() {

@@ -30,6 +30,9 @@ type System interface {
 	// ObserveURLs are the base URLs of the replicas, reached directly (not through a
 	// proxy).
 	ObserveURLs(service string) []string
+	// DatabaseURL is a DSN that reaches the service's own PostgreSQL database directly
+	// from the host (not through a proxy), "" when it has none.
+	DatabaseURL(service string) string
 	// Down stops everything the testbed started; it is idempotent.
 	Down(ctx context.Context) error
 }
