@@ -5,17 +5,24 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 )
 
-// Readiness polls a node's health endpoint until it answers 200.
+// Readiness polls a node until it is ready: its health endpoint answers 200 (URL), it
+// accepts a TCP connection (TCP), or Check passes. With none of them the node is ready
+// once it runs.
 type Readiness struct {
 	Node string
 	// URL answers 200 once the node is ready.
 	URL string
+	// TCP is a host:port that accepts connections once the node is ready.
+	TCP string
+	// Check returns nil once the node is ready (a database's own probe).
+	Check func(ctx context.Context) error
 	// Timeout bounds the wait; 0 means DefaultStartTimeout.
 	Timeout time.Duration
 	// Log is the node's log file, whose end goes into the error.
@@ -28,7 +35,8 @@ type Readiness struct {
 // ReadyError says a node did not become ready: which node, for how long, the last probe
 // error and the end of its log — what a person needs to see first.
 type ReadyError struct {
-	Node   string
+	Node string
+	// URL is what the probe asked: "GET http://…/readyz", "connect 127.0.0.1:5432".
 	URL    string
 	Waited time.Duration
 	// Exited is true when the process died while starting.
@@ -46,7 +54,7 @@ func (e *ReadyError) Error() string {
 		fmt.Fprintf(&b, "node %s not ready after %s", e.Node, e.Waited.Round(time.Millisecond))
 	}
 	if e.Err != nil {
-		fmt.Fprintf(&b, ": GET %s: %v", e.URL, e.Err)
+		fmt.Fprintf(&b, ": %s: %v", e.URL, e.Err)
 	}
 	if e.Log != "" {
 		if e.Tail == "" {
@@ -77,7 +85,7 @@ func (r Readiness) Wait(ctx context.Context) error {
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	defer client.CloseIdleConnections()
 	fail := func(exited bool, err error) error {
-		e := &ReadyError{Node: r.Node, URL: r.URL, Waited: time.Since(began), Exited: exited, Err: err, Log: r.Log}
+		e := &ReadyError{Node: r.Node, URL: r.what(), Waited: time.Since(began), Exited: exited, Err: err, Log: r.Log}
 		if r.Log != "" {
 			e.Tail = Tail(r.Log, 20)
 		}
@@ -87,7 +95,7 @@ func (r Readiness) Wait(ctx context.Context) error {
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
-		err := probe(ctx, client, r.URL)
+		err := r.probe(ctx, client)
 		if err == nil {
 			return nil
 		}
@@ -106,9 +114,37 @@ func (r Readiness) Wait(ctx context.Context) error {
 	}
 }
 
-func probe(ctx context.Context, c *http.Client, url string) error {
+// what says what the probe asks, for a message: "GET http://…", "connect 127.0.0.1:…".
+func (r Readiness) what() string {
+	switch {
+	case r.Check != nil:
+		return "probe"
+	case r.TCP != "":
+		return "connect " + r.TCP
+	}
+	return "GET " + r.URL
+}
+
+// probe asks once whether the node is ready.
+func (r Readiness) probe(ctx context.Context, c *http.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
+	switch {
+	case r.Check != nil:
+		return r.Check(ctx)
+	case r.TCP != "":
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", r.TCP)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	case r.URL == "":
+		return nil
+	}
+	return probeHTTP(ctx, c, r.URL)
+}
+
+func probeHTTP(ctx context.Context, c *http.Client, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +22,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"github.com/mscli/mscli/testbed"
 )
 
 // Server is a running PostgreSQL.
@@ -39,21 +40,6 @@ var shared struct {
 	once sync.Once
 	srv  *Server
 	err  error
-}
-
-// binDir finds the folder of initdb and pg_ctl.
-func binDir() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			return filepath.Dir(real), nil
-		}
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
-	if len(matches) == 0 {
-		return "", fmt.Errorf("PostgreSQL is not installed (no pg_ctl): run 'make deps' or apt-get install postgresql")
-	}
-	sort.Strings(matches)
-	return filepath.Dir(matches[len(matches)-1]), nil
 }
 
 // Shared returns the package's server, starting it on first use; Stop it from
@@ -79,7 +65,7 @@ func StopShared() {
 
 // Start initialises and starts a new server.
 func Start() (*Server, error) {
-	bin, err := binDir()
+	bin, err := testbed.PostgresBin()
 	if err != nil {
 		return nil, err
 	}

@@ -59,12 +59,12 @@ func (d *dbNode) files() []string {
 
 // lockReplicas holds every replica's lifecycle lock, so no fault starts or stops one
 // while the data is copied or replaced.
-func (d *dbNode) lockReplicas() func() {
-	for _, p := range d.svc.replicas {
+func (s *service) lockReplicas() func() {
+	for _, p := range s.replicas {
 		p.mu.Lock()
 	}
 	return func() {
-		for _, p := range d.svc.replicas {
+		for _, p := range s.replicas {
 			p.mu.Unlock()
 		}
 	}
@@ -76,7 +76,7 @@ func (d *dbNode) Snapshot(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	unlock := d.lockReplicas()
+	unlock := d.svc.lockReplicas()
 	defer unlock()
 	var thaws []func()
 	defer func() {
@@ -120,7 +120,7 @@ func (d *dbNode) Wipe(ctx context.Context, restore string) error {
 			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", d.name, restore, err)
 		}
 	}
-	unlock := d.lockReplicas()
+	unlock := d.svc.lockReplicas()
 	defer unlock()
 	var wasUp []*process
 	for _, p := range d.svc.replicas {

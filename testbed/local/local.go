@@ -39,6 +39,7 @@ type Env struct {
 	broker     *brokerNode
 	brokerAddr string // NATS, direct
 	brokerData string
+	top        plan.Topology
 	services   map[string]*service
 	order      []string // service names in plan order
 	links      []link
@@ -57,8 +58,21 @@ type service struct {
 	name     string
 	replicas []*process
 	listen   []string // direct addresses, one per replica
-	db       *dbNode
+	db       *dbNode  // a fixture's SQLite file
+	pg       *pgNode  // a user's service's PostgreSQL
 	dlq      []string // dead-letter files, one per replica
+}
+
+// dataNode is the node a service's data faults act on, and its name; nil for a
+// user's service without a database.
+func (s *service) dataNode() (testbed.Node, string) {
+	switch {
+	case s.pg != nil:
+		return s.pg, s.pg.name
+	case s.db != nil:
+		return s.db, s.db.name
+	}
+	return nil, ""
 }
 
 // link is one proxy: a plan link resolved to a pair of nodes.
@@ -94,12 +108,13 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		return errors.New("local testbed: no plan")
 	}
 	top := pl.Topology
+	e.top = top
 	if top.Broker != "" && top.Broker != "nats" {
 		return fmt.Errorf("local testbed: broker %q: only nats is known", top.Broker)
 	}
 	for _, s := range top.Services {
-		if s.Fixture == "" {
-			return fmt.Errorf("local testbed: service %q runs image %q: images need the docker testbed", s.Name, s.Image)
+		if s.User() && len(s.Command) == 0 {
+			return fmt.Errorf("local testbed: service %q has no command: (it has image: %s, which the docker testbed runs): give it command: to run it here", s.Name, s.Image)
 		}
 		if s.Replicas < 1 {
 			return fmt.Errorf("local testbed: service %q: %d replicas", s.Name, s.Replicas)
@@ -147,11 +162,14 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	}
 
 	for _, s := range top.Services {
+		if s.User() {
+			continue
+		}
 		if err := e.startService(ctx, s); err != nil {
 			return err
 		}
 	}
-	return nil
+	return e.startUserServices(ctx, top)
 }
 
 // checkLinks refuses links the local testbed cannot put a proxy on, before anything
@@ -160,8 +178,12 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 // saying so.
 func (e *Env) checkLinks(top plan.Topology) error {
 	svcs := map[string]bool{}
+	deps := map[[2]string]bool{}
 	for _, s := range top.Services {
 		svcs[s.Name] = true
+		for _, d := range s.DependsOn {
+			deps[[2]string{s.Name, d}] = true
+		}
 	}
 	for _, l := range top.Links {
 		from, to := plan.ServiceOf(l.From), plan.ServiceOf(l.To)
@@ -169,6 +191,7 @@ func (e *Env) checkLinks(top plan.Topology) error {
 		case from == plan.ClientNode && svcs[to]:
 		case svcs[from] && to == plan.BrokerNode:
 		case svcs[from] && to == plan.DatabaseNode(from):
+		case deps[[2]string{from, to}]:
 		default:
 			return fmt.Errorf("local testbed: link %q: no fixture takes that dependency on this testbed", l.Name)
 		}
@@ -177,7 +200,7 @@ func (e *Env) checkLinks(top plan.Topology) error {
 }
 
 func (e *Env) newProcess(name, health string, args ...string) *process {
-	return &process{env: e, name: name, health: health, args: args,
+	return &process{env: e, name: name, ready: testbed.Readiness{URL: health}, args: args,
 		log: filepath.Join(e.dir, "logs", logName(name))}
 }
 
@@ -215,7 +238,7 @@ func (e *Env) startService(ctx context.Context, s plan.Service) error {
 		dlq := filepath.Join(dataDir, "dead-letters.jsonl")
 		args := []string{"fixture", s.Fixture, "--listen", addr, "--broker", "nats://" + bl.Listen(),
 			"--db", "sqlite://" + svc.db.path, "--replica", fmt.Sprint(i), "--dead-letter-file", dlq}
-		for _, b := range e.opts.Bugs {
+		for _, b := range e.top.BugsFor(s, e.opts.Bugs) {
 			args = append(args, "--inject-bug", b)
 		}
 		p := e.newProcess(node, "http://"+addr+"/readyz", args...)
@@ -289,11 +312,15 @@ func (e *Env) Down(ctx context.Context) error {
 		}
 		wg.Wait()
 	}
-	var reps []*process
+	var reps, dbs []*process
 	for _, name := range e.order {
 		reps = append(reps, e.services[name].replicas...)
+		if pg := e.services[name].pg; pg != nil && pg.process != nil {
+			dbs = append(dbs, pg.process)
+		}
 	}
 	stopAll(reps)
+	stopAll(dbs)
 	if e.broker != nil {
 		stopAll([]*process{e.broker.process})
 	}
@@ -358,7 +385,7 @@ func (e *Env) Links(target string) ([]testbed.Link, error) {
 	if !ok {
 		return nil, fmt.Errorf("link %q: want from->to", target)
 	}
-	if s := e.services[plan.ServiceOf(from)]; s != nil && to == s.db.name {
+	if s := e.services[plan.ServiceOf(from)]; s != nil && s.db != nil && to == s.db.name {
 		return nil, fmt.Errorf("link %q: on the local testbed %s is an SQLite file, with no network path to cut", target, to)
 	}
 	var out []testbed.Link
@@ -390,15 +417,15 @@ func (e *Env) Nodes(target string) ([]testbed.Node, error) {
 	}
 	for _, name := range e.order {
 		s := e.services[name]
-		switch target {
-		case s.name:
+		if target == s.name {
 			out := make([]testbed.Node, len(s.replicas))
 			for i, p := range s.replicas {
 				out[i] = p
 			}
 			return out, nil
-		case s.db.name:
-			return []testbed.Node{s.db}, nil
+		}
+		if n, name := s.dataNode(); n != nil && target == name {
+			return []testbed.Node{n}, nil
 		}
 		for _, p := range s.replicas {
 			if p.name == target {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mscli/mscli/testbed"
@@ -15,11 +16,20 @@ import (
 // operations are serialised by mu, so a restart and a kill of one node cannot
 // interleave; they satisfy testbed.Node (and chaos.Node).
 type process struct {
-	env    *Env
-	name   string
-	args   []string // after the binary: "fixture", role, flags
-	health string   // URL answering 200 when ready
-	log    string
+	env  *Env
+	name string
+	// program is what runs: "" for the mscli binary (args then start with "fixture",
+	// role), else a user's program or a database server.
+	program string
+	args    []string
+	// environ is added to the testbed's environment; user, when set, runs the process
+	// as another user (PostgreSQL refuses to run as root).
+	environ []string
+	workDir string
+	user    *syscall.Credential
+	// ready says when the started process is ready (Node, URL, TCP or Check set).
+	ready testbed.Readiness
+	log   string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -29,6 +39,15 @@ type process struct {
 }
 
 func (p *process) Name() string { return p.name }
+
+// dir is where a program other than mscli runs: the folder its service's scenario
+// gives, else the run directory.
+func (p *process) dir() string {
+	if p.workDir != "" {
+		return p.workDir
+	}
+	return p.env.dir
+}
 
 // running reports whether the process was started and has not exited; mu held.
 func (p *process) running() bool {
@@ -78,11 +97,22 @@ func (p *process) startLocked(ctx context.Context) error {
 	}
 	// Restarts append to the same log: its tail then tells the whole story.
 	fmt.Fprintf(logf, "--- mscli: starting %s at %s\n", p.name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(p.env.binary, p.args...)
+	program := p.program
+	if program == "" {
+		program = p.env.binary
+	}
+	cmd := exec.Command(program, p.args...)
 	cmd.Dir = p.env.dir
+	if p.program != "" {
+		cmd.Dir = p.dir()
+	}
 	cmd.Env = append(os.Environ(), "MSCLI_RUN="+p.env.opts.RunID, "MSCLI_NODE="+p.name)
+	cmd.Env = append(cmd.Env, p.environ...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
+	if p.user != nil && cmd.SysProcAttr != nil {
+		cmd.SysProcAttr.Credential = p.user
+	}
 	err = cmd.Start()
 	logf.Close() // the child holds its own descriptor
 	if err != nil {
@@ -97,7 +127,8 @@ func (p *process) startLocked(ctx context.Context) error {
 	}()
 	p.env.notePid(cmd.Process.Pid, p.name)
 	began := time.Now()
-	r := testbed.Readiness{Node: p.name, URL: p.health, Timeout: p.env.opts.StartTimeout, Log: p.log, Exited: done}
+	r := p.ready
+	r.Node, r.Timeout, r.Log, r.Exited = p.name, p.env.opts.StartTimeout, p.log, done
 	if err := r.Wait(ctx); err != nil {
 		// A node that is not ready is stopped rather than left to come up later,
 		// unannounced, in the middle of a run.

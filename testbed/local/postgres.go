@@ -1,0 +1,221 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/mscli/mscli/plan"
+	"github.com/mscli/mscli/testbed"
+)
+
+// pgNode is the PostgreSQL database of a user's service (database: postgres): a real
+// server, a child process like every other node — killed, paused and restarted the
+// same way — with its data directory under the run's data/. As root it runs as Debian's
+// postgres user, since PostgreSQL refuses root. The role, database and password are the
+// service's name, as on the docker testbed; connections are trusted.
+type pgNode struct {
+	*process
+	svc  *service
+	bin  string // PostgreSQL's programs
+	data string // the data directory
+	addr string // 127.0.0.1:<port>, direct
+	uid  int
+	gid  int
+	// owned: the data belongs to the postgres user, not to this process.
+	owned bool
+}
+
+// newPostgres initialises a service's database (initdb, then the service's database
+// created) and starts it. The state right after is kept as the "empty" snapshot: what
+// a wipe without a restore leaves.
+func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
+	bin, err := testbed.PostgresBin()
+	if err != nil {
+		return nil, fmt.Errorf("local testbed: service %s has database: postgres: %w", svc.name, err)
+	}
+	uid, gid, owned, err := testbed.PostgresUser()
+	if err != nil {
+		return nil, fmt.Errorf("local testbed: service %s: %w", svc.name, err)
+	}
+	name := plan.DatabaseNode(svc.name)
+	root := filepath.Join(e.dir, "data", fileName(name))
+	addr, err := testbed.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	d := &pgNode{svc: svc, bin: bin, data: filepath.Join(root, "data"), addr: addr, uid: uid, gid: gid, owned: owned}
+	var cred *syscall.Credential
+	if owned {
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	if err := d.chown(root); err != nil {
+		return nil, err
+	}
+	e.opts.Node(name, testbed.NodeStarting, "initialising PostgreSQL for %s", svc.name)
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", d.data, "-U", svc.name, "-A", "trust", "--no-sync", "-E", "UTF8")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("local testbed: initdb for %s: %v\n%s", name, err, out)
+	}
+	d.process = &process{env: e, name: name, log: filepath.Join(e.dir, "logs", logName(name)), user: cred,
+		program: filepath.Join(bin, "postgres"),
+		args: []string{"-D", d.data, "-p", port, "-k", root, "-c", "listen_addresses=127.0.0.1",
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"},
+		ready: testbed.Readiness{Check: func(ctx context.Context) error {
+			out, err := exec.CommandContext(ctx, filepath.Join(bin, "pg_isready"), "-q", "-h", "127.0.0.1", "-p", port, "-U", svc.name, "-d", "postgres").CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("pg_isready: %v %s", err, out)
+			}
+			return nil
+		}}}
+	if err := d.Start(ctx); err != nil {
+		return d, err
+	}
+	createdb := exec.CommandContext(ctx, filepath.Join(bin, "createdb"), "-h", "127.0.0.1", "-p", port, "-U", svc.name, svc.name)
+	if out, err := createdb.CombinedOutput(); err != nil {
+		return d, fmt.Errorf("local testbed: createdb %s: %v\n%s", svc.name, err, out)
+	}
+	return d, d.Snapshot(ctx, emptySnapshot)
+}
+
+// emptySnapshot is the database as created, before the service ran.
+const emptySnapshot = "mscli-empty"
+
+// URL is the database's URL through addr (a proxy's, or the server's own).
+func (d *pgNode) URL(addr string) string {
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", d.svc.name, d.svc.name, addr, d.svc.name)
+}
+
+func (d *pgNode) chown(path string) error {
+	if !d.owned {
+		return nil
+	}
+	return filepath.WalkDir(path, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, d.uid, d.gid)
+	})
+}
+
+// Snapshot copies the data directory aside with the server frozen: what a crash at that
+// instant would leave on disk, which PostgreSQL recovers from.
+func (d *pgNode) Snapshot(ctx context.Context, name string) error {
+	dst, err := d.env.snapshotDir(d.name, name)
+	if err != nil && name != emptySnapshot {
+		return err
+	}
+	if name == emptySnapshot {
+		dst = filepath.Join(d.env.dir, "data", "snapshots", fileName(d.name), name)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running() {
+		return fmt.Errorf("snapshot %s: the database is not running", d.name)
+	}
+	thaw, err := d.freezeLocked()
+	if err != nil {
+		return err
+	}
+	defer thaw()
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	if err := copyTree(d.data, dst); err != nil {
+		return fmt.Errorf("snapshot %s: %w", d.name, err)
+	}
+	if name != emptySnapshot {
+		d.env.opts.Node(d.name, testbed.NodeSnapshot, "%s: snapshot %q taken", d.name, name)
+	}
+	return nil
+}
+
+// Wipe loses the database: the service's running replicas stop, the server is killed,
+// its data directory replaced by the named snapshot (or by the empty database), and
+// the server and the replicas start again.
+func (d *pgNode) Wipe(ctx context.Context, restore string) error {
+	src := filepath.Join(d.env.dir, "data", "snapshots", fileName(d.name), emptySnapshot)
+	if restore != "" {
+		var err error
+		if src, err = d.env.snapshotDir(d.name, restore); err != nil {
+			return err
+		}
+		if _, err := os.Stat(src); err != nil {
+			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", d.name, restore, err)
+		}
+	}
+	unlock := d.svc.lockReplicas()
+	defer unlock()
+	var wasUp []*process
+	for _, p := range d.svc.replicas {
+		if p.running() {
+			wasUp = append(wasUp, p)
+		}
+	}
+	var errs []error
+	for _, p := range wasUp {
+		if err := p.stopLocked(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, d.replace(ctx, src, restore))
+	}
+	for _, p := range wasUp {
+		if err := p.startLocked(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("wipe %s: %w", d.name, err)
+	}
+	return nil
+}
+
+func (d *pgNode) replace(ctx context.Context, src, restore string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	wasUp := d.running()
+	if wasUp {
+		if err := d.killLocked(ctx); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(d.data); err != nil {
+		return err
+	}
+	if err := copyTree(src, d.data); err != nil {
+		return err
+	}
+	// The copy's lock file names a server that is gone.
+	if err := os.Remove(filepath.Join(d.data, "postmaster.pid")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	// PostgreSQL wants its data directory private, and its own.
+	if err := os.Chmod(d.data, 0o700); err != nil {
+		return err
+	}
+	if err := d.chown(d.data); err != nil {
+		return err
+	}
+	if restore != "" {
+		d.env.opts.Node(d.name, testbed.NodeRestored, "%s: wiped and restored from %q", d.name, restore)
+	} else {
+		d.env.opts.Node(d.name, testbed.NodeWiped, "%s: wiped", d.name)
+	}
+	if !wasUp {
+		return nil
+	}
+	return d.startLocked(ctx)
+}
