@@ -1,7 +1,8 @@
 // Package docker is the docker testbed: every node of the system under test is a
-// container on a private network of its own run — the broker, the services' replicas
+// container on a private network of its own run — the broker, the fixtures' replicas
 // and a toxiproxy server run from mscli's image (built FROM scratch from the mscli
-// binary, see fixtures/images), each PostgreSQL database from a Postgres image — and
+// binary, see fixtures/images), the replicas of a service of the user's from its own
+// image (never pulled), each PostgreSQL database from a Postgres image — and
 // every link crosses the toxiproxy container, so every byte between nodes passes a
 // proxy a fault can act on. Kills (SIGKILL), pauses (the cgroup freezer), restarts and
 // data wipes act on real containers and volumes.

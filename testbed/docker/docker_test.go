@@ -74,10 +74,12 @@ func bankPlan(db string) *plan.Plan {
 		Services: []plan.Service{{Name: "bank", Fixture: "bank", Replicas: 2, Database: db}}, Links: links}}
 }
 
-func up(t testing.TB, pl *plan.Plan) *docker.Env {
+// up brings a plan up with the known bugs given switched on, and brings it down when
+// the test ends, asserting that nothing of the run is left.
+func up(t testing.TB, pl *plan.Plan, bugs ...string) *docker.Env {
 	t.Helper()
 	id := fmt.Sprintf("t%d", time.Now().UnixNano())
-	e, err := docker.Up(context.Background(), pl, testbed.Options{RunID: id, Dir: t.TempDir(), Binary: bin,
+	e, err := docker.Up(context.Background(), pl, testbed.Options{RunID: id, Dir: t.TempDir(), Binary: bin, Bugs: bugs,
 		Progress: func(e testbed.Event) { t.Log(e.Msg) }, StartTimeout: 60 * time.Second})
 	t.Cleanup(func() {
 		if e != nil {

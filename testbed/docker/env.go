@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,7 @@ type Env struct {
 
 type service struct {
 	name     string
+	port     string // the port its replicas serve on in their containers; "" for none
 	replicas []*node
 	db       *dbNode // nil without database: postgres
 	sqlite   string  // shared volume for SQLite otherwise
@@ -93,9 +95,15 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	if e.opts.RunID == "" {
 		return errors.New("docker testbed: no run id")
 	}
+	if err := refuseImageless(pl); err != nil {
+		return err
+	}
+	userExposed, err := e.userImages(ctx, pl)
+	if err != nil {
+		return err
+	}
 	bin := e.opts.Binary
 	if bin == "" {
-		var err error
 		if bin, err = os.Executable(); err != nil {
 			return err
 		}
@@ -117,24 +125,39 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 			break
 		}
 	}
+	used := []string{e.image}
 	if e.pgImage != "" {
-		e.opts.Imagesf("%s, %s", e.image, e.pgImage)
-	} else {
-		e.opts.Imagesf("%s", e.image)
+		used = append(used, e.pgImage)
 	}
+	for _, s := range pl.Topology.Services {
+		if s.User() && !slices.Contains(used, s.Image) {
+			used = append(used, s.Image)
+		}
+	}
+	e.opts.Imagesf("%s", strings.Join(used, ", "))
 	if e.net, err = tcnetwork.New(ctx, tcnetwork.WithLabels(e.labels("network"))); err != nil {
 		return fmt.Errorf("docker testbed: network: %w", err)
 	}
 
-	// Every link is a proxy in the toxiproxy container, listening on a port of its own.
+	// Every link is a proxy in the toxiproxy container, listening on a port of its own:
+	// one per replica and link — client->replica when the service serves a port, a
+	// replica to each of its dependencies and to its database.
 	type plannedLink struct{ from, to, upstream string }
 	var planned []plannedLink
 	var clientPorts []string
 	for _, s := range pl.Topology.Services {
 		for i := range s.Replicas {
 			rep := plan.ReplicaNode(s.Name, i)
-			planned = append(planned, plannedLink{plan.ClientNode, rep, alias(rep) + ":" + servicePort})
-			planned = append(planned, plannedLink{rep, plan.BrokerNode, "broker:" + brokerPort})
+			if port := containerPort(s); port != "" {
+				planned = append(planned, plannedLink{plan.ClientNode, rep, alias(rep) + ":" + port})
+			}
+			for _, dep := range dependencies(s) {
+				up, err := upstream(pl, s.Name, i, dep)
+				if err != nil {
+					return err
+				}
+				planned = append(planned, plannedLink{rep, dep, up})
+			}
 			if s.Database == "postgres" {
 				db := plan.DatabaseNode(s.Name)
 				planned = append(planned, plannedLink{rep, db, alias(db) + ":" + postgresPort})
@@ -149,27 +172,28 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 			exposed = append(exposed, p+"/tcp")
 		}
 	}
-	e.toxi = e.newNode("toxiproxy", toxiAlias, toxiAPIPort, "/version", []string{"fixture", "toxiproxy", "--listen", "0.0.0.0:" + toxiAPIPort},
-		nil, append(exposed, toxiAPIPort+"/tcp"))
-	e.broker = e.newNode(plan.BrokerNode, "broker", brokerHTTP, "/healthz",
+	e.toxi = e.newNode("toxiproxy", toxiAlias, readiness{port: toxiAPIPort, http: "/version"},
+		[]string{"fixture", "toxiproxy", "--listen", "0.0.0.0:" + toxiAPIPort}, nil, append(exposed, toxiAPIPort+"/tcp"))
+	e.broker = e.newNode(plan.BrokerNode, "broker", readiness{port: brokerHTTP, http: "/healthz"},
 		[]string{"fixture", "broker", "--listen", "0.0.0.0:" + brokerPort, "--http", "0.0.0.0:" + brokerHTTP, "--data", "/data"},
 		nil, []string{brokerHTTP + "/tcp", brokerPort + "/tcp"})
 	e.broker.volume = "/data"
 	var dbs []*dbNode
 	for _, s := range pl.Topology.Services {
-		svc := &service{name: s.Name}
+		svc := &service{name: s.Name, port: containerPort(s)}
 		if s.Database == "postgres" {
 			name := plan.DatabaseNode(s.Name)
 			// Its port is named so that it is published on 127.0.0.1 like every other:
 			// a request without ports has testcontainers publish the image's on 0.0.0.0.
-			n := e.newNode(name, alias(name), "", "", nil, map[string]string{
+			// Ready when pg_isready answers over TCP: the entrypoint's first-start server
+			// listens on the socket only.
+			ready := readiness{exec: []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}}
+			n := e.newNode(name, alias(name), ready, nil, map[string]string{
 				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": s.Name, "POSTGRES_DB": s.Name}, []string{postgresPort + "/tcp"})
 			n.image, n.volume = e.pgImage, images.PostgresData
-			// Over TCP: the entrypoint's first-start server listens on the socket only.
-			n.probe = []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}
 			svc.db = &dbNode{node: n, svc: svc}
 			dbs = append(dbs, svc.db)
-		} else {
+		} else if !s.User() {
 			svc.sqlite = "mscli-" + e.opts.RunID + "-" + s.Name + "-sqlite"
 		}
 		e.services[s.Name] = svc
@@ -200,36 +224,55 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		e.links = append(e.links, link{from: l.from, to: l.to, proxy: pl})
 		proxyOf[[2]string{l.from, l.to}] = pl
 	}
-	// The replicas, every one of every service at once: each reaches the broker and
-	// its database through its own proxies.
-	var reps []*node
+	// The replicas: each reaches the broker, its database and the services it depends
+	// on through its own proxies.
 	for _, s := range pl.Topology.Services {
 		svc := e.services[s.Name]
 		for i := range s.Replicas {
-			rep := plan.ReplicaNode(s.Name, i)
-			brokerURL := "nats://" + toxiAlias + ":" + proxyOf[[2]string{rep, plan.BrokerNode}].port
-			db := "sqlite:///shared/" + s.Name + ".db"
-			if svc.db != nil {
-				p := proxyOf[[2]string{rep, svc.db.name}]
-				db = fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", s.Name, s.Name, toxiAlias, p.port, s.Name)
-			}
-			args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
-				"--db", db, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
-			for _, b := range e.opts.Bugs {
-				args = append(args, "--inject-bug", b)
-			}
-			n := e.newNode(rep, alias(rep), servicePort, "/readyz", args, nil, []string{servicePort + "/tcp"})
-			if svc.db == nil {
-				n.shared = svc.sqlite
+			n, err := e.replicaNode(pl, s, svc, i, proxyOf, userExposed[s.Image])
+			if err != nil {
+				return err
 			}
 			svc.replicas = append(svc.replicas, n)
-			reps = append(reps, n)
 		}
 	}
-	if err := startAll(ctx, reps); err != nil {
-		return err
+	// Every replica of a batch of services at once, a service once those it depends
+	// on are ready (the fixtures, which depend on the broker only, all together).
+	for _, batch := range startOrder(pl.Topology.Services) {
+		var reps []*node
+		for _, name := range batch {
+			reps = append(reps, e.services[name].replicas...)
+		}
+		if err := startAll(ctx, reps); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// replicaNode is replica i of a service: a fixture from mscli's image, told where
+// things are by its flags, or a user's service (userNode).
+func (e *Env) replicaNode(pl *plan.Plan, s plan.Service, svc *service, i int, proxyOf map[[2]string]*proxyLink, imageExposed []string) (*node, error) {
+	if s.User() {
+		return e.userNode(s, svc, i, proxyOf, imageExposed)
+	}
+	rep := plan.ReplicaNode(s.Name, i)
+	brokerURL := "nats://" + toxiAlias + ":" + proxyOf[[2]string{rep, plan.BrokerNode}].port
+	db := "sqlite:///shared/" + s.Name + ".db"
+	if svc.db != nil {
+		p := proxyOf[[2]string{rep, svc.db.name}]
+		db = fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", s.Name, s.Name, toxiAlias, p.port, s.Name)
+	}
+	args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
+		"--db", db, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
+	for _, b := range pl.Topology.BugsFor(s, e.opts.Bugs) {
+		args = append(args, "--inject-bug", b)
+	}
+	n := e.newNode(rep, alias(rep), readiness{port: servicePort, http: "/readyz"}, args, nil, []string{servicePort + "/tcp"})
+	if svc.db == nil {
+		n.shared = svc.sqlite
+	}
+	return n, nil
 }
 
 // alias is a node's host name on the run's network: "bank/0" → "bank-0".
@@ -317,19 +360,35 @@ func (e *Env) Endpoints(service string) []string {
 	return out
 }
 
-// ObserveURLs are the replicas' base URLs, direct.
+// ObserveURLs are the replicas' base URLs on their ports, direct (none for a service
+// without a port).
 func (e *Env) ObserveURLs(service string) []string {
 	s := e.services[service]
-	if s == nil {
+	if s == nil || s.port == "" {
 		return nil
 	}
 	var out []string
 	for _, r := range s.replicas {
-		if u, err := r.hostURL(context.Background(), servicePort); err == nil {
+		if u, err := r.hostURL(context.Background(), s.port); err == nil {
 			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// DatabaseURL is the DSN of a service's PostgreSQL from the host, direct (not through
+// a proxy): its published port on 127.0.0.1, the service's name as user, password and
+// database. "" without database: postgres.
+func (e *Env) DatabaseURL(service string) string {
+	s := e.services[service]
+	if s == nil || s.db == nil {
+		return ""
+	}
+	addr, err := s.db.hostAddr(context.Background(), postgresPort)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", s.name, s.name, addr, s.name)
 }
 
 // Down saves every container's log into the run directory and removes every

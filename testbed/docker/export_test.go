@@ -1,8 +1,11 @@
 package docker
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
+	"time"
 
 	"github.com/mscli/mscli/fixtures/images"
 )
@@ -29,4 +32,58 @@ func ResolveMscli(ctx context.Context, path string, progress func(string)) (stri
 	}
 	defer e.Close()
 	return e.resolveMscli(ctx, "", b, progress)
+}
+
+// BuildImage builds ref through the engine's API, as mscli's own images are built,
+// from a Dockerfile and executables put beside it.
+func BuildImage(ctx context.Context, ref, dockerfile string, executables map[string][]byte) error {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	now := time.Now()
+	add := func(name string, mode int64, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data)), ModTime: now}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := add("Dockerfile", 0o644, []byte(dockerfile)); err != nil {
+		return err
+	}
+	for name, data := range executables {
+		if err := add(name, 0o755, data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	e, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return e.build(ctx, &buf, ref, nil, nil)
+}
+
+// RunID is the run's id, on the labels of everything it started.
+func (e *Env) RunID() string { return e.opts.RunID }
+
+// ContainerID is the container of a node ("" when it has none).
+func (e *Env) ContainerID(name string) string {
+	nodes, err := e.Nodes(name)
+	if err != nil || len(nodes) != 1 {
+		return ""
+	}
+	var n *node
+	switch x := nodes[0].(type) {
+	case *node:
+		n = x
+	case *dbNode:
+		n = x.node
+	}
+	if n == nil || n.c == nil {
+		return ""
+	}
+	return n.c.GetContainerID()
 }

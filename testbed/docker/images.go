@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,8 @@ type Image struct {
 	Size    int64
 	Created time.Time
 	Labels  map[string]string
+	// Exposed are the ports the image declares (EXPOSE), "8080/tcp".
+	Exposed []string
 }
 
 // InspectImage looks an image up on the engine; a missing image is Present false, not
@@ -57,6 +60,10 @@ func (e *engine) inspectImage(ctx context.Context, ref string) (Image, error) {
 	img.Created, _ = time.Parse(time.RFC3339Nano, res.Created)
 	if res.Config != nil {
 		img.Labels = res.Config.Labels
+		for p := range res.Config.ExposedPorts {
+			img.Exposed = append(img.Exposed, p)
+		}
+		sort.Strings(img.Exposed)
 	}
 	return img, nil
 }
@@ -324,9 +331,9 @@ type NeedsOptions struct {
 	PostgresImage string
 }
 
-// Needs lists the images a plan needs on this engine — mscli's image always, a
-// Postgres image when a service declares `database: postgres` — and whether the engine
-// has them. With a nil plan it lists both.
+// Needs lists the images a plan needs on this engine — mscli's image always, the image
+// of each service of the user's, a Postgres image when a service declares `database:
+// postgres` — and whether the engine has them. With a nil plan it lists both.
 func Needs(ctx context.Context, pl *plan.Plan, o NeedsOptions) ([]Need, error) {
 	e, err := connect(ctx)
 	if err != nil {
@@ -346,6 +353,23 @@ func Needs(ctx context.Context, pl *plan.Plan, o NeedsOptions) ([]Need, error) {
 		}
 	}
 	out := []Need{m}
+	if pl != nil {
+		for _, s := range pl.Topology.Services {
+			if !s.User() || s.Image == "" || slices.ContainsFunc(out, func(n Need) bool { return n.Ref == s.Image }) {
+				continue
+			}
+			ui, err := e.inspectImage(ctx, s.Image)
+			if err != nil {
+				return out, err
+			}
+			n := Need{Ref: s.Image, Role: "service " + s.Name, Present: ui.Present, ID: shortID(ui.ID), Size: ui.Size,
+				Build: "docker build -t " + s.Image + " ."}
+			if !ui.Present {
+				n.Note = "never pulled: build it, or pull it yourself"
+			}
+			out = append(out, n)
+		}
+	}
 	role := "PostgreSQL, for services with database: postgres"
 	if pl != nil {
 		var dbs []string

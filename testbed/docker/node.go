@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
@@ -31,9 +30,7 @@ type node struct {
 	cmd     []string
 	envVars map[string]string
 	exposed []string
-	health  string   // path on healthPort answering 200 when ready
-	probe   []string // or a command run in the container that exits 0 when ready; neither waits for nothing
-	hport   string
+	ready   readiness
 	volume  string // a path kept in a labelled volume, if set
 	shared  string // a named volume shared by a service's replicas, mounted at /shared
 
@@ -43,8 +40,9 @@ type node struct {
 	paused  bool
 }
 
-func (e *Env) newNode(name, alias, hport, health string, cmd []string, env map[string]string, exposed []string) *node {
-	return &node{env: e, name: name, alias: alias, image: e.image, cmd: cmd, envVars: env, exposed: exposed, health: health, hport: hport}
+// newNode is a node of mscli's image (a caller may set another image).
+func (e *Env) newNode(name, alias string, ready readiness, cmd []string, env map[string]string, exposed []string) *node {
+	return &node{env: e, name: name, alias: alias, image: e.image, cmd: cmd, envVars: env, exposed: exposed, ready: ready}
 }
 
 func (n *node) Name() string { return n.name }
@@ -78,7 +76,9 @@ func (n *node) request() testcontainers.GenericContainerRequest {
 		ExposedPorts:   n.exposed,
 		Mounts:         mounts,
 		HostConfigModifier: func(hc *container.HostConfig) {
-			// Published on 127.0.0.1 only, on ports the engine picks.
+			// Published on 127.0.0.1 only, on ports the engine picks. (A request that
+			// names no port has testcontainers publish the image's EXPOSE on 0.0.0.0:
+			// every node names its ports, see userExposed.)
 			hc.PortBindings = network.PortMap{}
 			for _, p := range n.exposed {
 				port, err := network.ParsePort(p)
@@ -139,58 +139,6 @@ func (n *node) startContainer(ctx context.Context) error {
 			return err
 		}
 		n.env.opts.Node(n.name, testbed.NodeStarting, "%s: a published port was taken as it started (%v); starting it again", n.name, err)
-	}
-}
-
-func (n *node) waitReady(ctx context.Context) error {
-	if n.probe != nil {
-		return n.waitProbe(ctx)
-	}
-	if n.health == "" {
-		return nil
-	}
-	base, err := n.hostURL(ctx, n.hport)
-	if err != nil {
-		return err
-	}
-	var last error
-	hc := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := hc.Get(base + n.health)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s: %s", n.health, resp.Status)
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return last
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-func (n *node) waitProbe(ctx context.Context) error {
-	var last error
-	for {
-		code, out, err := n.c.Exec(ctx, n.probe)
-		if err == nil && code == 0 {
-			return nil
-		}
-		if err == nil {
-			msg, _ := io.ReadAll(out)
-			err = fmt.Errorf("%s: exit %d %s", n.probe[0], code, strings.TrimSpace(string(msg)))
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return last
-		case <-time.After(100 * time.Millisecond):
-		}
 	}
 }
 

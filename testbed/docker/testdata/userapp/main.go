@@ -1,0 +1,120 @@
+// Command userapp is a service of a user's own for the docker testbed's tests, built
+// static and run FROM scratch. With $PORT it serves HTTP: /healthz; /env, its
+// environment as JSON; /dial?env=NAME, whether the address in $NAME (host:port, or a
+// URL's host) takes a TCP connection and answers (a first line, or, with &pg=1, a
+// PostgreSQL server's answer to an SSL request). Without $PORT it reports every 200ms
+// on stdout whether $WATCH_ADDR answers HTTP. $USERAPP_DELAY (a duration) holds it
+// back before it listens.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if d, err := time.ParseDuration(os.Getenv("USERAPP_DELAY")); err == nil {
+		time.Sleep(d)
+	}
+	port := os.Getenv("PORT")
+	if port == "" {
+		watch(ctx, os.Getenv("WATCH_ADDR"))
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
+		env := map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		json.NewEncoder(w).Encode(env)
+	})
+	mux.HandleFunc("/dial", func(w http.ResponseWriter, r *http.Request) {
+		answer, err := dial(os.Getenv(r.URL.Query().Get("env")), r.URL.Query().Get("pg") != "")
+		res := map[string]any{"connected": err == nil, "answer": answer}
+		if err != nil {
+			res["error"] = err.Error()
+		}
+		json.NewEncoder(w).Encode(res)
+	})
+	srv := &http.Server{Addr: ":" + port, Handler: mux}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// dial connects to addr and reads its answer: the first line it sends, or the one
+// byte a PostgreSQL server answers an SSL request with ('S' or 'N').
+func dial(addr string, pg bool) (string, error) {
+	if u, err := url.Parse(addr); err == nil && u.Host != "" {
+		addr = u.Host
+	}
+	if addr == "" {
+		return "", fmt.Errorf("no address")
+	}
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if pg {
+		req := make([]byte, 8)
+		binary.BigEndian.PutUint32(req[0:], 8)
+		binary.BigEndian.PutUint32(req[4:], 80877103)
+		if _, err := c.Write(req); err != nil {
+			return "", err
+		}
+		b := make([]byte, 1)
+		if _, err := c.Read(b); err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if len(line) > 16 {
+		line = line[:16]
+	}
+	return line, nil
+}
+
+func watch(ctx context.Context, addr string) {
+	hc := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := hc.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			fmt.Printf("watch %s: %s\n", addr, resp.Status)
+		} else {
+			fmt.Printf("watch %s: %v\n", addr, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
