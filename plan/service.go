@@ -198,23 +198,23 @@ func (s Service) KnownBugs() []Bug {
 	return s.Bugs
 }
 
-// BugsFor are the bugs of a run (--inject-bug) a service is started with: for a user's
-// service those it declares; for a fixture every other one — a fixture refuses a bug it
-// does not know, which is how a misspelt one shows.
+// BugsFor are the bugs of a run (--inject-bug) a service is started with: those it
+// declares (a fixture's declaration, or a user's service's bugs). A fixture whose
+// declaration is not linked in (a test's stand-in) gets every bug no user's service
+// declares: a fixture refuses a bug it does not know, which is how a misspelt one shows.
 func (t Topology) BugsFor(s Service, bugs []string) []string {
-	var out []string
-	if s.User() {
-		for _, b := range s.Bugs {
-			if slices.Contains(bugs, b.Name) {
-				out = append(out, b.Name)
-			}
-		}
-		return out
+	declares := func(list []Bug, b string) bool {
+		return slices.ContainsFunc(list, func(x Bug) bool { return x.Name == b })
 	}
+	_, linked := LookupFixture(s.Fixture)
+	var out []string
 	for _, b := range bugs {
-		if !slices.ContainsFunc(t.Services, func(o Service) bool {
-			return o.User() && slices.ContainsFunc(o.Bugs, func(ob Bug) bool { return ob.Name == b })
-		}) {
+		switch {
+		case s.User() || linked:
+			if declares(s.KnownBugs(), b) {
+				out = append(out, b)
+			}
+		case !slices.ContainsFunc(t.Services, func(u Service) bool { return u.User() && declares(u.Bugs, b) }):
 			out = append(out, b)
 		}
 	}
