@@ -6,7 +6,7 @@ BIN     := bin/mscli
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
 
-.PHONY: all build test test-short demo bench fuzz deps image images clean-runs
+.PHONY: all build test test-short demo bench fuzz deps image images examples clean-runs
 
 all: build
 
@@ -40,8 +40,13 @@ images: deps image
 		./$(BIN) images build --postgres; \
 	fi
 
+## examples: the example service of examples/ (its own module): its binary, and its image when Docker answers
+examples:
+	$(MAKE) -C examples vet bin
+	@if docker info >/dev/null 2>&1; then $(MAKE) -C examples image; fi
+
 ## test: vet and race-test everything (starts real NATS, PostgreSQL, toxiproxy, processes, containers)
-test: deps build images
+test: deps build images examples
 	$(GO) vet $(PKGS)
 	MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -timeout 30m $(PKGS)
 

@@ -59,6 +59,9 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
+	if err := d.reachable(root); err != nil {
+		return nil, fmt.Errorf("local testbed: service %s has database: postgres: %w", svc.name, err)
+	}
 	if err := d.chown(root); err != nil {
 		return nil, err
 	}
@@ -91,6 +94,29 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 
 // emptySnapshot is the database as created, before the service ran.
 const emptySnapshot = "mscli-empty"
+
+// reachable says whether the postgres user can reach dir: PostgreSQL runs as that user
+// (not root), and a private folder above the run directory (a temporary directory's
+// 0700) stops it at the door with no better message than "permission denied".
+func (d *pgNode) reachable(dir string) error {
+	if !d.owned {
+		return nil
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			if sys, ok := st.Sys().(*syscall.Stat_t); !ok || int(sys.Uid) != d.uid {
+				return fmt.Errorf("PostgreSQL runs as the postgres user, which cannot enter %s (mode %s): put the run directory under a folder others may enter (--out), or chmod o+x %s", p, st.Mode().Perm(), p)
+			}
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
 
 // URL is the database's URL through addr (a proxy's, or the server's own).
 func (d *pgNode) URL(addr string) string {
