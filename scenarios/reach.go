@@ -201,6 +201,11 @@ func (s *Scenario) CheckTestbed(tb string) error {
 		return nil
 	}
 	v := &validator{s: s}
+	for _, svc := range s.System.Services {
+		if key, msg := serviceUnsupportedOn(svc, tb); msg != "" {
+			v.report("system.services."+svc.Name+"."+key, true, "%s", msg)
+		}
+	}
 	t := s.targets()
 	for i, f := range s.Faults {
 		kind, ok := plan.LookupFaultKind(f.Kind)
@@ -222,6 +227,11 @@ func CheckPlanTestbed(p *plan.Plan, tb string) error {
 	}
 	t := targetsOf(p.Topology)
 	var errs ErrorList
+	for _, svc := range p.Topology.Services {
+		if _, msg := serviceUnsupportedOn(svc, tb); msg != "" {
+			errs = append(errs, &Error{File: p.Scenario, Path: "plan.topology.services." + svc.Name, Msg: msg})
+		}
+	}
 	for i, f := range p.Faults {
 		kind, ok := plan.LookupFaultKind(f.Kind)
 		if !ok {
@@ -259,4 +269,17 @@ func actsDoc(k plan.FaultKind) string {
 		groups = append(groups, orList(by[where])+" "+where)
 	}
 	return strings.Join(groups, "; ")
+}
+
+// serviceUnsupportedOn says why testbed tb cannot start a service of the user's own, and
+// the key to point at: the local testbed runs command:, the docker testbed image:.
+func serviceUnsupportedOn(svc plan.Service, tb string) (key, msg string) {
+	switch {
+	case !svc.User():
+	case tb == plan.TestbedLocal && len(svc.Command) == 0:
+		return "image", fmt.Sprintf("service %s runs from an image, which the local testbed cannot start: add command: (your program) to run it here, or use --testbed docker", svc.Name)
+	case tb == plan.TestbedDocker && svc.Image == "":
+		return "command", fmt.Sprintf("service %s is a command, which the docker testbed cannot start: add image: (your image) to run it there, or use --testbed local", svc.Name)
+	}
+	return "", ""
 }

@@ -355,3 +355,37 @@ func TestNemesisKeepsValidDraws(t *testing.T) {
 		}
 	}
 }
+
+// A service of the user's own runs where its testbed can start it: command: on the
+// local testbed, image: on docker; run refuses the other at the key, before anything
+// starts, and a service with both runs on either.
+func TestUserServiceOnEachTestbed(t *testing.T) {
+	const head = "name: x\nduration: 5s\nsystem:\n  services:\n"
+	const tail = "workload: {kind: http, operations: [{name: buy, path: /buy}]}\ninvariants: [durable]\n"
+	for _, tc := range []struct {
+		svc, tb, want string
+	}{
+		{"    shop: {image: acme/shop, port: 80}\n", "local", "5:12: service shop runs from an image, which the local testbed cannot start"},
+		{"    shop: {image: acme/shop, port: 80}\n", "docker", ""},
+		{"    shop: {command: ./shop, port: 80}\n", "docker", "5:12: service shop is a command, which the docker testbed cannot start"},
+		{"    shop: {command: ./shop, port: 80}\n", "local", ""},
+		{"    shop: {command: ./shop, image: acme/shop, port: 80}\n", "local", ""},
+		{"    shop: {command: ./shop, image: acme/shop, port: 80}\n", "docker", ""},
+	} {
+		s, err := Parse("t.yaml", []byte(head+tc.svc+tail))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.CheckTestbed(tc.tb)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s on %s: %v", strings.TrimSpace(tc.svc), tc.tb, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s on %s: got %v, want %q", strings.TrimSpace(tc.svc), tc.tb, err, tc.want)
+		}
+		p, _ := s.Plan(1)
+		if perr := CheckPlanTestbed(p, tc.tb); (perr == nil) != (tc.want == "") {
+			t.Errorf("%s on %s: the plan's check says %v", strings.TrimSpace(tc.svc), tc.tb, perr)
+		}
+	}
+}
