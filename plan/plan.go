@@ -95,6 +95,18 @@ type Service struct {
 	// Bugs are a user's service's known bugs: the environment that switches each on,
 	// and the invariant that must catch it (a fixture declares its own).
 	Bugs []Bug `json:"bugs,omitempty"`
+	// Ports are every TCP port the service listens on in its container, Port the
+	// first (a compose service's ports: targets and expose:, and the ports its
+	// dependents name it with); empty when Port is its only one.
+	Ports []int `json:"ports,omitempty"`
+	// Hostnames: the service reaches its dependencies by their own names and ports
+	// ("db:5432"), as a compose service does, and its env is literal (no templates).
+	// A testbed must then make each such name lead, for this service only, through
+	// the link to that dependency (the docker testbed; the local testbed cannot).
+	Hostnames bool `json:"hostnames,omitempty"`
+	// Container is how the docker testbed builds and runs the service's image beyond
+	// the image's own defaults; nil: as the image says.
+	Container *Container `json:"container,omitempty"`
 }
 
 // Node names: the broker is "broker", a service replica "<service>/<i>", a service's

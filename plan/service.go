@@ -34,7 +34,14 @@ func (o Observe) Observed() bool { return o.HTTP != "" || o.SQL != nil }
 // returns columns named as the contract's fields: Effects view, kind, key, id, amount
 // and optionally seq, pos, at (Unix ns); States view, key, value and optionally seq;
 // Operations id, state. An empty query reads nothing of that kind.
+//
+// URL, when set, names the database the way the system's services do
+// ("postgres://orders:orders@db:5432/orders"): the runner reaches that node's port
+// from the host (the testbed's address for it) with the URL's user, password and
+// database. Without it the queries run on the service's own database (database:
+// postgres).
 type SQLObserve struct {
+	URL        string `json:"url,omitempty"`
 	Effects    string `json:"effects,omitempty"`
 	States     string `json:"states,omitempty"`
 	Operations string `json:"operations,omitempty"`
@@ -42,6 +49,50 @@ type SQLObserve struct {
 
 // User reports whether the service is a user's program, not a built-in fixture.
 func (s Service) User() bool { return s.Fixture == "" }
+
+// Container says how the docker testbed builds and runs a service's image where it
+// differs from the image's own defaults (a compose service's).
+type Container struct {
+	// Build, when set, is how Image is built before the run.
+	Build *Build `json:"build,omitempty"`
+	// Entrypoint and Cmd replace the image's ENTRYPOINT and CMD when set.
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+	User       string   `json:"user,omitempty"`
+	WorkingDir string   `json:"working_dir,omitempty"`
+}
+
+// Build is a docker build: a context directory (absolute), the Dockerfile in it, build
+// arguments and a target stage.
+type Build struct {
+	Context    string            `json:"context"`
+	Dockerfile string            `json:"dockerfile,omitempty"`
+	Args       map[string]string `json:"args,omitempty"`
+	Target     string            `json:"target,omitempty"`
+}
+
+// AllPorts are the ports the service listens on: Ports, or Port alone.
+func (s Service) AllPorts() []int {
+	switch {
+	case len(s.Ports) > 0:
+		return s.Ports
+	case s.Port != 0:
+		return []int{s.Port}
+	}
+	return nil
+}
+
+// NeedsBroker reports whether the topology needs the broker mscli runs: a fixture
+// (which speaks to it), or a service that depends on it. A system that brings its own
+// broker (a compose file's) does not.
+func (t Topology) NeedsBroker() bool {
+	for _, s := range t.Services {
+		if !s.User() || slices.Contains(s.DependsOn, BrokerNode) {
+			return true
+		}
+	}
+	return false
+}
 
 // Vars are what a testbed tells one replica of a user's service about where it runs:
 // its port, its replica number, the address of each dependency (through the proxy of
@@ -82,13 +133,15 @@ func EnvName(node string) string {
 // Environ is a replica's environment beyond the testbed's own: PORT, MSCLI_SERVICE,
 // MSCLI_REPLICA, <DEP>_ADDR for each dependency, NATS_URL when it depends on the
 // broker, DATABASE_URL with a database, then the service's env (templates expanded)
-// over them, then the env of each bug switched on. Sorted "K=V" entries.
+// over them, then the env of each bug switched on. Sorted "K=V" entries. A Hostnames
+// service's env is its own, literal, and it is told no PORT: its configuration is the
+// compose file's, unchanged.
 func (s Service) Environ(v Vars, bugs []string) ([]string, error) {
 	env := map[string]string{
 		"MSCLI_SERVICE": s.Name,
 		"MSCLI_REPLICA": strconv.Itoa(v.Replica),
 	}
-	if v.Port != 0 {
+	if v.Port != 0 && !s.Hostnames {
 		env["PORT"] = strconv.Itoa(v.Port)
 	}
 	for dep, a := range v.Addrs {
@@ -101,6 +154,10 @@ func (s Service) Environ(v Vars, bugs []string) ([]string, error) {
 		env["DATABASE_URL"] = v.DatabaseURL
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+		if s.Hostnames {
+			env[k] = s.Env[k] // literal: a compose file's
+			continue
+		}
 		val, err := Expand(s.Env[k], v)
 		if err != nil {
 			return nil, fmt.Errorf("service %s: env %s: %w", s.Name, k, err)
@@ -174,7 +231,12 @@ func (s Service) describe() string {
 		return "fixture " + s.Fixture
 	}
 	var parts []string
-	if s.Image != "" {
+	switch {
+	case s.Hostnames && s.Container != nil && s.Container.Build != nil:
+		parts = append(parts, "compose, image "+s.Image+" built from "+filepath.Base(s.Container.Build.Context))
+	case s.Hostnames:
+		parts = append(parts, "compose, image "+s.Image)
+	case s.Image != "":
 		parts = append(parts, "image "+s.Image)
 	}
 	if len(s.Command) > 0 {

@@ -24,7 +24,11 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 
 	fmt.Fprintf(ew, "\ntopology\n")
 	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  broker\t%s\n", p.Topology.Broker)
+	if p.Topology.NeedsBroker() {
+		fmt.Fprintf(tw, "  broker\t%s\n", p.Topology.Broker)
+	} else {
+		fmt.Fprintf(tw, "  broker\tnone (no service depends on it)\n")
+	}
 	for _, s := range p.Topology.Services {
 		from := s.describe()
 		db := s.Database

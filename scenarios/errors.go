@@ -16,6 +16,9 @@ type Error struct {
 	// Error prints when there is no position.
 	Path string
 	Msg  string
+	// named: the problem is in a file the scenario names (its compose file), listed
+	// after the scenario's own.
+	named bool
 }
 
 func (e *Error) Error() string {
@@ -67,8 +70,19 @@ func (l ErrorList) err() error {
 
 func (l ErrorList) sort() {
 	slices.SortStableFunc(l, func(a, b *Error) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		// The scenario's problems, then those of a file it names (its compose file).
+		return cmp.Or(cmpBool(a.named, b.named), cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // suggest returns the candidate closest to word, or "" when none is close enough to be

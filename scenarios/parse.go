@@ -83,11 +83,11 @@ const extensionPrefix = "x-"
 
 var (
 	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches"}
-	systemKeys  = []string{"broker", "services"}
+	systemKeys  = []string{"broker", "compose", "services"}
 	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs"}
 	probeKeys   = []string{"http", "tcp"}
 	observeKeys = []string{"http", "sql"}
-	sqlKeys     = []string{"effects", "states", "operations"}
+	sqlKeys     = []string{"url", "effects", "states", "operations"}
 	bugKeys     = []string{"env", "breaks", "what"}
 	// workloadKeys are every workload's keys; a workload kind declares its own beside
 	// them (plan.WorkloadKind.Params).

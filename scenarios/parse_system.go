@@ -14,7 +14,14 @@ func (d *decoder) system(s *Scenario, raw ast.Node) {
 	if !ok {
 		return
 	}
-	d.checkKeys("system", raw, es, "system", systemKeys, []string{"services"})
+	required := []string{"services"}
+	var compose ast.Node
+	for _, e := range es {
+		if e.key == "compose" {
+			compose, required = e.val, nil // the compose file's services may be all
+		}
+	}
+	d.checkKeys("system", raw, es, "system", systemKeys, required)
 	for _, e := range es {
 		p := child("system", e.key)
 		switch e.key {
@@ -23,6 +30,9 @@ func (d *decoder) system(s *Scenario, raw ast.Node) {
 		case "services":
 			d.services(s, e.val)
 		}
+	}
+	if compose != nil {
+		d.composeSystem(s, compose)
 	}
 }
 
@@ -181,6 +191,8 @@ func (d *decoder) observe(o *plan.Observe, p string, raw ast.Node) {
 				qp := child(ep, q.key)
 				v, _ := d.str(qp, q.val)
 				switch q.key {
+				case "url":
+					o.SQL.URL = v
 				case "effects":
 					o.SQL.Effects = v
 				case "states":

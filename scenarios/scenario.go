@@ -218,7 +218,11 @@ func targetsOf(top plan.Topology) targets {
 		}
 		return plan.RoleLink
 	}
-	add(plan.TargetNode, plan.BrokerNode, plan.RoleBroker, true)
+	if top.NeedsBroker() {
+		// Only a broker that runs is a target: a system that brings its own (a compose
+		// file's) has none of mscli's.
+		add(plan.TargetNode, plan.BrokerNode, plan.RoleBroker, true)
+	}
 	for _, l := range top.Links {
 		add(plan.TargetLink, l.Name, linkRole(l.From, l.To), true)
 	}

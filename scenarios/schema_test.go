@@ -175,7 +175,8 @@ func buildSchema() obj {
 				"oneOf": []obj{
 					{"type": "string", "pattern": "^/"},
 					{"type": "object", "properties": obj{"http": obj{"type": "string", "pattern": "^/"},
-						"sql": obj{"type": "object", "properties": obj{"effects": obj{"type": "string"}, "states": obj{"type": "string"}, "operations": obj{"type": "string"}}, "additionalProperties": false}},
+						"sql": obj{"type": "object", "properties": obj{"url": obj{"type": "string", "pattern": "^postgres(ql)?://", "description": "the database as your services name it (postgres://user:password@db:5432/name); default the service's own"},
+							"effects": obj{"type": "string"}, "states": obj{"type": "string"}, "operations": obj{"type": "string"}}, "additionalProperties": false}},
 						"additionalProperties": false},
 				}},
 			"replicas": obj{"type": "integer", "minimum": 1, "default": 1},
@@ -189,6 +190,11 @@ func buildSchema() obj {
 			{"allOf": []obj{user}, "not": obj{"required": []string{"fixture"}}},
 		},
 		"additionalProperties": false,
+	}
+	// What system.services may add to a service of the compose file.
+	overlay := obj{"type": "object", "additionalProperties": false, "properties": obj{}}
+	for _, k := range overlayKeys {
+		overlay["properties"].(obj)[k] = service["properties"].(obj)[k]
 	}
 	dw := DefaultWorkload()
 	var perWorkload []obj
@@ -250,20 +256,26 @@ func buildSchema() obj {
 			"summary":  obj{"type": "string"},
 			"duration": obj{"$ref": "#/$defs/duration"},
 			"system": obj{
-				"type":     "object",
-				"required": []string{"services"},
+				"type": "object",
 				"properties": obj{
-					"broker": obj{"enum": KnownBrokers, "default": KnownBrokers[0]},
+					"broker":  obj{"enum": KnownBrokers, "default": KnownBrokers[0]},
+					"compose": obj{"type": "string", "minLength": 1, "description": "a docker-compose file, relative to this one: each of its services is a service of the system"},
 					"services": obj{
-						"type":          "object",
-						"minProperties": 1,
+						"type": "object",
 						"propertyNames": obj{
 							"pattern": serviceNameRE.String(),
 							"not":     obj{"anyOf": []obj{{"enum": []string{plan.ClientNode, plan.BrokerNode}}, {"pattern": "-db$"}}},
 						},
-						"additionalProperties": obj{"$ref": "#/$defs/service"},
 					},
 				},
+				// With a compose file, a service may be one of its own or what the scenario
+				// adds to one of the file's; without, every service is the scenario's, and
+				// there is at least one.
+				"if": obj{"required": []string{"compose"}},
+				"then": obj{"properties": obj{"services": obj{
+					"additionalProperties": obj{"anyOf": []obj{{"$ref": "#/$defs/service"}, {"$ref": "#/$defs/compose-service"}}}}}},
+				"else": obj{"required": []string{"services"}, "properties": obj{"services": obj{
+					"minProperties": 1, "additionalProperties": obj{"$ref": "#/$defs/service"}}}},
 				"additionalProperties": false,
 			},
 			"workload": obj{"$ref": "#/$defs/workload"},
@@ -280,12 +292,13 @@ func buildSchema() obj {
 		"patternProperties":    obj{"^" + extensionPrefix: obj{"description": "ignored: a place for anchors the file reuses"}},
 		"additionalProperties": false,
 		"$defs": obj{
-			"duration": obj{"type": "string", "pattern": durationPattern, "description": "a Go duration: 500ms, 3s, 1m30s"},
-			"env":      strMap,
-			"service":  service,
-			"workload": workload,
-			"fault":    fault,
-			"nemesis":  nemesis,
+			"duration":        obj{"type": "string", "pattern": durationPattern, "description": "a Go duration: 500ms, 3s, 1m30s"},
+			"env":             strMap,
+			"service":         service,
+			"compose-service": overlay,
+			"workload":        workload,
+			"fault":           fault,
+			"nemesis":         nemesis,
 		},
 	}
 }

@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mscli/mscli/plan"
@@ -89,6 +91,9 @@ func (v *validator) service(svc plan.Service, p string) {
 		template(index(p+".command", i), a)
 	}
 	for _, k := range sortedKeys(svc.Env) {
+		if svc.Hostnames {
+			break // a compose file's env: literal, and its names are the file's business
+		}
 		if !envNameRE.MatchString(k) {
 			v.report(p+".env."+k, true, "invalid variable name %q", k)
 		}
@@ -101,9 +106,12 @@ func (v *validator) service(svc plan.Service, p string) {
 		v.report(p+".observe", false, "observe must be a path starting with /, e.g. /effects")
 	case o.HTTP != "" && svc.Port == 0:
 		v.report(p+".observe", true, "observe: %s needs the service's port: add port:", o.HTTP)
+	case o.SQL != nil && o.SQL.URL != "":
+		v.sqlURL(o.SQL.URL, p+".observe.sql.url")
 	case o.SQL != nil && svc.Database != "postgres":
-		v.report(p+".observe.sql", true, "observe.sql runs on the service's own database: add database: postgres")
-	case o.SQL != nil && *o.SQL == (plan.SQLObserve{}):
+		v.report(p+".observe.sql", true, "observe.sql runs on the service's own database (add database: postgres), or on the one its url: names (postgres://user:password@db:5432/name, as your services reach it)")
+	}
+	if o := svc.Observe; o.SQL != nil && o.SQL.Effects == "" && o.SQL.States == "" && o.SQL.Operations == "" {
 		v.report(p+".observe.sql", false, "observe.sql needs at least one query (effects:, states:, operations:)")
 	}
 	for _, b := range svc.Bugs {
@@ -133,4 +141,51 @@ func (v *validator) portOf(name string) int {
 		}
 	}
 	return 0
+}
+
+// sqlURL checks observe.sql.url: a PostgreSQL URL whose host is a node of the system
+// — a service, on one of its ports, or a service's own database — which the runner
+// reaches from the host at the address the testbed gives it.
+func (v *validator) sqlURL(raw, p string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Hostname() == "" {
+		v.report(p, false, "url must be a PostgreSQL URL naming a node of the system, e.g. postgres://user:password@db:5432/name")
+		return
+	}
+	port := 5432
+	if u.Port() != "" {
+		port, _ = strconv.Atoi(u.Port())
+	}
+	host := u.Hostname()
+	var names []string
+	for _, s := range v.s.System.Services {
+		names = append(names, s.Name)
+		if s.Database == "postgres" {
+			names = append(names, plan.DatabaseNode(s.Name))
+		}
+		switch {
+		case host == plan.DatabaseNode(s.Name) && s.Database == "postgres":
+			if port != 5432 {
+				v.report(p, false, "%s listens on 5432, not %d", host, port)
+			}
+			return
+		case host == s.Name:
+			if !slices.Contains(s.AllPorts(), port) {
+				v.report(p, false, "%s listens on no port %d (its ports: %s): the url names the port your services reach it on", host, port, portList(s.AllPorts()))
+			}
+			return
+		}
+	}
+	v.report(p, false, "url names %q, no node of this system%s (known: %s)", host, didYouMean(host, names), strings.Join(names, ", "))
+}
+
+func portList(ports []int) string {
+	if len(ports) == 0 {
+		return "none"
+	}
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, ", ")
 }

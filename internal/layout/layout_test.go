@@ -39,6 +39,7 @@ func TestFrameworksStayAtTheEdges(t *testing.T) {
 		allowed func(pkg string) bool
 	}{
 		{"github.com/goccy/go-yaml", func(p string) bool { return p == "scenarios" }},
+		{"github.com/compose-spec/", func(p string) bool { return p == "scenarios" }},
 		{"github.com/spf13/cobra", func(p string) bool { return p == "cmd/mscli" }},
 		{"github.com/charmbracelet/", func(p string) bool { return p == "reports/tui" }},
 		{"github.com/testcontainers/", func(p string) bool { return p == "testbed/docker" }},
