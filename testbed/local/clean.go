@@ -13,10 +13,11 @@ import (
 )
 
 // Clean kills what crashed runs left behind: every process listed in a pid file under
-// <root>/.mscli/runs/*/pids that is still alive and provably one of that run's
-// fixtures — its command line is `… fixture …` and its environment carries
-// MSCLI_RUN=<run id> — so a recycled pid is never killed. It returns one line per
-// killed process. It needs /proc (Linux).
+// <root>/.mscli/runs/*/pids that is still alive and provably that node of that run —
+// its environment carries MSCLI_RUN=<run id> and MSCLI_NODE=<node> — so a recycled pid
+// is never killed; and, when such a process is gone, what is left of its process group
+// (a user's service started through a shell leaves its program behind), each member
+// proven the same way. It returns one line per killed process. It needs /proc (Linux).
 func Clean(ctx context.Context, root string) ([]string, error) {
 	if runtime.GOOS != "linux" || !procAvailable() {
 		return nil, errors.New("clean: finding leftover processes needs /proc (Linux); on this system kill them by the pids in .mscli/runs/*/pids")
@@ -42,7 +43,12 @@ func Clean(ctx context.Context, root string) ([]string, error) {
 				continue
 			}
 			seen[en.pid] = true
-			if !isFixture(en.pid, en.run) {
+			if !isNodeOf(en.pid, en) {
+				for _, m := range groupLeft(en) {
+					if err := signalPid(m); err == nil {
+						killed = append(killed, fmt.Sprintf("killed pid %d (left by %s of run %s)", m, en.node, en.run))
+					}
+				}
 				continue
 			}
 			_, pgrp, err := procStat(en.pid)
@@ -94,12 +100,32 @@ func readPids(path string) ([]pidEntry, error) {
 	return out, nil
 }
 
-// isFixture reports whether pid is a fixture process of run.
-func isFixture(pid int, run string) bool {
-	args, err := procArgs(pid)
-	if err != nil || len(args) < 2 || args[1] != "fixture" {
+// isNodeOf reports whether pid is the node en names, of en's run.
+func isNodeOf(pid int, en pidEntry) bool {
+	run, err := procHasEnv(pid, "MSCLI_RUN="+en.run)
+	if err != nil || !run {
 		return false
 	}
-	ok, err := procHasEnv(pid, "MSCLI_RUN="+run)
-	return err == nil && ok
+	node, err := procHasEnv(pid, "MSCLI_NODE="+en.node)
+	return err == nil && node
+}
+
+// groupLeft lists the live members of the process group en.pid led, once its leader
+// is gone, that carry en's run and node in their environment.
+func groupLeft(en pidEntry) []int {
+	if !procGone(en.pid) {
+		return nil // alive but not that node: a recycled pid
+	}
+	dirs, _ := os.ReadDir("/proc")
+	var out []int
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, pgrp, err := procStat(pid); err == nil && pgrp == en.pid && isNodeOf(pid, en) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }

@@ -113,6 +113,9 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		return fmt.Errorf("local testbed: broker %q: only nats is known", top.Broker)
 	}
 	for _, s := range top.Services {
+		if s.Hostnames { // a compose file's: only docker leads its names through links
+			return fmt.Errorf("local testbed: service %q reaches its dependencies by their own names (a compose file's service): run it with --testbed docker", s.Name)
+		}
 		if s.User() && len(s.Command) == 0 {
 			return fmt.Errorf("local testbed: service %q has no command: (it has image: %s, which the docker testbed runs): give it command: to run it here", s.Name, s.Image)
 		}

@@ -63,15 +63,6 @@ func procStopped(pid int) (bool, error) {
 	return true, nil
 }
 
-// procArgs reads a process's command line.
-func procArgs(pid int) ([]string, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return nil, err
-	}
-	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), nil
-}
-
 // procHasEnv reports whether a process's environment holds the exact entry kv.
 func procHasEnv(pid int, kv string) (bool, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
@@ -84,4 +75,30 @@ func procHasEnv(pid int, kv string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// procDescendants lists a process's descendants, children first, from
+// /proc/<pid>/task/*/children (Linux); none where that is not available.
+func procDescendants(pid int) []int {
+	var out []int
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+				out = append(out, procDescendants(c)...)
+			}
+		}
+	}
+	return out
+}
+
+// procGone reports whether a process has exited (or is a zombie: it runs no more).
+func procGone(pid int) bool {
+	state, _, err := procStat(pid)
+	return err != nil || state == 'Z' || state == 'X'
 }

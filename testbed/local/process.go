@@ -26,7 +26,10 @@ type process struct {
 	// as another user (PostgreSQL refuses to run as root).
 	environ []string
 	workDir string
-	user    *syscall.Credential
+	user    *credential
+	// tree: the process's children leave its process group (PostgreSQL's call
+	// setsid), so kill, pause and resume signal each of them too.
+	tree bool
 	// ready says when the started process is ready (Node, URL, TCP or Check set).
 	ready testbed.Readiness
 	log   string
@@ -39,6 +42,21 @@ type process struct {
 }
 
 func (p *process) Name() string { return p.name }
+
+// hostEnv is the part of mscli's environment a program other than mscli gets (a user's
+// service, PostgreSQL): what finds programs and sets the locale, nothing else — a
+// DATABASE_URL or PGHOST of the shell that started mscli must never reach the system
+// under test, which gets what the scenario says (plan.Service.Environ), as in a
+// container.
+func hostEnv() []string {
+	var out []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME"} {
+		if v, ok := os.LookupEnv(k); ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
 
 // dir is where a program other than mscli runs: the folder its service's scenario
 // gives, else the run directory.
@@ -106,12 +124,16 @@ func (p *process) startLocked(ctx context.Context) error {
 	if p.program != "" {
 		cmd.Dir = p.dir()
 	}
-	cmd.Env = append(os.Environ(), "MSCLI_RUN="+p.env.opts.RunID, "MSCLI_NODE="+p.name)
+	base := os.Environ()
+	if p.program != "" {
+		base = hostEnv()
+	}
+	cmd.Env = append(base, "MSCLI_RUN="+p.env.opts.RunID, "MSCLI_NODE="+p.name)
 	cmd.Env = append(cmd.Env, p.environ...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
-	if p.user != nil && cmd.SysProcAttr != nil {
-		cmd.SysProcAttr.Credential = p.user
+	if p.user != nil {
+		cmd.SysProcAttr = withUser(cmd.SysProcAttr, p.user)
 	}
 	err = cmd.Start()
 	logf.Close() // the child holds its own descriptor
@@ -150,11 +172,16 @@ func (p *process) Kill(ctx context.Context) error {
 }
 
 func (p *process) killLocked(ctx context.Context) error {
-	if err := signalGroup(p.cmd.Process.Pid, sigKill); err != nil {
+	pid := p.cmd.Process.Pid
+	kids := p.descendants(pid)
+	if err := p.signal(pid, kids, sigKill); err != nil {
 		return fmt.Errorf("kill %s: %w", p.name, err)
 	}
 	p.paused = false
-	return p.waitLocked(ctx)
+	if err := p.waitLocked(ctx); err != nil {
+		return err
+	}
+	return waitGone(ctx, p.name, kids)
 }
 
 func (p *process) waitLocked(ctx context.Context) error {
@@ -180,7 +207,7 @@ func (p *process) stopLocked(ctx context.Context) error {
 	pid := p.cmd.Process.Pid
 	// A frozen process would keep SIGTERM pending until thawed: thaw it first.
 	if p.paused {
-		if err := signalGroup(pid, sigCont); err != nil {
+		if err := p.signal(pid, p.descendants(pid), sigCont); err != nil {
 			return fmt.Errorf("stop %s: %w", p.name, err)
 		}
 		p.paused = false
@@ -208,11 +235,12 @@ func (p *process) Pause(context.Context) error {
 		return fmt.Errorf("pause %s: not running", p.name)
 	}
 	pid := p.cmd.Process.Pid
-	if err := signalGroup(pid, sigStop); err != nil {
+	kids := p.descendants(pid)
+	if err := p.signal(pid, kids, sigStop); err != nil {
 		return fmt.Errorf("pause %s: %w", p.name, err)
 	}
 	p.paused = true
-	if err := waitStopped(pid); err != nil {
+	if err := waitStopped(append([]int{pid}, kids...)...); err != nil {
 		return fmt.Errorf("pause %s: %w", p.name, err)
 	}
 	return nil
@@ -226,7 +254,8 @@ func (p *process) Resume(context.Context) error {
 	if !p.running() || !p.paused {
 		return nil
 	}
-	if err := signalGroup(p.cmd.Process.Pid, sigCont); err != nil {
+	pid := p.cmd.Process.Pid
+	if err := p.signal(pid, p.descendants(pid), sigCont); err != nil {
 		return fmt.Errorf("resume %s: %w", p.name, err)
 	}
 	p.paused = false
@@ -240,34 +269,73 @@ func (p *process) freezeLocked() (thaw func(), err error) {
 		return func() {}, nil
 	}
 	pid := p.cmd.Process.Pid
-	if err := signalGroup(pid, sigStop); err != nil {
+	kids := p.descendants(pid)
+	if err := p.signal(pid, kids, sigStop); err != nil {
 		return nil, fmt.Errorf("freeze %s: %w", p.name, err)
 	}
-	if err := waitStopped(pid); err != nil {
-		signalGroup(pid, sigCont)
+	if err := waitStopped(append([]int{pid}, kids...)...); err != nil {
+		p.signal(pid, kids, sigCont)
 		return nil, fmt.Errorf("freeze %s: %w", p.name, err)
 	}
-	return func() { signalGroup(pid, sigCont) }, nil
+	return func() { p.signal(pid, kids, sigCont) }, nil
 }
 
 // waitStopped waits until the kernel reports every thread of the process stopped:
 // SIGSTOP is delivered asynchronously, thread by thread, and a copy must not start
 // while one still writes. Without /proc there is nothing to poll; a short sleep covers
 // delivery.
-func waitStopped(pid int) error {
+func waitStopped(pids ...int) error {
 	if !procAvailable() {
 		time.Sleep(20 * time.Millisecond)
 		return nil
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for {
-		stopped, err := procStopped(pid)
-		if err != nil || stopped {
-			return err
+	for _, pid := range pids {
+		for {
+			stopped, err := procStopped(pid)
+			if err != nil || stopped {
+				break // gone, or stopped
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("process %d did not stop", pid)
+			}
+			time.Sleep(time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("process %d did not stop", pid)
-		}
-		time.Sleep(time.Millisecond)
 	}
+	return nil
+}
+
+// descendants are the processes signal must reach beside the group: none unless tree.
+func (p *process) descendants(pid int) []int {
+	if !p.tree || !procAvailable() {
+		return nil
+	}
+	return procDescendants(pid)
+}
+
+// signal signals the process's group and each descendant's (their own, when they
+// left it).
+func (p *process) signal(pid int, kids []int, sig syscall.Signal) error {
+	err := signalGroup(pid, sig)
+	for _, k := range kids {
+		if kerr := signalGroup(k, sig); kerr != nil && err == nil {
+			err = kerr
+		}
+	}
+	return err
+}
+
+// waitGone waits until every one of pids has exited: a killed server's children must
+// not write into a data directory that is about to be replaced.
+func waitGone(ctx context.Context, name string, pids []int) error {
+	for _, pid := range pids {
+		for !procGone(pid) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("wait for the processes of %s to exit: %w", name, ctx.Err())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }

@@ -2,7 +2,10 @@
 
 package local
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // The local testbed freezes, kills and groups processes with Unix signals and process
 // groups; elsewhere it reports that it cannot run rather than half-work.
@@ -20,3 +23,9 @@ var (
 )
 
 func signalPid(int) error { return errUnsupported }
+
+type credential struct{ Uid, Gid uint32 }
+
+func withUser(a *syscall.SysProcAttr, _ *credential) *syscall.SysProcAttr { return a }
+
+func fileOwner(os.FileInfo) (int, bool) { return 0, false }

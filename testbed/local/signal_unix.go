@@ -4,6 +4,7 @@ package local
 
 import (
 	"errors"
+	"os"
 	"syscall"
 )
 
@@ -32,4 +33,25 @@ func signalPid(pid int) error {
 		return err
 	}
 	return nil
+}
+
+// credential is who a child runs as (PostgreSQL: not root).
+type credential = syscall.Credential
+
+// withUser runs the child as c.
+func withUser(a *syscall.SysProcAttr, c *credential) *syscall.SysProcAttr {
+	if a == nil {
+		a = &syscall.SysProcAttr{}
+	}
+	a.Credential = c
+	return a
+}
+
+// fileOwner is the user id that owns a file.
+func fileOwner(fi os.FileInfo) (int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
 }

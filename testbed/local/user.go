@@ -176,3 +176,8 @@ func (e *Env) DatabaseURL(service string) string {
 	}
 	return ""
 }
+
+// HostAddr is "": the local testbed's nodes listen on ports it picks, and none is
+// reached by a port of its own (observe.sql.url names a compose service's, which
+// only the docker testbed runs).
+func (e *Env) HostAddr(node string, port int) string { return "" }
