@@ -201,6 +201,7 @@ func (s *fakeSystem) BrokerURL() string           { return "" }
 func (s *fakeSystem) Endpoints(string) []string   { return []string{s.srv.URL} }
 func (s *fakeSystem) ObserveURLs(string) []string { return []string{s.srv.URL} }
 func (s *fakeSystem) DatabaseURL(string) string   { return "" }
+func (s *fakeSystem) HostAddr(string, int) string { return "" }
 func (s *fakeSystem) Down(context.Context) error  { s.srv.Close(); return nil }
 func (s *fakeSystem) setPaused(p bool)            { s.mu.Lock(); s.paused = p; s.mu.Unlock() }
 func (n fakeNode) Name() string                   { return "ledger/0" }

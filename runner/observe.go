@@ -81,6 +81,8 @@ func sourceOf(s plan.Service, sys System) source {
 		obs.HTTP = "/effects"
 	}
 	switch {
+	case obs.SQL != nil && obs.SQL.URL != "":
+		return newSQLSource(hostDSN(sys, obs.SQL.URL), *obs.SQL)
 	case obs.SQL != nil:
 		return newSQLSource(sys.DatabaseURL(s.Name), *obs.SQL)
 	case obs.HTTP != "":
@@ -107,7 +109,10 @@ type httpSource struct {
 }
 
 func newHTTPSource(urls []string) *httpSource {
-	return &httpSource{client: &http.Client{Timeout: observeTimeout}, urls: urls}
+	// A redirect is an answer, never followed: the service under test does not send
+	// mscli elsewhere.
+	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &httpSource{client: &http.Client{Timeout: observeTimeout, CheckRedirect: noRedirects}, urls: urls}
 }
 
 func (h *httpSource) read(ctx context.Context, converging bool) ([]history.Effect, error) {

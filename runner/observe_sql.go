@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,11 +134,34 @@ func newSQLSource(dsn string, q plan.SQLObserve) *sqlSource {
 	return s
 }
 
+// hostDSN is observe.sql.url as the runner reaches it: the URL names a node and port
+// the way the system's services do ("postgres://u:p@db:5432/x"); its host is replaced
+// by the address the testbed gives that port on the host. "" when the testbed has
+// none (every read then says so).
+func hostDSN(sys System, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	port := 5432
+	if u.Port() != "" {
+		if port, err = strconv.Atoi(u.Port()); err != nil {
+			return ""
+		}
+	}
+	addr := sys.HostAddr(u.Hostname(), port)
+	if addr == "" {
+		return ""
+	}
+	u.Host = addr
+	return u.String()
+}
+
 func (s *sqlSource) open() (*sql.DB, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dsn == "" {
-		return nil, errors.New("no PostgreSQL database to run the observation queries on (observe: sql needs database: postgres)")
+		return nil, errors.New("no PostgreSQL database to run the observation queries on (observe: sql needs database: postgres, or a url: naming a node whose port this testbed reaches from the host)")
 	}
 	if s.db == nil {
 		db, err := sql.Open("pgx", s.dsn)

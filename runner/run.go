@@ -38,6 +38,10 @@ type System interface {
 	// from the host (not through a proxy), "" when it has none; the runner runs a
 	// service's observation queries there (Observe.SQL).
 	DatabaseURL(service string) string
+	// HostAddr is host:port that reaches a node's port directly from the host, ""
+	// when the testbed cannot say; the runner runs observation queries whose url:
+	// names a node there (Observe.SQL.URL).
+	HostAddr(node string, port int) string
 	// Down stops everything the testbed started; it is idempotent.
 	Down(ctx context.Context) error
 }

@@ -34,6 +34,7 @@ func (fakeSystem) BrokerURL() string                    { return "nats://fake" }
 func (fakeSystem) Endpoints(string) []string            { return []string{"http://fake"} }
 func (fakeSystem) ObserveURLs(string) []string          { return nil }
 func (fakeSystem) DatabaseURL(string) string            { return "" }
+func (fakeSystem) HostAddr(string, int) string          { return "" }
 func (fakeSystem) Down(context.Context) error           { return nil }
 
 func init() {

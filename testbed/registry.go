@@ -33,6 +33,9 @@ type System interface {
 	// DatabaseURL is a DSN that reaches the service's own PostgreSQL database directly
 	// from the host (not through a proxy), "" when it has none.
 	DatabaseURL(service string) string
+	// HostAddr is host:port that reaches a node's container port directly from the
+	// host ("db" or "db/0", 5432 → "127.0.0.1:32771"), "" when the testbed cannot say.
+	HostAddr(node string, port int) string
 	// Down stops everything the testbed started; it is idempotent.
 	Down(ctx context.Context) error
 }

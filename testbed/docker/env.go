@@ -49,6 +49,12 @@ type Env struct {
 	services map[string]*service
 	order    []string
 	links    []link
+	// sidecars are the toxiproxies beside the replicas of services that reach their
+	// dependencies by their own names, and extraHosts those names per replica
+	// (compose.go).
+	sidecars   []*sidecar
+	extraHosts map[string][]string
+
 	mu       sync.Mutex
 	downOnce sync.Once
 	downErr  error
@@ -96,6 +102,9 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		return errors.New("docker testbed: no run id")
 	}
 	if err := refuseImageless(pl); err != nil {
+		return err
+	}
+	if err := e.buildImages(ctx, pl); err != nil {
 		return err
 	}
 	userExposed, err := e.userImages(ctx, pl)
@@ -174,10 +183,15 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	}
 	e.toxi = e.newNode("toxiproxy", toxiAlias, readiness{port: toxiAPIPort, http: "/version"},
 		[]string{"fixture", "toxiproxy", "--listen", "0.0.0.0:" + toxiAPIPort}, nil, append(exposed, toxiAPIPort+"/tcp"))
-	e.broker = e.newNode(plan.BrokerNode, "broker", readiness{port: brokerHTTP, http: "/healthz"},
-		[]string{"fixture", "broker", "--listen", "0.0.0.0:" + brokerPort, "--http", "0.0.0.0:" + brokerHTTP, "--data", "/data"},
-		nil, []string{brokerHTTP + "/tcp", brokerPort + "/tcp"})
-	e.broker.volume = "/data"
+	if pl.Topology.NeedsBroker() { // not for a system that brings its own
+		e.broker = e.newNode(plan.BrokerNode, "broker", readiness{port: brokerHTTP, http: "/healthz"},
+			[]string{"fixture", "broker", "--listen", "0.0.0.0:" + brokerPort, "--http", "0.0.0.0:" + brokerHTTP, "--data", "/data"},
+			nil, []string{brokerHTTP + "/tcp", brokerPort + "/tcp"})
+		e.broker.volume = "/data"
+	}
+	if e.sidecars, err = e.planSidecars(pl); err != nil {
+		return err
+	}
 	var dbs []*dbNode
 	for _, s := range pl.Topology.Services {
 		svc := &service{name: s.Name, port: containerPort(s)}
@@ -199,8 +213,15 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		e.services[s.Name] = svc
 		e.order = append(e.order, s.Name)
 	}
-	// Toxiproxy, the broker and the databases have no dependencies: start together.
-	first := []*node{e.toxi, e.broker}
+	// Toxiproxy, the broker, the sidecars and the databases have no dependencies:
+	// start together.
+	first := []*node{e.toxi}
+	if e.broker != nil {
+		first = append(first, e.broker)
+	}
+	for _, sc := range e.sidecars {
+		first = append(first, sc.node)
+	}
 	for _, d := range dbs {
 		first = append(first, d.node)
 	}
@@ -220,9 +241,12 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		if err != nil {
 			return fmt.Errorf("docker testbed: proxy %s: %w", name, err)
 		}
-		pl := &proxyLink{name: name, proxy: p, port: fmt.Sprint(firstProxyPort + i)}
+		pl := &proxyLink{name: name, proxies: []*toxiclient.Proxy{p}, port: fmt.Sprint(firstProxyPort + i)}
 		e.links = append(e.links, link{from: l.from, to: l.to, proxy: pl})
 		proxyOf[[2]string{l.from, l.to}] = pl
+	}
+	if err := e.wireSidecars(ctx, pl); err != nil {
+		return err
 	}
 	// The replicas: each reaches the broker, its database and the services it depends
 	// on through its own proxies.
@@ -340,6 +364,9 @@ func (e *Env) Nodes(target string) ([]testbed.Node, error) {
 
 // BrokerURL is the broker's NATS URL from the host, not through a proxy.
 func (e *Env) BrokerURL() string {
+	if e.broker == nil {
+		return ""
+	}
 	addr, err := e.broker.hostAddr(context.Background(), brokerPort)
 	if err != nil {
 		return ""
@@ -414,6 +441,9 @@ func (e *Env) saveLogs(ctx context.Context) {
 	dir := filepath.Join(e.opts.Dir, "logs")
 	_ = os.MkdirAll(dir, 0o755)
 	nodes := []*node{e.toxi, e.broker}
+	for _, sc := range e.sidecars {
+		nodes = append(nodes, sc.node)
+	}
 	for _, name := range e.order {
 		s := e.services[name]
 		if s.db != nil {

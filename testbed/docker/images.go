@@ -364,7 +364,10 @@ func Needs(ctx context.Context, pl *plan.Plan, o NeedsOptions) ([]Need, error) {
 			}
 			n := Need{Ref: s.Image, Role: "service " + s.Name, Present: ui.Present, ID: shortID(ui.ID), Size: ui.Size,
 				Build: "docker build -t " + s.Image + " ."}
-			if !ui.Present {
+			switch {
+			case s.Container != nil && s.Container.Build != nil:
+				n.Build, n.Note = "mscli run builds it", "built from "+s.Container.Build.Context+" at the start of every run"
+			case !ui.Present:
 				n.Note = "never pulled: build it, or pull it yourself"
 			}
 			out = append(out, n)

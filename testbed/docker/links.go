@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -13,10 +14,11 @@ import (
 // ---- links ----
 
 type proxyLink struct {
-	name  string
-	port  string // inside the toxiproxy container
-	mu    sync.Mutex
-	proxy *toxiclient.Proxy
+	name string
+	port string // inside the toxiproxy container ("" for a sidecar's: compose.go)
+	mu   sync.Mutex
+	// proxies carry the link: one, or a sidecar's, one per port of the dependency.
+	proxies []*toxiclient.Proxy
 }
 
 func (l *proxyLink) Name() string { return l.name }
@@ -28,8 +30,10 @@ func (l *proxyLink) AddToxic(ctx context.Context, name, typ, stream string, toxi
 	return testbed.Bounded(ctx, func() error {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if _, err := l.proxy.AddToxic(name, typ, stream, toxicity, toxiclient.Attributes(attrs)); err != nil {
-			return fmt.Errorf("proxy %s: add toxic %q (%s %s): %w", l.name, name, typ, stream, err)
+		for _, p := range l.proxies {
+			if _, err := p.AddToxic(name, typ, stream, toxicity, toxiclient.Attributes(attrs)); err != nil {
+				return fmt.Errorf("proxy %s: add toxic %q (%s %s): %w", p.Name, name, typ, stream, err)
+			}
 		}
 		return nil
 	})
@@ -39,10 +43,13 @@ func (l *proxyLink) RemoveToxic(ctx context.Context, name string) error {
 	return testbed.Bounded(ctx, func() error {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if err := l.proxy.RemoveToxic(name); err != nil {
-			return fmt.Errorf("proxy %s: remove toxic %q: %w", l.name, name, err)
+		var errs []error
+		for _, p := range l.proxies {
+			if err := p.RemoveToxic(name); err != nil {
+				errs = append(errs, fmt.Errorf("proxy %s: remove toxic %q: %w", p.Name, name, err))
+			}
 		}
-		return nil
+		return errors.Join(errs...)
 	})
 }
 
@@ -50,15 +57,18 @@ func (l *proxyLink) SetEnabled(ctx context.Context, enabled bool) error {
 	return testbed.Bounded(ctx, func() error {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		var err error
-		if enabled {
-			err = l.proxy.Enable()
-		} else {
-			err = l.proxy.Disable()
+		var errs []error
+		for _, p := range l.proxies {
+			var err error
+			if enabled {
+				err = p.Enable()
+			} else {
+				err = p.Disable()
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("proxy %s: enabled=%v: %w", p.Name, enabled, err))
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("proxy %s: enabled=%v: %w", l.name, enabled, err)
-		}
-		return nil
+		return errors.Join(errs...)
 	})
 }

@@ -33,6 +33,11 @@ type node struct {
 	ready   readiness
 	volume  string // a path kept in a labelled volume, if set
 	shared  string // a named volume shared by a service's replicas, mounted at /shared
+	// What a user's service sets beyond its image (compose.go): the entrypoint, the
+	// user and working folder, and the host names that lead to its sidecars.
+	entrypoint    []string
+	user, workdir string
+	extraHosts    []string
 
 	mu      sync.Mutex
 	c       testcontainers.Container
@@ -67,6 +72,7 @@ func (n *node) request() testcontainers.GenericContainerRequest {
 	}
 	return testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{
 		Image:          n.image,
+		Entrypoint:     n.entrypoint,
 		Cmd:            n.cmd,
 		Env:            n.envVars,
 		Labels:         labels,
@@ -75,7 +81,16 @@ func (n *node) request() testcontainers.GenericContainerRequest {
 		NetworkAliases: map[string][]string{n.env.net.Name: {n.alias}},
 		ExposedPorts:   n.exposed,
 		Mounts:         mounts,
+		ConfigModifier: func(c *container.Config) {
+			if n.user != "" {
+				c.User = n.user
+			}
+			if n.workdir != "" {
+				c.WorkingDir = n.workdir
+			}
+		},
 		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.ExtraHosts = n.extraHosts
 			// Published on 127.0.0.1 only, on ports the engine picks. (A request that
 			// names no port has testcontainers publish the image's EXPOSE on 0.0.0.0:
 			// every node names its ports, see userExposed.)

@@ -75,11 +75,16 @@ func containerPort(s plan.Service) string {
 	return ""
 }
 
-// dependencies are the nodes a replica reaches through proxies of its own, besides
-// its database: the broker for a fixture, a user's service's depends-on.
+// dependencies are the nodes a replica reaches through proxies of its own in the
+// toxiproxy container, besides its database: the broker for a fixture, a user's
+// service's depends-on. A service that reaches them by their own names reaches them
+// through its sidecars instead (compose.go).
 func dependencies(s plan.Service) []string {
-	if !s.User() {
+	switch {
+	case !s.User():
 		return []string{plan.BrokerNode}
+	case s.Hostnames:
+		return nil
 	}
 	return s.DependsOn
 }
@@ -120,12 +125,16 @@ func userReadiness(s plan.Service) readiness {
 	return readiness{port: port, tcp: true}
 }
 
-// userExposed are the ports a user's replica publishes (on 127.0.0.1): its port, or,
+// userExposed are the ports a user's replica publishes (on 127.0.0.1): its ports, or,
 // without one, what its image exposes — a container that names no port would have
 // them published on every interface.
 func userExposed(s plan.Service, imageExposed []string) []string {
-	if p := containerPort(s); p != "" {
-		return []string{p + "/tcp"}
+	if ports := s.AllPorts(); len(ports) > 0 {
+		out := make([]string, len(ports))
+		for i, p := range ports {
+			out[i] = strconv.Itoa(p) + "/tcp"
+		}
+		return out
 	}
 	return imageExposed
 }
@@ -134,7 +143,7 @@ func userExposed(s plan.Service, imageExposed []string) []string {
 func (e *Env) userNode(s plan.Service, svc *service, i int, proxyOf map[[2]string]*proxyLink, imageExposed []string) (*node, error) {
 	rep := plan.ReplicaNode(s.Name, i)
 	v := plan.Vars{Service: s.Name, Port: s.Port, Replica: i, Addrs: map[string]string{}}
-	for _, dep := range s.DependsOn {
+	for _, dep := range dependencies(s) { // none for a Hostnames service: see compose.go
 		v.Addrs[dep] = toxiAlias + ":" + proxyOf[[2]string{rep, dep}].port
 	}
 	if svc.db != nil {
@@ -152,6 +161,7 @@ func (e *Env) userNode(s plan.Service, svc *service, i int, proxyOf map[[2]strin
 	}
 	n := e.newNode(rep, alias(rep), userReadiness(s), nil, env, userExposed(s, imageExposed))
 	n.image = s.Image
+	e.containerOf(n, s)
 	return n, nil
 }
 

@@ -2,7 +2,9 @@
 // static and run FROM scratch. With $PORT it serves HTTP: /healthz; /env, its
 // environment as JSON; /dial?env=NAME, whether the address in $NAME (host:port, or a
 // URL's host) takes a TCP connection and answers (a first line, or, with &pg=1, a
-// PostgreSQL server's answer to an SSL request). Without $PORT it reports every 200ms
+// PostgreSQL server's answer to an SSL request, or, with &http=/path, the body an HTTP
+// server answers GET /path with); /whoami, "<service>/<replica>" from MSCLI_SERVICE
+// and MSCLI_REPLICA. Without $PORT it reports every 200ms
 // on stdout whether $WATCH_ADDR answers HTTP. $USERAPP_DELAY (a duration) holds it
 // back before it listens.
 package main
@@ -13,6 +15,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -44,8 +47,18 @@ func main() {
 		}
 		json.NewEncoder(w).Encode(env)
 	})
+	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s/%s", os.Getenv("MSCLI_SERVICE"), os.Getenv("MSCLI_REPLICA"))
+	})
 	mux.HandleFunc("/dial", func(w http.ResponseWriter, r *http.Request) {
-		answer, err := dial(os.Getenv(r.URL.Query().Get("env")), r.URL.Query().Get("pg") != "")
+		q := r.URL.Query()
+		var answer string
+		var err error
+		if path := q.Get("http"); path != "" {
+			answer, err = get(os.Getenv(q.Get("env")), path)
+		} else {
+			answer, err = dial(os.Getenv(q.Get("env")), q.Get("pg") != "")
+		}
 		res := map[string]any{"connected": err == nil, "answer": answer}
 		if err != nil {
 			res["error"] = err.Error()
@@ -99,6 +112,22 @@ func dial(addr string, pg bool) (string, error) {
 		line = line[:16]
 	}
 	return line, nil
+}
+
+// get asks the HTTP server at addr (host:port, or a URL's host) for path and returns
+// the body of its answer.
+func get(addr, path string) (string, error) {
+	if u, err := url.Parse(addr); err == nil && u.Host != "" {
+		addr = u.Host
+	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	resp, err := hc.Get("http://" + addr + path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256))
+	return string(b), err
 }
 
 func watch(ctx context.Context, addr string) {
