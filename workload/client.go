@@ -31,7 +31,7 @@ func NewHTTPClient(clients int, timeout time.Duration) *http.Client {
 		timeout = DefaultTimeout
 	}
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{CheckRedirect: noRedirects, Transport: &http.Transport{
 		Proxy:               nil,
 		DialContext:         d.DialContext,
 		MaxIdleConnsPerHost: max(2, clients),
@@ -39,6 +39,10 @@ func NewHTTPClient(clients int, timeout time.Duration) *http.Client {
 		DisableCompression:  true,
 	}}
 }
+
+// noRedirects makes a redirect the answer: the service under test said 3xx, and it
+// may not send the client (a POST turned GET) anywhere else.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Outcome is what an attempt says about its operation.
 type Outcome int

@@ -55,13 +55,16 @@ func (s *httpSpec) compileStatus(raw json.RawMessage, errs *httpErrs) {
 			errs.unknownKey(param, "."+k, k, "status", httpStatusKeys)
 		}
 	}
-	var ranges []codeRange
+	// The classes the mapping gives decide their codes; a class it leaves out keeps its
+	// default for the codes no given class names (ok: "200-499" makes 404 ok, whatever
+	// fail's default says).
+	var ranges, defaults []codeRange
 	n := len(*errs)
 	for _, cls := range httpStatusKeys {
 		v, ok := given[cls]
 		if !ok {
 			lo, hi, _ := parseCodes(defaultStatus[cls])
-			ranges = append(ranges, codeRange{lo: lo, hi: hi, class: classNames[cls], text: defaultStatus[cls]})
+			defaults = append(defaults, codeRange{lo: lo, hi: hi, class: classNames[cls], text: defaultStatus[cls]})
 			continue
 		}
 		got := statusRanges(param, "."+cls, classNames[cls], v, errs)
@@ -99,6 +102,13 @@ func (s *httpSpec) compileStatus(raw json.RawMessage, errs *httpErrs) {
 		for c := r.lo; c <= r.hi; c++ {
 			if s.status[c] == classNone || r.hi-r.lo < width[c] {
 				s.status[c], width[c] = r.class, r.hi-r.lo
+			}
+		}
+	}
+	for _, r := range defaults {
+		for c := r.lo; c <= r.hi; c++ {
+			if s.status[c] == classNone {
+				s.status[c] = r.class
 			}
 		}
 	}

@@ -210,6 +210,8 @@ func TestHTTPOutcomes(t *testing.T) {
 		{name: "refused before sending is a fail", refused: true, attempts: 2, want: history.Fail, sent: 2, errHas: "connection refused"},
 		{name: "503 named unknown", status: `{"unknown":"500-599, 503"}`, script: []string{"503", "503", "503"}, attempts: 3, want: history.Info, sent: 3},
 		{name: "409 named ok", status: `{"ok":["200-299", 409]}`, script: []string{"409"}, attempts: 3, want: history.Ok, sent: 1},
+		{name: "409 in a wider unknown: the given class decides, not fail's default", status: `{"unknown":"400-599"}`, script: []string{"409"}, attempts: 1, want: history.Info, sent: 1},
+		{name: "409 in a wider ok", status: `{"ok":"200-499"}`, script: []string{"409"}, attempts: 3, want: history.Ok, sent: 1},
 		{name: "500 named fail is retried", status: `{"fail":"400-499, 500"}`, script: []string{"500-after", "500-after", "500-after"}, attempts: 3, want: history.Fail, sent: 3, applied: 1},
 	}
 	for _, tc := range cases {
@@ -567,7 +569,7 @@ func TestHTTPCheckNamesTheItem(t *testing.T) {
 		{ops: `[{"name":"o","path":"o"}]`, want: []string{"operations[0].path: path must be a URL path starting with /"}},
 		{ops: orderOps, status: `{"fail":"400-4999"}`, want: []string{"status.fail: invalid status codes"}},
 		{ops: orderOps, status: `{"fail":["400-499", "299-200"]}`, want: []string{"status.fail[1]: invalid status codes"}},
-		{ops: orderOps, status: `{"ok":"200-299","fail":"500-599"}`, want: []string{"status.fail: 500-599 is both fail"}},
+		{ops: orderOps, status: `{"ok":"200-299","fail":"500-599","unknown":"500-599"}`, want: []string{"status.unknown: 500-599 is both unknown (500-599) and fail"}},
 		{ops: orderOps, status: `{"ok":[]}`, want: []string{"status.ok: ok needs at least one code"}},
 		{ops: orderOps, status: `{"okay":"200"}`, want: []string{`status.okay: unknown key "okay" in status`}},
 	}
