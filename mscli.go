@@ -180,7 +180,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, o Options) (*Result, error)
 	if err := runner.CheckBugs(pl, o.Bugs); err != nil {
 		return nil, err
 	}
-	name, tb, why, err := runner.PickTestbed(o.testbed())
+	name, tb, why, err := runner.PickTestbedFor(o.testbed(), pl)
 	if err != nil {
 		return nil, err
 	}

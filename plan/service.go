@@ -307,6 +307,13 @@ func (t Topology) WorkloadService(w Workload) (string, error) {
 			ported = append(ported, s.Name)
 		}
 	}
+	// A kind made for a fixture (the bank's) does not drive a service of the user's
+	// unless the scenario says so.
+	for _, name := range FixtureNames() {
+		if fx, _ := LookupFixture(name); fx.Workload == w.Kind {
+			return "", fmt.Errorf("the %q workload drives the %s fixture, which this system does not run: for your own services give workload: {kind: http, …} (or workload.service to drive one with the %s API)", w.Kind, name, w.Kind)
+		}
+	}
 	if len(ported) == 1 {
 		return ported[0], nil
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mscli/mscli/plan"
+	"github.com/mscli/mscli/scenarios"
 
 	"github.com/mscli/mscli/testbed"
 	_ "github.com/mscli/mscli/testbed/docker" // registers the docker testbed
@@ -26,12 +27,20 @@ const autoTimeout = 3 * time.Second
 // PickTestbed resolves a testbed name against the registered testbeds
 // (testbed.Register); "auto" picks the best one available here (testbed.Auto) and says
 // why in one line.
-func PickTestbed(name string) (string, Testbed, string, error) {
+func PickTestbed(name string) (string, Testbed, string, error) { return PickTestbedFor(name, nil) }
+
+// PickTestbedFor is PickTestbed for a plan: auto picks among the testbeds that can
+// start every service of it (a command: runs on the local testbed, an image: on docker).
+func PickTestbedFor(name string, pl *plan.Plan) (string, Testbed, string, error) {
 	why := ""
 	if name == "auto" {
 		ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
 		defer cancel()
-		picked, line, err := testbed.Auto(ctx)
+		var can func(string) error
+		if pl != nil {
+			can = func(tb string) error { return scenarios.ServicesRunOn(pl.Topology, tb) }
+		}
+		picked, line, err := testbed.AutoFor(ctx, can)
 		if err != nil {
 			return "", nil, "", CouldNotRun(err)
 		}

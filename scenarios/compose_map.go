@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,7 +111,7 @@ func composeServices(proj *types.Project) ([]plan.Service, []composeProblem) {
 			svc.DependsOn = appendName(svc.DependsOn, dep)
 		}
 		for _, k := range sortedKeys(svc.Env) {
-			for _, h := range hostsIn(svc.Env[k]) {
+			for _, h := range hostsIn(k, svc.Env[k]) {
 				if h.host == name || !slices.Contains(names, h.host) {
 					continue
 				}
@@ -277,12 +278,18 @@ var schemePorts = map[string]int{
 	"kafka": 9092, "memcached": 11211,
 }
 
-// hostsIn finds the hosts an environment value names: each of its parts (split at
-// commas, semicolons and white space) that is a URL's authority ("nats://nats:4222",
-// "postgres://u:p@db/x", "jdbc:postgresql://db:5432/x"), a host:port ("db:5432") or a
+// hostKeyRE are the names of variables whose bare value is a host (DB_HOST=db): a
+// bare word elsewhere is a word (POSTGRES_USER=orders names no service orders).
+var hostKeyRE = regexp.MustCompile(`(?i)(^|_)(HOST|HOSTNAME|HOSTS|ADDR|ADDRESS|SERVER|SERVERS|ENDPOINT|BROKERS?|PEERS?)$`)
+
+// hostsIn finds the hosts an environment variable's value names: each of its parts
+// (split at commas, semicolons and white space) that is a URL's authority
+// ("nats://nats:4222", "postgres://u:p@db/x", "jdbc:postgresql://db:5432/x"), a
+// host:port ("db:5432"), or, in a variable named for a host (DB_HOST, REDIS_ADDR), a
 // bare host name ("db"). A host is a whole name, never a piece of one: "mydb:5432"
 // names mydb, not db, and "db/data" (a path) names nothing.
-func hostsIn(value string) []hostRef {
+func hostsIn(key, value string) []hostRef {
+	bare := hostKeyRE.MatchString(key)
 	var out []hostRef
 	for _, part := range strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) }) {
 		scheme, rest := "", part
@@ -308,7 +315,7 @@ func hostsIn(value string) []hostRef {
 				continue
 			}
 			host, port = h, n
-		} else if strings.Contains(rest, ":") {
+		} else if strings.Contains(rest, ":") || scheme == "" && !bare {
 			continue
 		}
 		if port == 0 {

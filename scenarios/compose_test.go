@@ -58,7 +58,7 @@ func TestComposeMapping(t *testing.T) {
 	if c := serviceNamed(t, s, "cache"); c.Port != 6379 || c.Ports != nil || !c.Hostnames || c.Image != "redis:7" {
 		t.Errorf("cache: %+v", c)
 	}
-	if db := serviceNamed(t, s, "db"); db.Port != 5432 || db.Ready != (plan.Probe{}) || db.Env["POSTGRES_PASSWORD"] != "secret" {
+	if db := serviceNamed(t, s, "db"); db.Port != 5432 || db.Ready != (plan.Probe{}) || db.Env["POSTGRES_USER"] != "api" || db.DependsOn != nil {
 		t.Errorf("db (pg_isready is no probe mscli runs: TCP on 5432): %+v", db)
 	}
 	w := serviceNamed(t, s, "worker")
@@ -101,26 +101,31 @@ func TestComposeMapping(t *testing.T) {
 
 func TestHostsIn(t *testing.T) {
 	for _, c := range []struct {
-		in   string
-		want []hostRef
+		key, in string
+		want    []hostRef
 	}{
-		{"db", []hostRef{{"db", 0}}},
-		{"db:5432", []hostRef{{"db", 5432}}},
-		{"nats://nats:4222", []hostRef{{"nats", 4222}}},
-		{"postgres://u:p@db/x?sslmode=disable", []hostRef{{"db", 5432}}},
-		{"http://api:8080/", []hostRef{{"api", 8080}}},
-		{"jdbc:postgresql://DB:5433/x", []hostRef{{"db", 5433}}},
-		{"nats://a:4222,nats://b:4223", []hostRef{{"a", 4222}, {"b", 4223}}},
-		{"kafka-0:9092, kafka-1:9092", []hostRef{{"kafka-0", 9092}, {"kafka-1", 9092}}},
-		{"root@cache:22", []hostRef{{"cache", 22}}},
-		{"mydb:5432", []hostRef{{"mydb", 5432}}},
-		{"db/data", nil},
-		{"a=b", nil},
-		{"db:notaport", nil},
-		{"hello world", []hostRef{{"hello", 0}, {"world", 0}}},
+		{"DB_HOST", "db", []hostRef{{"db", 0}}},
+		{"POSTGRES_USER", "orders", nil},
+		{"KAFKA_BROKERS", "k1,k2:9093", []hostRef{{"k1", 0}, {"k2", 9093}}},
+		{"", "db:5432", []hostRef{{"db", 5432}}},
+		{"", "nats://nats:4222", []hostRef{{"nats", 4222}}},
+		{"", "postgres://u:p@db/x?sslmode=disable", []hostRef{{"db", 5432}}},
+		{"", "http://api:8080/", []hostRef{{"api", 8080}}},
+		{"", "jdbc:postgresql://DB:5433/x", []hostRef{{"db", 5433}}},
+		{"", "nats://a:4222,nats://b:4223", []hostRef{{"a", 4222}, {"b", 4223}}},
+		{"", "kafka-0:9092, kafka-1:9092", []hostRef{{"kafka-0", 9092}, {"kafka-1", 9092}}},
+		{"", "root@cache:22", []hostRef{{"cache", 22}}},
+		{"", "mydb:5432", []hostRef{{"mydb", 5432}}},
+		{"", "db/data", nil},
+		{"", "a=b", nil},
+		{"", "db:notaport", nil},
+		{"GREETING", "hello world", nil},
 	} {
-		if got := hostsIn(c.in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("hostsIn(%q) = %v, want %v", c.in, got, c.want)
+		if c.key == "" {
+			c.key = "X"
+		}
+		if got := hostsIn(c.key, c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("hostsIn(%s=%q) = %v, want %v", c.key, c.in, got, c.want)
 		}
 	}
 }

@@ -155,8 +155,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{`7:54: a nemesis fault starting at 10s may last until 22s, after the scenario's duration 20s`}},
 		{"nemesis without faults", head + "nemesis: {count: 2}\n", []string{`7:10: missing required key "faults" in nemesis`}},
 		{"nemesis between shape", head + "nemesis: {faults: [pause], between: [1s]}\n", []string{`7:37: between is [start, end]: two durations, not 1`}},
-		{"nemesis without streams", "name: x\nduration: 20s\nsystem: {services: {shop: {image: acme/shop, port: 80}}}\ninvariants: [durable]\nnemesis: {faults: [duplicate]}\n",
-			[]string{`5:20: the nemesis cannot draw duplicate: the system has no stream to act on (only fixture services have streams)`}},
+		{"nemesis without streams", "name: x\nduration: 20s\nsystem: {services: {shop: {image: acme/shop, port: 80}}}\nworkload: {kind: http, operations: [{name: buy, path: /buy}]}\ninvariants: [durable]\nnemesis: {faults: [duplicate]}\n",
+			[]string{`6:20: the nemesis cannot draw duplicate: the system has no stream to act on (only fixture services have streams)`}},
+		{"the bank's workload without the bank", "name: x\nduration: 20s\nsystem: {services: {shop: {image: acme/shop, port: 80}}}\ninvariants: [durable]\n",
+			[]string{`1:1: the "bank" workload drives the bank fixture, which this system does not run: for your own services give workload: {kind: http, …}`}},
 		{"nemesis bad param", head + "nemesis: {faults: [{latency: {latency: fast}}]}\n", []string{`7:40: invalid duration "fast"`}},
 
 		// System.

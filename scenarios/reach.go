@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -285,4 +286,15 @@ func serviceUnsupportedOn(svc plan.Service, tb string) (key, msg string) {
 		return "command", fmt.Sprintf("service %s is a command, which the docker testbed cannot start: add image: (your image) to run it there, or use --testbed local", svc.Name)
 	}
 	return "", ""
+}
+
+// ServicesRunOn says whether testbed tb can start every service of a topology, and if
+// not, why (the first it cannot).
+func ServicesRunOn(top plan.Topology, tb string) error {
+	for _, svc := range top.Services {
+		if _, msg := serviceUnsupportedOn(svc, tb); msg != "" {
+			return errors.New(msg)
+		}
+	}
+	return nil
 }

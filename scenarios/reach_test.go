@@ -389,3 +389,13 @@ func TestUserServiceOnEachTestbed(t *testing.T) {
 		}
 	}
 }
+
+// A system that is part images only, part commands only runs nowhere: validate says so.
+func TestMixedSystemRunsNowhere(t *testing.T) {
+	const y = "name: x\nduration: 5s\nsystem:\n  services:\n    a: {image: acme/a, port: 80}\n    b: {command: ./b, port: 80}\n" +
+		"workload: {kind: http, service: a, operations: [{name: buy, path: /buy}]}\ninvariants: [durable]\n"
+	_, err := Parse("t.yaml", []byte(y))
+	if err == nil || !strings.Contains(err.Error(), "t.yaml:5:5: no testbed can start every service") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -111,6 +111,9 @@ func (v *validator) check() {
 	}
 	v.system()
 	systemOK := v.targetsSound()
+	if systemOK && !v.reported("system.services") {
+		v.someTestbedRuns()
+	}
 	v.workload()
 	listed := v.invariants()
 	v.catches(listed)

@@ -189,3 +189,17 @@ func portList(ports []int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// someTestbedRuns refuses a system no one testbed can start: a service that is only an
+// image (docker) beside one that is only a command (local).
+func (v *validator) someTestbedRuns() {
+	var whys []string
+	for _, tb := range plan.Testbeds {
+		err := ServicesRunOn(v.s.Topology(), tb)
+		if err == nil {
+			return
+		}
+		whys = append(whys, "on "+tb+": "+err.Error())
+	}
+	v.report("system.services", false, "no testbed can start every service: %s", strings.Join(whys, "; "))
+}

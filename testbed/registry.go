@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/mscli/mscli/internal/registry"
 	"github.com/mscli/mscli/plan"
@@ -135,20 +136,36 @@ func All() []Testbed {
 // Auto picks the testbed for --testbed auto: it asks the registered testbeds in
 // All's order whether they are available and returns the first that is, with the line
 // that says why. ctx bounds the asking (a testbed's Available may wait on a daemon).
-func Auto(ctx context.Context) (name, why string, err error) {
+func Auto(ctx context.Context) (name, why string, err error) { return AutoFor(ctx, nil) }
+
+// AutoFor is Auto among the testbeds can accepts (all, when can is nil): those that
+// can start what the run needs.
+func AutoFor(ctx context.Context, can func(name string) error) (name, why string, err error) {
 	var errs []error
+	var skipped []string // what the run needs and a testbed cannot do: the why of the pick
 	for _, tb := range All() {
-		if tb.Available == nil {
-			return tb.Name, "testbed: " + tb.Name, nil
-		}
-		why, err := tb.Available(ctx)
-		if err == nil {
-			if why == "" {
-				why = "testbed: " + tb.Name
+		if can != nil {
+			if err := can(tb.Name); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", tb.Name, err))
+				skipped = append(skipped, "not "+tb.Name+": "+err.Error())
+				continue
 			}
-			return tb.Name, why, nil
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", tb.Name, err))
+		why := ""
+		if tb.Available != nil {
+			var err error
+			if why, err = tb.Available(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", tb.Name, err))
+				continue
+			}
+		}
+		if why == "" || len(skipped) > 0 {
+			why = "testbed: " + tb.Name
+		}
+		if len(skipped) > 0 {
+			why += " (" + strings.Join(skipped, "; ") + ")"
+		}
+		return tb.Name, why, nil
 	}
 	if len(errs) == 0 {
 		return "", "", errors.New("testbed: no testbed is registered")

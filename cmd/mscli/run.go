@@ -87,7 +87,7 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 	if o.dryRun {
 		return pl.WriteTimeline(c.OutOrStdout())
 	}
-	name, tb, why, err := runner.PickTestbed(o.testbed)
+	name, tb, why, err := runner.PickTestbedFor(o.testbed, pl)
 	if err != nil {
 		return err
 	}
