@@ -36,6 +36,7 @@ var processTargets = []plan.Reach{
 	{Role: plan.RoleReplica, On: plan.Testbeds},
 	{Role: plan.RolePostgres, On: []string{plan.TestbedDocker},
 		Why: "on the local testbed the database is an SQLite file inside the service's processes, with no process of its own"},
+	{Role: plan.RoleDatabase, On: plan.Testbeds},
 }
 
 // dataTargets are what a data fault acts on: a PostgreSQL volume (docker) or the SQLite
@@ -43,6 +44,7 @@ var processTargets = []plan.Reach{
 // SQLite file on the local testbed only. A replica keeps no data of its own.
 var dataTargets = []plan.Reach{
 	{Role: plan.RolePostgres, On: plan.Testbeds},
+	{Role: plan.RoleDatabase, On: plan.Testbeds},
 	{Role: plan.RoleSQLite, On: []string{plan.TestbedLocal},
 		Why: "on the docker testbed an SQLite database is a volume the service's containers share, not a node"},
 	{Role: plan.RoleBroker, On: []string{plan.TestbedLocal},

@@ -29,7 +29,11 @@ const (
 	RolePostgres TargetRole = "postgres"
 	// RoleSQLite is "<svc>-db" of a fixture service without database: postgres: the SQLite
 	// file its replicas share, on every testbed.
-	RoleSQLite       TargetRole = "sqlite"
+	RoleSQLite TargetRole = "sqlite"
+	// RoleDatabase is "<svc>-db" of a service of the user's own with database: postgres:
+	// a PostgreSQL server on every testbed (a process on the local one, a container on
+	// docker).
+	RoleDatabase     TargetRole = "database"
 	RoleLink         TargetRole = "link"          // client->svc, svc->broker, or one replica's
 	RoleDatabaseLink TargetRole = "database-link" // svc->svc-db (database: postgres), or one replica's
 	RoleStream       TargetRole = "stream"        // a fixture service's stream

@@ -32,6 +32,7 @@ var roleNoun = map[plan.TargetRole]string{
 	plan.RoleReplica:      "a service replica",
 	plan.RolePostgres:     "a PostgreSQL database node",
 	plan.RoleSQLite:       "an SQLite database node",
+	plan.RoleDatabase:     "your service's PostgreSQL database node",
 	plan.RoleLink:         "a link to a service or the broker",
 	plan.RoleDatabaseLink: "a link to a PostgreSQL database",
 	plan.RoleStream:       "a stream",
@@ -47,7 +48,7 @@ func (t targets) targetNoun(k plan.TargetKind, name string) string {
 			return "the service " + name + " (one of its replicas)"
 		}
 		return "the replica " + name
-	case plan.RolePostgres:
+	case plan.RolePostgres, plan.RoleDatabase:
 		return "the PostgreSQL database " + name
 	case plan.RoleSQLite:
 		return "the SQLite database " + name
@@ -163,7 +164,7 @@ func (t targets) nemesisUnsupported(k plan.FaultKind) string {
 	for _, re := range k.Acts {
 		if onlyOn(re) == "" {
 			everywhere = append(everywhere, roleNoun[re.Role])
-			postgres = postgres || re.Role == plan.RolePostgres
+			postgres = postgres || re.Role == plan.RolePostgres || re.Role == plan.RoleDatabase
 		}
 	}
 	msg := fmt.Sprintf("the nemesis cannot draw %s: it draws only targets every testbed can apply it to, for %s %s, and the system has none",

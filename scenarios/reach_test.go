@@ -57,7 +57,7 @@ func TestFaultKindsActOn(t *testing.T) {
 // testbeds, with a reason wherever a testbed cannot.
 func TestFaultKindsDeclareReach(t *testing.T) {
 	roleKind := map[plan.TargetRole]plan.TargetKind{
-		plan.RoleBroker: plan.TargetNode, plan.RoleReplica: plan.TargetNode, plan.RolePostgres: plan.TargetNode, plan.RoleSQLite: plan.TargetNode,
+		plan.RoleBroker: plan.TargetNode, plan.RoleReplica: plan.TargetNode, plan.RolePostgres: plan.TargetNode, plan.RoleSQLite: plan.TargetNode, plan.RoleDatabase: plan.TargetNode,
 		plan.RoleLink: plan.TargetLink, plan.RoleDatabaseLink: plan.TargetLink, plan.RoleStream: plan.TargetStream,
 	}
 	for _, name := range plan.FaultKindNames() {
@@ -131,7 +131,7 @@ func TestValidateRejectsTargetsNoTestbedTakes(t *testing.T) {
 
 		// The nemesis draws only what every testbed can apply.
 		{"nemesis data faults without PostgreSQL", sqlite + "nemesis: {faults: [kill, wipe]}\n", []string{
-			"7:26: the nemesis cannot draw wipe: it draws only targets every testbed can apply it to, for wipe a PostgreSQL database node, and the system has none (give a service database: postgres); the broker and the SQLite database bank-db take it on the local testbed only: write such a fault under faults:",
+			"7:26: the nemesis cannot draw wipe: it draws only targets every testbed can apply it to, for wipe a PostgreSQL database node or your service's PostgreSQL database node, and the system has none (give a service database: postgres); the broker and the SQLite database bank-db take it on the local testbed only: write such a fault under faults:",
 		}},
 		{"nemesis data faults with PostgreSQL", head + "nemesis: {faults: [kill, wipe, snapshot, pause, partition]}\n", nil},
 	}

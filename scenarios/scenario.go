@@ -241,7 +241,11 @@ func targetsOf(top plan.Topology) targets {
 		}
 		switch {
 		case svc.Database == "postgres":
-			add(plan.TargetNode, plan.DatabaseNode(svc.Name), plan.RolePostgres, false)
+			role := plan.RolePostgres
+			if svc.User() {
+				role = plan.RoleDatabase // a real server on every testbed
+			}
+			add(plan.TargetNode, plan.DatabaseNode(svc.Name), role, false)
 			t.data = append(t.data, plan.DatabaseNode(svc.Name))
 		case svc.Fixture != "":
 			// A fixture's data is a node for data faults whatever the database: on the
