@@ -81,7 +81,7 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 		// as on the docker testbed.
 		args: []string{"-D", d.data, "-p", port, "-c", "unix_socket_directories=", "-c", "listen_addresses=127.0.0.1",
 			"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200"},
-		tree: true,
+		tree: true, stop: sigInt,
 		ready: testbed.Readiness{Check: func(ctx context.Context) error {
 			isready := exec.CommandContext(ctx, filepath.Join(bin, "pg_isready"), "-q", "-h", "127.0.0.1", "-p", port, "-U", svc.name, "-d", "postgres")
 			isready.Env = hostEnv()

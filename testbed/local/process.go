@@ -30,6 +30,9 @@ type process struct {
 	// tree: the process's children leave its process group (PostgreSQL's call
 	// setsid), so kill, pause and resume signal each of them too.
 	tree bool
+	// stop is the signal that asks it to exit (SIGTERM unless set: PostgreSQL's fast
+	// shutdown is SIGINT, its SIGTERM waits for every client to leave).
+	stop syscall.Signal
 	// ready says when the started process is ready (Node, URL, TCP or Check set).
 	ready testbed.Readiness
 	log   string
@@ -212,7 +215,11 @@ func (p *process) stopLocked(ctx context.Context) error {
 		}
 		p.paused = false
 	}
-	if err := signalGroup(pid, sigTerm); err != nil {
+	sig := sigTerm
+	if p.stop != 0 {
+		sig = p.stop
+	}
+	if err := signalGroup(pid, sig); err != nil {
 		return fmt.Errorf("stop %s: %w", p.name, err)
 	}
 	grace := time.NewTimer(p.env.opts.StopGrace)

@@ -18,6 +18,7 @@ func signalGroup(int, syscall.Signal) error { return errUnsupported }
 var (
 	sigKill = syscall.Signal(9)
 	sigTerm = syscall.Signal(15)
+	sigInt  = syscall.Signal(2)
 	sigStop = syscall.Signal(19)
 	sigCont = syscall.Signal(18)
 )

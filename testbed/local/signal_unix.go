@@ -23,6 +23,7 @@ func signalGroup(pid int, sig syscall.Signal) error {
 var (
 	sigKill = syscall.SIGKILL
 	sigTerm = syscall.SIGTERM
+	sigInt  = syscall.SIGINT
 	sigStop = syscall.SIGSTOP
 	sigCont = syscall.SIGCONT
 )
