@@ -174,6 +174,16 @@ func (s *sqlSource) open() (*sql.DB, error) {
 	return s.db, nil
 }
 
+// reportsStates: only with a states query.
+func (s *sqlSource) reportsStates() bool {
+	for _, q := range s.queries {
+		if q.name == "states" {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *sqlSource) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

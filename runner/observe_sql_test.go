@@ -346,3 +346,27 @@ func TestObserveSQLColumns(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A service observed without a states query has no models to compare: the wait ends
+// once its operations settle, not at the deadline.
+func TestObserveSQLWithoutStatesConvergesOnOperations(t *testing.T) {
+	dsn := pgtest.Shared(t).NewDB(t)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE ops (id text, state text); INSERT INTO ops VALUES ('o-1', 'received')`); err != nil {
+		t.Fatal(err)
+	}
+	o := newObserver(map[string]source{"svc": newSQLSource(dsn, plan.SQLObserve{
+		Effects: `SELECT 'write' AS view, 'order' AS kind, 'k' AS key, id, 1 AS amount FROM ops`, Operations: `SELECT id, state FROM ops`})})
+	defer o.close()
+	wait := later(t, db, 300*time.Millisecond, `UPDATE ops SET state = 'applied'`)
+	defer wait()
+	rec := history.NewWriter(&bytes.Buffer{})
+	c, err := o.converge(context.Background(), time.Now(), time.Now(), 10*time.Second, 20*time.Millisecond, rec)
+	if err != nil || !c.Converged || c.Polls < 2 {
+		t.Fatalf("converge = %+v, %v; want converged once the operation settled", c, err)
+	}
+}
