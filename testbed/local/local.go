@@ -324,6 +324,15 @@ func (e *Env) Down(ctx context.Context) error {
 	}
 	stopAll(reps)
 	stopAll(dbs)
+	// A PostgreSQL data directory and its snapshots are tens of megabytes a run, and
+	// nothing a person reads afterwards (its log stays in logs/): removed once stopped.
+	for _, name := range e.order {
+		if pg := e.services[name].pg; pg != nil && pg.process != nil && pg.Pid() == 0 {
+			if err := pg.removeData(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	if e.broker != nil {
 		stopAll([]*process{e.broker.process})
 	}

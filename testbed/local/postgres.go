@@ -255,3 +255,9 @@ func (d *pgNode) replace(ctx context.Context, src, restore string) error {
 	}
 	return d.startLocked(ctx)
 }
+
+// removeData deletes the server's data directory and its snapshots, once it stopped.
+func (d *pgNode) removeData() error {
+	return errors.Join(os.RemoveAll(filepath.Dir(d.data)),
+		os.RemoveAll(filepath.Join(d.env.dir, "data", "snapshots", fileName(d.name))))
+}

@@ -196,4 +196,7 @@ func TestUserService(t *testing.T) {
 			t.Errorf("process %d still runs after Down", p)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(root, runID, "data", "app-db")); !os.IsNotExist(err) {
+		t.Errorf("the database's data directory is left after Down (%v)", err)
+	}
 }
