@@ -162,8 +162,22 @@ func (h *httpSource) get(ctx context.Context, url string) ([]history.Effect, err
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
 	}
-	return history.Read[history.Effect](resp.Body)
+	// The service under test is untrusted: an endless answer ends at maxEffectBytes.
+	body := &io.LimitedReader{R: resp.Body, N: maxEffectBytes + 1}
+	effs, err := history.Read[history.Effect](body)
+	if err == nil && body.N <= 0 {
+		err = fmt.Errorf("GET %s: more than %d MiB of effects: mscli reads no more", url, maxEffectBytes>>20)
+	}
+	return effs, err
 }
+
+// maxEffectBytes and maxEffectRows bound what one observation reads from a service:
+// far more than a million operations' effects, far less than what would exhaust the
+// machine.
+const (
+	maxEffectBytes = 4 << 30
+	maxEffectRows  = 20_000_000
+)
 
 // converge polls every service's state until each read view equals its write view and
 // every operation the service knows has settled (history.Settled), or until the

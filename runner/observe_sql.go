@@ -250,6 +250,9 @@ func (s *sqlSource) run(ctx context.Context, tx *sql.Tx, q sqlQuery, out []histo
 		ptrs[i] = &vals[i]
 	}
 	for n := 1; rows.Next(); n++ {
+		if len(out) >= maxEffectRows {
+			return out, fail(fmt.Errorf("more than %d rows: mscli reads no more", maxEffectRows))
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return out, fail(err)
 		}
