@@ -165,7 +165,7 @@ func (h *httpSource) get(ctx context.Context, url string) ([]history.Effect, err
 	// The service under test is untrusted: an endless answer ends at maxEffectBytes.
 	body := &io.LimitedReader{R: resp.Body, N: maxEffectBytes + 1}
 	effs, err := history.Read[history.Effect](body)
-	if err == nil && body.N <= 0 {
+	if body.N <= 0 {
 		err = fmt.Errorf("GET %s: more than %d MiB of effects: mscli reads no more", url, maxEffectBytes>>20)
 	}
 	return effs, err
