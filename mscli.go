@@ -177,6 +177,15 @@ func Run(ctx context.Context, s *scenarios.Scenario, o Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	// A scenario built in Go runs its commands where the test runs (a loaded one, in
+	// its file's folder).
+	if wd, err := os.Getwd(); err == nil {
+		for i, svc := range pl.Topology.Services {
+			if len(svc.Command) > 0 && svc.Dir == "" {
+				pl.Topology.Services[i].Dir = wd
+			}
+		}
+	}
 	if err := runner.CheckBugs(pl, o.Bugs); err != nil {
 		return nil, err
 	}
