@@ -280,7 +280,7 @@ func serviceUnsupportedOn(svc plan.Service, tb string) (key, msg string) {
 	case !svc.User():
 	case tb == plan.TestbedLocal && svc.Hostnames:
 		// Compose services: see parse_compose.go.
-		return "image", fmt.Sprintf("service %s comes from a compose file and reaches its dependencies by their own names, which the local testbed cannot lead through links (its processes share one name resolution): use --testbed docker", svc.Name)
+		return "image", fmt.Sprintf("service %s comes from a compose file, whose services reach each other by their own names: the local testbed cannot lead those names through links (its processes share one name resolution): use --testbed docker", svc.Name)
 	case tb == plan.TestbedLocal && len(svc.Command) == 0:
 		return "image", fmt.Sprintf("service %s runs from an image, which the local testbed cannot start: add command: (your program) to run it here, or use --testbed docker", svc.Name)
 	case tb == plan.TestbedDocker && svc.Image == "":

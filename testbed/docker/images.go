@@ -367,6 +367,8 @@ func Needs(ctx context.Context, pl *plan.Plan, o NeedsOptions) ([]Need, error) {
 			switch {
 			case s.Container != nil && s.Container.Build != nil:
 				n.Build, n.Note = "mscli run builds it", "built from "+s.Container.Build.Context+" at the start of every run"
+			case s.Image == images.OfflinePostgres:
+				n.Build = images.BuildPostgresCommand
 			case !ui.Present:
 				n.Note = "never pulled: build it, or pull it yourself"
 			}
