@@ -34,6 +34,7 @@ type composeProblem struct {
 // names as a host ("db:5432", "postgres://u:p@db/x", "http://api:8080/"), and reaches
 // them by those names (Hostnames).
 func composeServices(proj *types.Project) ([]plan.Service, []composeProblem) {
+	dir := proj.WorkingDir
 	var problems []composeProblem
 	refuse := func(svc string, keys []string, format string, args ...any) {
 		problems = append(problems, composeProblem{svc, keys, fmt.Sprintf(format, args...)})
@@ -50,7 +51,7 @@ func composeServices(proj *types.Project) ([]plan.Service, []composeProblem) {
 		refuseUnhonoured(sc, func(keys []string, format string, args ...any) { refuse(name, keys, format, args...) })
 		switch {
 		case sc.Build != nil:
-			b, keys, msg := composeBuild(sc.Build)
+			b, keys, msg := composeBuild(dir, sc.Build)
 			if msg != "" {
 				refuse(name, append([]string{"build"}, keys...), "%s", msg)
 			}
@@ -71,13 +72,26 @@ func composeServices(proj *types.Project) ([]plan.Service, []composeProblem) {
 			svc.Container.Entrypoint, svc.Container.Cmd = slices.Clone(sc.Entrypoint), slices.Clone(sc.Command)
 			svc.Container.User, svc.Container.WorkingDir = sc.User, sc.WorkingDir
 		}
-		for k, v := range sc.Environment {
-			if v != nil { // a variable named without a value and unset here is not set
-				if svc.Env == nil {
-					svc.Env = map[string]string{}
-				}
-				svc.Env[k] = *v
+		for _, k := range sortedKeys(sc.Environment) {
+			v := sc.Environment[k]
+			if v == nil {
+				// Compose would take it from the shell that runs it; mscli reads nothing of
+				// its own environment into a plan (or into the system under test).
+				refuse(name, []string{"environment"}, "environment: %s has no value: compose takes it from the shell, which mscli does not read; give it a value, or define it in the .env beside the compose file", k)
+				continue
 			}
+			if svc.Env == nil {
+				svc.Env = map[string]string{}
+			}
+			svc.Env[k] = *v
+		}
+		for i, f := range sc.EnvFiles {
+			if !inside(dir, f.Path) {
+				refuse(name, []string{"env_file", strconv.Itoa(i)}, "env_file: %s is outside the compose file's folder %s: mscli reads no file beyond it", f.Path, dir)
+			}
+		}
+		if sc.Extends != nil {
+			refuse(name, []string{"extends"}, "extends: not supported yet: write the service out in full")
 		}
 		for i, p := range sc.Ports {
 			if p.Protocol != "" && p.Protocol != "tcp" {
@@ -202,7 +216,7 @@ func refuseUnhonoured(sc types.ServiceConfig, refuse func(keys []string, format 
 
 // composeBuild is a build: mscli can do through the engine's API (the classic
 // builder, no registry), or the key it cannot honour and why.
-func composeBuild(b *types.BuildConfig) (*plan.Build, []string, string) {
+func composeBuild(dir string, b *types.BuildConfig) (*plan.Build, []string, string) {
 	switch {
 	case b.DockerfileInline != "":
 		return nil, []string{"dockerfile_inline"}, "build.dockerfile_inline: give the Dockerfile as a file in the context"
@@ -214,6 +228,11 @@ func composeBuild(b *types.BuildConfig) (*plan.Build, []string, string) {
 	if st, err := os.Stat(b.Context); err != nil || !st.IsDir() {
 		return nil, []string{"context"}, fmt.Sprintf("build.context %s: not a folder here (mscli builds from a local folder)", b.Context)
 	}
+	if !inside(dir, b.Context) {
+		// Everything in a context goes to the builder, and a Dockerfile may copy it into
+		// the service under test.
+		return nil, []string{"context"}, fmt.Sprintf("build.context %s is outside the compose file's folder %s: mscli sends no folder beyond it to a build", b.Context, dir)
+	}
 	df := b.Dockerfile
 	if df == "" {
 		df = "Dockerfile"
@@ -221,24 +240,41 @@ func composeBuild(b *types.BuildConfig) (*plan.Build, []string, string) {
 	rel := df
 	if filepath.IsAbs(df) {
 		r, err := filepath.Rel(b.Context, df)
-		if err != nil || strings.HasPrefix(r, "..") {
+		if err != nil {
 			return nil, []string{"dockerfile"}, fmt.Sprintf("build.dockerfile %s: outside the build context %s", df, b.Context)
 		}
 		rel = r
+	}
+	if !inside(b.Context, filepath.Join(b.Context, rel)) {
+		return nil, []string{"dockerfile"}, fmt.Sprintf("build.dockerfile %s: outside the build context %s (the builder gets only the context)", df, b.Context)
 	}
 	if _, err := os.Stat(filepath.Join(b.Context, rel)); err != nil {
 		return nil, []string{"dockerfile"}, fmt.Sprintf("build: no %s in %s", rel, b.Context)
 	}
 	out := &plan.Build{Context: b.Context, Dockerfile: filepath.ToSlash(rel), Target: b.Target}
-	for k, v := range b.Args {
-		if v != nil {
-			if out.Args == nil {
-				out.Args = map[string]string{}
-			}
-			out.Args[k] = *v
+	for _, k := range sortedKeys(b.Args) {
+		v := b.Args[k]
+		if v == nil {
+			return nil, []string{"args"}, fmt.Sprintf("build.args: %s has no value: compose takes it from the shell, which mscli does not read; give it a value, or define it in the .env beside the compose file", k)
 		}
+		if out.Args == nil {
+			out.Args = map[string]string{}
+		}
+		out.Args[k] = *v
 	}
 	return out, nil, ""
+}
+
+// inside reports whether path, its symbolic links followed, lies in dir.
+func inside(dir, path string) bool {
+	real := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return filepath.Clean(p)
+	}
+	rel, err := filepath.Rel(real(dir), real(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // exposed reads an expose: entry: "5432", "5432/tcp" or a range "8000-8003".

@@ -148,6 +148,13 @@ func TestComposeErrors(t *testing.T) {
 			bad + "16:7: compose service app: it depends on quiet, which listens on no port mscli knows of",
 			bad + "23:3: compose service my_svc: mscli names nodes and links after services",
 		}},
+		{"variables from the shell", "name: x\nduration: 20s\nsystem: {compose: compose-vars/docker-compose.yml}\nworkload: {kind: http, service: app, operations: [{name: o, path: /o}]}\ninvariants: [durable]\n",
+			[]string{"3:19: compose file testdata/compose-vars/docker-compose.yml: it uses GITHUB_TOKEN, HOME, which the .env beside it does not define"}},
+		{"beyond its folder", "name: x\nduration: 20s\nsystem: {compose: compose-unsafe/docker-compose.yml}\nworkload: {kind: http, service: app, operations: [{name: o, path: /o}]}\ninvariants: [durable]\n", []string{
+			"testdata/compose-unsafe/docker-compose.yml:4:5: compose service app: build.context",
+			"testdata/compose-unsafe/docker-compose.yml:5:5: compose service app: environment: SECRET_TOKEN has no value",
+			"testdata/compose-unsafe/docker-compose.yml:7:5: compose service app: env_file:",
+		}},
 		{"no such file", "name: x\nduration: 20s\nsystem: {compose: nope.yml, services: {app: {replicas: 2}}}\ninvariants: [durable]\n",
 			[]string{"3:19: compose file testdata/nope.yml: no such file or directory"}},
 		{"not a compose file", "name: x\nduration: 20s\nsystem: {compose: good-minimal.yaml}\ninvariants: [durable]\n",

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func (d *decoder) composeSystem(s *Scenario, raw ast.Node) {
 		fail("compose file %s: %v", name, err)
 		return
 	}
-	proj, err := loadCompose(abs)
+	proj, err := loadCompose(abs, data)
 	if err != nil {
 		fail("compose file %s: %v", name, err)
 		return
@@ -120,16 +121,53 @@ func (d *decoder) composeSystem(s *Scenario, raw ast.Node) {
 	d.mergeCompose(s, raw, services)
 }
 
-// loadCompose loads a compose file as `docker compose` does in its folder: the
-// environment and the folder's .env for interpolation, env_file resolved, paths
-// absolute.
-func loadCompose(path string) (*types.Project, error) {
+// loadCompose loads a compose file as `docker compose` does in its folder, with one
+// difference: only the folder's .env interpolates it, never mscli's own environment —
+// the plan must not depend on the shell that made it, nor carry its secrets into the
+// system under test. A variable the file uses with no default and .env does not
+// define is an error. env_file is resolved, paths are absolute; include is refused.
+func loadCompose(path string, data []byte) (*types.Project, error) {
 	opts, err := cli.NewProjectOptions([]string{path},
-		cli.WithWorkingDirectory(filepath.Dir(path)), cli.WithOsEnv, cli.WithDotEnv)
+		cli.WithWorkingDirectory(filepath.Dir(path)), cli.WithDotEnv)
 	if err != nil {
 		return nil, err
 	}
+	if missing := undefinedVars(data, opts.Environment); len(missing) > 0 {
+		return nil, fmt.Errorf("it uses %s, which the .env beside it does not define: mscli interpolates a compose file from that .env only, never from its own environment (give each a value there, or a default: ${NAME:-value})", strings.Join(missing, ", "))
+	}
+	if includeRE.Match(data) {
+		return nil, errors.New("include: not supported yet: mscli reads one compose file")
+	}
 	return opts.LoadProject(context.Background())
+}
+
+// includeRE finds a top-level include: key.
+var includeRE = regexp.MustCompile(`(?m)^include[ \t]*:`)
+
+// composeVarRE finds the variables a compose file interpolates: ${NAME}, ${NAME:-x},
+// $NAME; $$ is a literal dollar.
+var composeVarRE = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+=])?|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// undefinedVars lists, sorted, the variables data uses without a default that env
+// does not define.
+func undefinedVars(data []byte, env map[string]string) []string {
+	seen := map[string]bool{}
+	for _, m := range composeVarRE.FindAllSubmatch(data, -1) {
+		name := string(m[1])
+		if name == "" {
+			name = string(m[3])
+		}
+		if name == "" || seen[name] {
+			continue // $$
+		}
+		if op := string(m[2]); strings.Contains(op, "-") || strings.Contains(op, "=") {
+			continue // a default
+		}
+		if _, ok := env[name]; !ok {
+			seen[name] = true
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // mergeCompose adds the compose file's services to the scenario's: a service the

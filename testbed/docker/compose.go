@@ -160,25 +160,38 @@ func (e *Env) containerOf(n *node, s plan.Service) {
 // compose build` would: the context's .dockerignore honoured, the Dockerfile and
 // build arguments the file names. The layers it caches make a rebuild of an
 // unchanged context quick.
+//
+// Each is built under a name of the run's own (mscli-build-<service>:<run id>) and
+// labelled with the run, so two runs never run each other's build and the run's Down
+// (or mscli clean) removes it; the layers stay cached.
 func (e *Env) buildImages(ctx context.Context, pl *plan.Plan) error {
-	done := map[string]bool{}
+	e.built = map[string]string{}
 	for _, s := range pl.Topology.Services {
-		if s.Container == nil || s.Container.Build == nil || done[s.Image] {
+		if s.Container == nil || s.Container.Build == nil {
 			continue
 		}
-		done[s.Image] = true
+		ref := "mscli-build-" + strings.ToLower(alias(s.Name)) + ":" + imageTag(e.opts.RunID)
 		b := s.Container.Build
 		began := time.Now()
-		e.opts.Imagesf("building %s for service %s from %s", s.Image, s.Name, b.Context)
-		if err := e.eng.buildContext(ctx, s.Image, b, func(line string) { e.opts.Imagesf("%s", line) }); err != nil {
-			return fmt.Errorf("docker testbed: service %s: build %s from %s: %w", s.Name, s.Image, b.Context, err)
+		e.opts.Imagesf("building %s for service %s from %s", ref, s.Name, b.Context)
+		if err := e.eng.buildContext(ctx, ref, b, map[string]string{LabelRun: e.opts.RunID}, func(line string) { e.opts.Imagesf("%s", line) }); err != nil {
+			return fmt.Errorf("docker testbed: service %s: build from %s: %w", s.Name, b.Context, err)
 		}
-		e.opts.Imagesf("built %s in %s", s.Image, time.Since(began).Round(time.Millisecond))
+		e.built[s.Name] = ref
+		e.opts.Imagesf("built %s in %s", ref, time.Since(began).Round(time.Millisecond))
 	}
 	return nil
 }
 
-func (e *engine) buildContext(ctx context.Context, ref string, b *plan.Build, progress func(string)) error {
+// imageOf is the image a user's service runs: this run's build of it, or its image:.
+func (e *Env) imageOf(s plan.Service) string {
+	if ref, ok := e.built[s.Name]; ok {
+		return ref
+	}
+	return s.Image
+}
+
+func (e *engine) buildContext(ctx context.Context, ref string, b *plan.Build, labels map[string]string, progress func(string)) error {
 	dockerfile := b.Dockerfile
 	if dockerfile == "" {
 		dockerfile = "Dockerfile"
@@ -206,7 +219,7 @@ func (e *engine) buildContext(ctx context.Context, ref string, b *plan.Build, pr
 		args[k] = &v
 	}
 	res, err := e.ImageBuild(ctx, tar, client.ImageBuildOptions{
-		Tags: []string{ref}, Dockerfile: dockerfile, BuildArgs: args, Target: b.Target,
+		Tags: []string{ref}, Labels: labels, Dockerfile: dockerfile, BuildArgs: args, Target: b.Target,
 		Remove: true, ForceRemove: true, Version: build.BuilderV1,
 	})
 	if err != nil {
@@ -239,4 +252,22 @@ func (e *Env) HostAddr(name string, port int) string {
 		return ""
 	}
 	return addr
+}
+
+// imageTag makes a run id a valid image tag: letters, digits, '_', '.' and '-', at most
+// 128, not starting with '.' or '-'.
+func imageTag(id string) string {
+	t := []byte(id)
+	for i, c := range t {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			t[i] = '-'
+		}
+	}
+	if len(t) > 128 {
+		t = t[:128]
+	}
+	if len(t) == 0 || t[0] == '.' || t[0] == '-' {
+		t = append([]byte("r"), t...)[:min(len(t)+1, 128)]
+	}
+	return string(t)
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -202,6 +203,20 @@ func (e *engine) removeRun(ctx context.Context, run string) ([]string, error) {
 				continue
 			}
 			done = append(done, fmt.Sprintf("removed volume %s (run %s)", v.Name, v.Labels[LabelRun]))
+		}
+	}
+	// Images the run built (a compose file's build:), by their label: the layers stay,
+	// as the build cache.
+	is, err := e.ImageList(ctx, client.ImageListOptions{Filters: runFilter(run)})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("docker: list images: %w", err))
+	} else {
+		for _, im := range is.Items {
+			if _, err := e.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove image %s: %w", im.ID, err))
+				continue
+			}
+			done = append(done, fmt.Sprintf("removed image %s (run %s)", strings.Join(im.RepoTags, ", "), im.Labels[LabelRun]))
 		}
 	}
 	return done, errors.Join(errs...)

@@ -38,7 +38,9 @@ const (
 
 // Env is a running docker testbed.
 type Env struct {
-	opts     testbed.Options
+	opts testbed.Options
+	// built maps a service with a build context to the image this run built for it.
+	built    map[string]string
 	eng      *engine
 	net      *testcontainers.DockerNetwork
 	image    string // mscli image
@@ -253,7 +255,7 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	for _, s := range pl.Topology.Services {
 		svc := e.services[s.Name]
 		for i := range s.Replicas {
-			n, err := e.replicaNode(pl, s, svc, i, proxyOf, userExposed[s.Image])
+			n, err := e.replicaNode(pl, s, svc, i, proxyOf, userExposed[e.imageOf(s)])
 			if err != nil {
 				return err
 			}

@@ -43,17 +43,18 @@ func (e *Env) userImages(ctx context.Context, pl *plan.Plan) (map[string][]strin
 		if !s.User() {
 			continue
 		}
-		if _, done := out[s.Image]; done {
+		ref := e.imageOf(s)
+		if _, done := out[ref]; done {
 			continue
 		}
-		img, err := e.eng.inspectImage(ctx, s.Image)
+		img, err := e.eng.inspectImage(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
 		if !img.Present {
 			return nil, missingUserImage(s)
 		}
-		out[s.Image] = img.Exposed
+		out[ref] = img.Exposed
 	}
 	return out, nil
 }
@@ -160,7 +161,7 @@ func (e *Env) userNode(s plan.Service, svc *service, i int, proxyOf map[[2]strin
 		env[k] = val
 	}
 	n := e.newNode(rep, alias(rep), userReadiness(s), nil, env, userExposed(s, imageExposed))
-	n.image = s.Image
+	n.image = e.imageOf(s)
 	e.containerOf(n, s)
 	return n, nil
 }
