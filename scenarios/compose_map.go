@@ -18,6 +18,12 @@ import (
 	"github.com/mscli/mscli/plan"
 )
 
+// A compose file is untrusted input: what it may ask of the machine is bounded.
+const (
+	maxComposeReplicas = 64
+	maxComposePorts    = 32
+)
+
 // composeProblem is something of a compose service mscli cannot honour, at
 // services.<service>.<keys…> in the compose file.
 type composeProblem struct {
@@ -115,6 +121,12 @@ func composeServices(proj *types.Project) ([]plan.Service, []composeProblem) {
 		case sc.Scale != nil:
 			svc.Replicas = *sc.Scale
 		}
+		if svc.Replicas > maxComposeReplicas {
+			refuse(name, []string{"deploy"}, "%d replicas: mscli runs at most %d of a service", svc.Replicas, maxComposeReplicas)
+		}
+		if len(svc.Ports) > maxComposePorts {
+			refuse(name, []string{"ports"}, "%d ports: mscli publishes and proxies at most %d of a service", len(svc.Ports), maxComposePorts)
+		}
 		for _, dep := range sortedKeys(sc.DependsOn) {
 			if _, ok := proj.Services[dep]; !ok {
 				continue // an optional dependency that is not in the project
@@ -182,6 +194,16 @@ func refuseUnhonoured(sc types.ServiceConfig, refuse func(keys []string, format 
 	for _, net := range sortedKeys(sc.Networks) {
 		if n := sc.Networks[net]; n != nil && (len(n.Aliases) > 0 || n.Ipv4Address != "" || n.Ipv6Address != "" || len(n.LinkLocalIPs) > 0 || n.MacAddress != "") {
 			refuse([]string{"networks", net}, "networks: %s: aliases and fixed addresses are not honoured: mscli runs every service on one network of its own and names each by its service name", net)
+		}
+	}
+	if sc.ContainerName != "" || sc.Hostname != "" || sc.DomainName != "" {
+		// Dependents reach a service by its service name alone: another name would not
+		// resolve, or would go around the link.
+		refuse([]string{"container_name"}, "container_name, hostname and domainname are not honoured: mscli names each container after its service and replica; reach it by its service name")
+	}
+	for _, v := range sc.Volumes {
+		if v.Type == types.VolumeTypeVolume && v.Source != "" {
+			refuse([]string{"volumes"}, "volumes: %s (a named volume): not mounted yet: a service's data lives in its container for the run", v.Source)
 		}
 	}
 	host := func(key, v string) {

@@ -283,6 +283,8 @@ func serviceUnsupportedOn(svc plan.Service, tb string) (key, msg string) {
 		return "image", fmt.Sprintf("service %s comes from a compose file, whose services reach each other by their own names: the local testbed cannot lead those names through links (its processes share one name resolution): use --testbed docker", svc.Name)
 	case tb == plan.TestbedLocal && len(svc.Command) == 0:
 		return "image", fmt.Sprintf("service %s runs from an image, which the local testbed cannot start: add command: (your program) to run it here, or use --testbed docker", svc.Name)
+	case tb == plan.TestbedLocal && svc.Observe.SQL != nil && svc.Observe.SQL.URL != "":
+		return "observe", fmt.Sprintf("service %s is observed through observe.sql.url, a node's port reached from the host, which the local testbed does not do: use --testbed docker, or database: postgres and leave url out", svc.Name)
 	case tb == plan.TestbedDocker && svc.Image == "":
 		return "command", fmt.Sprintf("service %s is a command, which the docker testbed cannot start: add image: (your image) to run it there, or use --testbed local", svc.Name)
 	}

@@ -88,9 +88,10 @@ func (e *Env) planSidecars(pl *plan.Plan) ([]*sidecar, error) {
 			for k, sc := range mine {
 				for sc.api = sidecarAPIPort; sc.ports[sc.api]; sc.api++ {
 				}
-				name := rep + "-toxiproxy"
+				// '.' is in no service's name: a sidecar's name is no replica's.
+				name := rep + ".toxiproxy"
 				if k > 0 {
-					name += fmt.Sprint("-", k+1)
+					name += fmt.Sprint(".", k+1)
 				}
 				api := strconv.Itoa(sc.api)
 				sc.node = e.newNode(name, alias(name), readiness{port: api, http: "/version"},

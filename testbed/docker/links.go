@@ -30,8 +30,13 @@ func (l *proxyLink) AddToxic(ctx context.Context, name, typ, stream string, toxi
 	return testbed.Bounded(ctx, func() error {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		for _, p := range l.proxies {
+		for i, p := range l.proxies {
 			if _, err := p.AddToxic(name, typ, stream, toxicity, toxiclient.Attributes(attrs)); err != nil {
+				// All or nothing: a fault that failed to apply opens no window, so what
+				// it put on the link's other proxies comes off again.
+				for _, done := range l.proxies[:i] {
+					_ = done.RemoveToxic(name)
+				}
 				return fmt.Errorf("proxy %s: add toxic %q (%s %s): %w", p.Name, name, typ, stream, err)
 			}
 		}
@@ -67,6 +72,12 @@ func (l *proxyLink) SetEnabled(ctx context.Context, enabled bool) error {
 			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("proxy %s: enabled=%v: %w", p.Name, enabled, err))
+			}
+		}
+		if !enabled && len(errs) > 0 {
+			// All or nothing, as for toxics: a cut that failed leaves the link whole.
+			for _, p := range l.proxies {
+				_ = p.Enable()
 			}
 		}
 		return errors.Join(errs...)
