@@ -180,6 +180,9 @@ func (v *validator) system() {
 		if svc.Replicas < 1 {
 			v.report(p+".replicas", false, "replicas must be at least 1")
 		}
+		if svc.Replicas > maxComposeReplicas {
+			v.report(p+".replicas", false, "replicas must be at most %d", maxComposeReplicas)
+		}
 	}
 }
 
