@@ -74,28 +74,15 @@ func send(ctx context.Context, c *http.Client, endpoint string, op Planned, time
 	u := endpoint + "/accounts/" + url.PathEscape(op.Key) + path + url.PathEscape(op.ID)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	// Whether a connection was ever obtained separates "refused before sending"
-	// (definitely not applied) from failures after the request may have gone out.
-	var connected atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(fmt.Sprintf(`{"amount":%d}`, op.Amount)))
 	if err != nil {
 		return Attempt{Out: NotApplied, Err: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		out := Unknown
-		if !connected.Load() {
-			out = NotApplied
-		}
-		return Attempt{Out: out, Retry: true, Err: describe(endpoint, err, timeout)}
+	code, msg, failed := attempt(c, req, endpoint, timeout)
+	if failed != nil {
+		return *failed
 	}
-	defer resp.Body.Close()
-	msg := firstLine(resp.Body)
-	// Drain what is left so the connection can be reused.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	code := resp.StatusCode
 	switch {
 	case code >= 200 && code < 300:
 		return Attempt{Out: Applied}
@@ -107,6 +94,28 @@ func send(ctx context.Context, c *http.Client, endpoint string, op Planned, time
 	default:
 		return Attempt{Out: Unknown, Retry: true, Err: statusErr(endpoint, code, msg)}
 	}
+}
+
+// attempt sends one write request and reads its answer's status and first line. A
+// transport error is the Attempt: whether a connection was ever obtained separates
+// "refused before sending" (definitely not applied) from failures after the request
+// may have gone out (unknown).
+func attempt(c *http.Client, req *http.Request, endpoint string, timeout time.Duration) (code int, msg string, failed *Attempt) {
+	var connected atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}))
+	resp, err := c.Do(req)
+	if err != nil {
+		out := Unknown
+		if !connected.Load() {
+			out = NotApplied
+		}
+		return 0, "", &Attempt{Out: out, Retry: true, Err: describe(endpoint, err, timeout)}
+	}
+	defer resp.Body.Close()
+	msg = firstLine(resp.Body)
+	// Drain what is left so the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, msg, nil
 }
 
 // get reads one account: 200 with its balance and version, 404 for an account the

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -224,10 +222,6 @@ func (b *boundHTTP) Send(ctx context.Context, c *http.Client, endpoint string, o
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	// Whether a connection was ever obtained separates "refused before sending"
-	// (definitely not applied) from failures after the request may have gone out.
-	var connected atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, o.method, endpoint+path, body)
 	if err != nil {
 		return Attempt{Out: NotApplied, Err: err.Error()}
@@ -238,19 +232,10 @@ func (b *boundHTTP) Send(ctx context.Context, c *http.Client, endpoint string, o
 	if o.idem == idemHeader {
 		req.Header.Set(IdempotencyHeader, op.ID)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		out := Unknown
-		if !connected.Load() {
-			out = NotApplied
-		}
-		return Attempt{Out: out, Retry: true, Err: describe(endpoint, err, timeout)}
+	code, msg, failed := attempt(c, req, endpoint, timeout)
+	if failed != nil {
+		return *failed
 	}
-	defer resp.Body.Close()
-	msg := firstLine(resp.Body)
-	// Drain what is left so the connection can be reused.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	code := resp.StatusCode
 	switch b.s.status.class(code) {
 	case classOK:
 		return Attempt{Out: Applied}

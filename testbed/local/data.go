@@ -120,10 +120,21 @@ func (d *dbNode) Wipe(ctx context.Context, restore string) error {
 			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", d.name, restore, err)
 		}
 	}
-	unlock := d.svc.lockReplicas()
+	if err := d.svc.whileStopped(ctx, func() error { return d.replace(src) }); err != nil {
+		return fmt.Errorf("wipe %s: %w", d.name, err)
+	}
+	return nil
+}
+
+// whileStopped runs change with the service's running replicas stopped (and their
+// lifecycle locked, so no fault starts one meanwhile), then starts them again — also
+// after a failure: a wipe must not leave the service down. Replicas that were down
+// (killed by a fault) stay down for that fault's heal to start.
+func (s *service) whileStopped(ctx context.Context, change func() error) error {
+	unlock := s.lockReplicas()
 	defer unlock()
 	var wasUp []*process
-	for _, p := range d.svc.replicas {
+	for _, p := range s.replicas {
 		if p.running() {
 			wasUp = append(wasUp, p)
 		}
@@ -135,18 +146,14 @@ func (d *dbNode) Wipe(ctx context.Context, restore string) error {
 		}
 	}
 	if len(errs) == 0 {
-		errs = append(errs, d.replace(src))
+		errs = append(errs, change())
 	}
-	// Start again even after a failure: a wipe must not leave the service down.
 	for _, p := range wasUp {
 		if err := p.startLocked(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("wipe %s: %w", d.name, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (d *dbNode) replace(src string) error {

@@ -191,29 +191,7 @@ func (d *pgNode) Wipe(ctx context.Context, restore string) error {
 			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", d.name, restore, err)
 		}
 	}
-	unlock := d.svc.lockReplicas()
-	defer unlock()
-	var wasUp []*process
-	for _, p := range d.svc.replicas {
-		if p.running() {
-			wasUp = append(wasUp, p)
-		}
-	}
-	var errs []error
-	for _, p := range wasUp {
-		if err := p.stopLocked(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) == 0 {
-		errs = append(errs, d.replace(ctx, src, restore))
-	}
-	for _, p := range wasUp {
-		if err := p.startLocked(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := d.svc.whileStopped(ctx, func() error { return d.replace(ctx, src, restore) }); err != nil {
 		return fmt.Errorf("wipe %s: %w", d.name, err)
 	}
 	return nil
