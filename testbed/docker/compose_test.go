@@ -174,7 +174,7 @@ func TestComposeHostnames(t *testing.T) {
 	names := ps()
 	sidecars := 0
 	for _, n := range names {
-		if strings.Contains(n, "-toxiproxy") && strings.Contains(n, "-api-") {
+		if strings.Contains(n, ".toxiproxy") && strings.Contains(n, "-api-") {
 			sidecars++
 		}
 	}
