@@ -24,6 +24,22 @@ import (
 
 var snapshotName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
+// restoreFrom is the snapshot a wipe of node restores ("" for none): one that was
+// taken, or an error that says it was not.
+func (e *Env) restoreFrom(node, restore string) (string, error) {
+	if restore == "" {
+		return "", nil
+	}
+	src, err := e.snapshotDir(node, restore)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(src); err != nil {
+		return "", fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", node, restore, err)
+	}
+	return src, nil
+}
+
 func (e *Env) snapshotDir(node, name string) (string, error) {
 	if !snapshotName.MatchString(name) {
 		return "", fmt.Errorf("snapshot name %q: want letters, digits, '-' or '_'", name)
@@ -110,15 +126,9 @@ func (d *dbNode) Snapshot(ctx context.Context, name string) error {
 // named) and starts them again. Replicas that were down (killed by a fault) stay down
 // for that fault's heal to start.
 func (d *dbNode) Wipe(ctx context.Context, restore string) error {
-	var src string
-	if restore != "" {
-		var err error
-		if src, err = d.env.snapshotDir(d.name, restore); err != nil {
-			return err
-		}
-		if _, err := os.Stat(src); err != nil {
-			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", d.name, restore, err)
-		}
+	src, err := d.env.restoreFrom(d.name, restore)
+	if err != nil {
+		return err
 	}
 	if err := d.svc.whileStopped(ctx, func() error { return d.replace(src) }); err != nil {
 		return fmt.Errorf("wipe %s: %w", d.name, err)
@@ -205,15 +215,9 @@ func (b *brokerNode) Snapshot(ctx context.Context, name string) error {
 // Wipe stops the broker, deletes its data (restoring a snapshot if named) and starts
 // it again if it was running.
 func (b *brokerNode) Wipe(ctx context.Context, restore string) error {
-	var src string
-	if restore != "" {
-		var err error
-		if src, err = b.env.snapshotDir(b.name, restore); err != nil {
-			return err
-		}
-		if _, err := os.Stat(src); err != nil {
-			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", b.name, restore, err)
-		}
+	src, err := b.env.restoreFrom(b.name, restore)
+	if err != nil {
+		return err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -181,15 +181,12 @@ func (d *pgNode) Snapshot(ctx context.Context, name string) error {
 // its data directory replaced by the named snapshot (or by the empty database), and
 // the server and the replicas start again.
 func (d *pgNode) Wipe(ctx context.Context, restore string) error {
-	src := filepath.Join(d.env.dir, "data", "snapshots", fileName(d.name), emptySnapshot)
-	if restore != "" {
-		var err error
-		if src, err = d.env.snapshotDir(d.name, restore); err != nil {
-			return err
-		}
-		if _, err := os.Stat(src); err != nil {
-			return fmt.Errorf("wipe %s: restore snapshot %q: none was taken (%w)", d.name, restore, err)
-		}
+	src, err := d.env.restoreFrom(d.name, restore)
+	if err != nil {
+		return err
+	}
+	if src == "" {
+		src = filepath.Join(d.env.dir, "data", "snapshots", fileName(d.name), emptySnapshot)
 	}
 	if err := d.svc.whileStopped(ctx, func() error { return d.replace(ctx, src, restore) }); err != nil {
 		return fmt.Errorf("wipe %s: %w", d.name, err)
