@@ -210,3 +210,13 @@ func TestComposeTestbeds(t *testing.T) {
 		t.Errorf("local, the plan: %v", err)
 	}
 }
+
+// observe.sql.url reads one database: a service of several replicas is several.
+func TestComposeSQLURLNamesOneDatabase(t *testing.T) {
+	const y = "name: x\nduration: 20s\nsystem:\n  compose: compose/docker-compose.yml\n  services:\n    db: {replicas: 2}\n    api:\n      observe: {sql: {url: 'postgres://u:p@db:5432/x', effects: SELECT 1}}\n" +
+		"invariants: [durable]\nworkload: {kind: http, service: api, operations: [{name: o, path: /o}]}\n"
+	_, err := Parse("testdata/scenario.yaml", []byte(y))
+	if err == nil || !strings.Contains(err.Error(), "db runs 2 replicas, each a database of its own") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -170,8 +170,13 @@ func (v *validator) sqlURL(raw, p string) {
 			}
 			return
 		case host == s.Name:
-			if !slices.Contains(s.AllPorts(), port) {
+			switch {
+			case !slices.Contains(s.AllPorts(), port):
 				v.report(p, false, "%s listens on no port %d (its ports: %s): the url names the port your services reach it on", host, port, portList(s.AllPorts()))
+			case s.Replicas > 1:
+				// Each replica would be a database of its own: reading one would judge
+				// half the writes lost.
+				v.report(p, false, "%s runs %d replicas, each a database of its own: the url must name a database of one replica", host, s.Replicas)
 			}
 			return
 		}
