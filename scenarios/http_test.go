@@ -1,8 +1,6 @@
 package scenarios
 
 import (
-	"errors"
-	"strings"
 	"testing"
 )
 
@@ -200,20 +198,7 @@ func TestHTTPWorkloadErrors(t *testing.T) {
 				}
 				return
 			}
-			var list ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("error is %T, not an ErrorList: %v", err, err)
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(tt.want) {
-				t.Fatalf("got %d errors, want %d:\n%s", len(got), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				pos, msg, _ := strings.Cut(w, ": ")
-				if !strings.HasPrefix(got[i], "t.yaml:"+pos+": ") || !strings.Contains(got[i], msg) {
-					t.Errorf("error %d:\n got %s\nwant t.yaml:%s", i, got[i], w)
-				}
-			}
+			wantErrors(t, err, tt.want)
 		})
 	}
 }

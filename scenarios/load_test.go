@@ -240,20 +240,7 @@ func TestParseErrors(t *testing.T) {
 			if s != nil {
 				t.Errorf("got a scenario along with errors")
 			}
-			var list ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("error is %T, not an ErrorList: %v", err, err)
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(tt.want) {
-				t.Fatalf("got %d errors, want %d:\n%s", len(got), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				pos, msg, _ := strings.Cut(w, ": ")
-				if !strings.HasPrefix(got[i], "t.yaml:"+pos+": ") || !strings.Contains(got[i], msg) {
-					t.Errorf("error %d:\n got %s\nwant t.yaml:%s", i, got[i], w)
-				}
-			}
+			wantErrors(t, err, tt.want)
 		})
 	}
 }
@@ -443,6 +430,26 @@ func TestSuggest(t *testing.T) {
 	} {
 		if got := suggest(tt.word, rootKeys); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}
+
+// wantErrors holds err, from a file named t.yaml, to want: one "line:col: message"
+// per problem, in order (the message may be a part of the one reported).
+func wantErrors(t *testing.T, err error, want []string) {
+	t.Helper()
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error is %T, not an ErrorList: %v", err, err)
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%s", len(got), len(want), err)
+	}
+	for i, w := range want {
+		pos, msg, _ := strings.Cut(w, ": ")
+		if !strings.HasPrefix(got[i], "t.yaml:"+pos+": ") || !strings.Contains(got[i], msg) {
+			t.Errorf("error %d:\n got %s\nwant t.yaml:%s", i, got[i], w)
 		}
 	}
 }

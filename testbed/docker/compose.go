@@ -234,17 +234,7 @@ func (e *engine) buildContext(ctx context.Context, ref string, b *plan.Build, la
 // (its first replica's), a replica's, a database's or the broker's. "" for a port the
 // node does not publish.
 func (e *Env) HostAddr(name string, port int) string {
-	nodes, err := e.Nodes(name)
-	if err != nil || len(nodes) == 0 {
-		return ""
-	}
-	var n *node
-	switch x := nodes[0].(type) {
-	case *node:
-		n = x
-	case *dbNode:
-		n = x.node
-	}
+	n := e.nodeOf(name)
 	if n == nil {
 		return ""
 	}
@@ -271,4 +261,20 @@ func imageTag(id string) string {
 		t = append([]byte("r"), t...)[:min(len(t)+1, 128)]
 	}
 	return string(t)
+}
+
+// nodeOf is the container behind a node name: a replica's, a database's, the broker's,
+// or a service's first replica's; nil for none.
+func (e *Env) nodeOf(name string) *node {
+	nodes, err := e.Nodes(name)
+	if err != nil || len(nodes) == 0 {
+		return nil
+	}
+	switch x := nodes[0].(type) {
+	case *node:
+		return x
+	case *dbNode:
+		return x.node
+	}
+	return nil
 }

@@ -71,17 +71,10 @@ func (e *Env) RunID() string { return e.opts.RunID }
 
 // ContainerID is the container of a node ("" when it has none).
 func (e *Env) ContainerID(name string) string {
-	nodes, err := e.Nodes(name)
-	if err != nil || len(nodes) != 1 {
+	if nodes, err := e.Nodes(name); err != nil || len(nodes) != 1 {
 		return ""
 	}
-	var n *node
-	switch x := nodes[0].(type) {
-	case *node:
-		n = x
-	case *dbNode:
-		n = x.node
-	}
+	n := e.nodeOf(name)
 	if n == nil || n.c == nil {
 		return ""
 	}
