@@ -103,6 +103,17 @@ func (in *Interner) fastEffect(b []byte, e *Effect) bool {
 			e.Time, ok = integer(v)
 		case "at":
 			e.At, ok = integer(v)
+		case "saga":
+			e.Saga, ok = in.plain(v)
+		case "step":
+			e.Step, ok = in.plain(v)
+		case "undo":
+			switch string(v) {
+			case "true":
+				e.Undo, ok = true, true
+			case "false":
+				e.Undo, ok = false, true
+			}
 		}
 		return ok // an unknown key is encoding/json's to match (case-insensitively)
 	})

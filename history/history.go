@@ -159,6 +159,14 @@ type Effect struct {
 	// its own clock; the runner maps it onto the run clock (ns since run start) as it
 	// records the effect, so a witness can show the faults active when it happened.
 	At int64 `json:"at,omitempty"`
+	// Saga names the saga (the business transaction across services: an order) an
+	// effect is a step of, or the compensation of a step of. Step names the step
+	// ("reserve", "charge"); Undo marks the effect as that step's compensation. A
+	// service of a saga reports each step and each compensation it applied so; the
+	// saga's end is the operation record (kind operation) whose id is the saga.
+	Saga string `json:"saga,omitempty"`
+	Step string `json:"step,omitempty"`
+	Undo bool   `json:"undo,omitempty"`
 }
 
 // SameState reports whether two state effects hold the same value at the same version.
