@@ -1,6 +1,11 @@
 package plan
 
-import "github.com/mscli/mscli/internal/registry"
+import (
+	"maps"
+	"slices"
+
+	"github.com/mscli/mscli/internal/registry"
+)
 
 // Fixture declares a built-in sample service a scenario can name with fixture:: what a
 // scenario, the nemesis and the checkers need to know of it without running it. The
@@ -18,6 +23,9 @@ type Fixture struct {
 	Workload string
 	// Bugs are its switchable known bugs, each with the invariant that must catch it.
 	Bugs []Bug
+	// Options are what a scenario may set on a service of this fixture (options:);
+	// the testbeds hand each to the fixture as --<name> <value>.
+	Options map[string]Param
 }
 
 // Bug is a known defect a fixture can be started with (--inject-bug), so that a
@@ -36,10 +44,23 @@ var fixtures = registry.New[Fixture]("plan: fixture")
 
 // RegisterFixture declares a fixture. It panics when the name is taken or empty, as
 // registrations happen in init.
-func RegisterFixture(f Fixture) { fixtures.Register(f.Name, f) }
+func RegisterFixture(f Fixture) {
+	f.Options = declared("fixture "+f.Name, f.Options)
+	fixtures.Register(f.Name, f)
+}
 
 // LookupFixture returns a registered fixture's declaration.
 func LookupFixture(name string) (Fixture, bool) { return fixtures.Lookup(name) }
 
 // FixtureNames lists the registered fixtures, sorted.
 func FixtureNames() []string { return fixtures.Names() }
+
+// OptionArgs are a fixture service's options as the flags its role takes, sorted:
+// --style choreographed.
+func (s Service) OptionArgs() []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(s.Options)) {
+		out = append(out, "--"+k, s.Options[k])
+	}
+	return out
+}

@@ -90,8 +90,10 @@ type Service struct {
 	DependsOn []string `json:"depends_on,omitempty"`
 	// Observe says where the service's effects are read after the run.
 	Observe  Observe `json:"observe,omitzero"`
-	Replicas int     `json:"replicas"`           // ≥ 1
-	Database string  `json:"database,omitempty"` // "postgres", "sqlite" or "" (testbed default)
+	Replicas int     `json:"replicas"` // ≥ 1
+	// Options are a fixture's options (Fixture.Options), every one given its value.
+	Options  map[string]string `json:"options,omitempty"`
+	Database string            `json:"database,omitempty"` // "postgres", "sqlite" or "" (testbed default)
 	// Bugs are a user's service's known bugs: the environment that switches each on,
 	// and the invariant that must catch it (a fixture declares its own).
 	Bugs []Bug `json:"bugs,omitempty"`

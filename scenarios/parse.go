@@ -84,7 +84,7 @@ const extensionPrefix = "x-"
 var (
 	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches"}
 	systemKeys  = []string{"broker", "compose", "services"}
-	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs"}
+	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs", "options"}
 	probeKeys   = []string{"http", "tcp"}
 	observeKeys = []string{"http", "sql"}
 	sqlKeys     = []string{"url", "effects", "states", "operations"}
@@ -139,7 +139,7 @@ func (d *decoder) scenario(body ast.Node) *Scenario {
 // named reads a list item that is either a bare name ("latency") or a one-key mapping
 // from a name to its parameters ("{converges: {within: 5s}}"), the shape shared by the
 // invariants and the nemesis' fault kinds. Parameter positions go under path.params.
-func (d *decoder) named(p string, raw ast.Node, want string) (string, map[string]string, bool) {
+func (d *decoder) named(p string, raw ast.Node, want string, specOf func(name string) map[string]plan.Param) (string, map[string]string, bool) {
 	d.mark(p, raw)
 	n, ok := d.resolve(p, raw)
 	if !ok {
@@ -164,8 +164,9 @@ func (d *decoder) named(p string, raw ast.Node, want string) (string, map[string
 			return name, nil, false
 		}
 		var params map[string]string
+		spec := specOf(name)
 		for _, e := range ps {
-			params = d.param(p, e, nil, params)
+			params = d.param(p, e, spec, params)
 		}
 		return name, params, true
 	}
@@ -180,7 +181,7 @@ func (d *decoder) invariants(s *Scenario, raw ast.Node) {
 	}
 	s.Invariants = []plan.Invariant{}
 	for i, it := range items {
-		name, params, _ := d.named(index("invariants", i), it, "an invariant, or invariant: {parameters}")
+		name, params, _ := d.named(index("invariants", i), it, "an invariant, or invariant: {parameters}", invariantParams)
 		s.Invariants = append(s.Invariants, plan.Invariant{Name: name, Params: params})
 	}
 }

@@ -126,7 +126,7 @@ func (d *decoder) nemesis(s *Scenario, raw ast.Node) {
 				continue
 			}
 			for i, it := range items {
-				name, params, _ := d.named(index(p, i), it, "a fault kind, or kind: {parameters}")
+				name, params, _ := d.named(index(p, i), it, "a fault kind, or kind: {parameters}", func(string) map[string]plan.Param { return nil })
 				n.Faults = append(n.Faults, NemesisFault{Kind: name, Params: params})
 			}
 		case "count":

@@ -79,6 +79,8 @@ func (d *decoder) services(s *Scenario, raw ast.Node) {
 				svc.Database, _ = d.str(fp, f.val)
 			case "bugs":
 				svc.Bugs = d.bugs(fp, f.val)
+			case "options":
+				svc.Options = d.strMap(fp, f.val, "a mapping of the fixture's options to values")
 			}
 		}
 		if svc.Fixture != "" && !svc.Observe.Observed() {

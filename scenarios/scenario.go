@@ -141,6 +141,11 @@ func (s *Scenario) Topology() plan.Topology {
 	if t.Services == nil {
 		t.Services = []plan.Service{}
 	}
+	for i, svc := range t.Services {
+		if fx, ok := plan.LookupFixture(svc.Fixture); ok && len(fx.Options) > 0 {
+			t.Services[i].Options = fillParams(fx.Options, svc.Options)
+		}
+	}
 	for _, svc := range t.Services {
 		if reachable(svc) {
 			t.Links = append(t.Links, link(plan.ClientNode, svc.Name))

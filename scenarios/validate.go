@@ -288,9 +288,14 @@ func (v *validator) catches(listed map[string]bool) {
 // kind's and also among others, such as a fault's own keys), values of the wrong type,
 // and required ones that are missing.
 func (v *validator) params(path, what string, spec map[string]plan.Param, given map[string]string, others []string) {
+	v.paramsAt(path, ".params.", what, spec, given, others)
+}
+
+// paramsAt is params for values under path+sub ("options." of a fixture's service).
+func (v *validator) paramsAt(path, sub, what string, spec map[string]plan.Param, given map[string]string, others []string) {
 	names := sortedKeys(spec)
 	for _, k := range sortedKeys(given) {
-		pp := path + ".params." + k
+		pp := path + sub + k
 		param, ok := spec[k]
 		if !ok {
 			hint := didYouMean(k, append(slices.Clone(names), others...))
@@ -309,7 +314,7 @@ func (v *validator) params(path, what string, spec map[string]plan.Param, given 
 		}
 	}
 	for _, k := range names {
-		if _, ok := given[k]; !ok && spec[k].Default == "" && !spec[k].Optional && !v.s.bad[path+".params."+k] {
+		if _, ok := given[k]; !ok && spec[k].Default == "" && !spec[k].Optional && !v.s.bad[path+sub+k] {
 			v.report(path, false, "%s needs parameter %s: (%s)", what, k, spec[k].Doc)
 		}
 	}

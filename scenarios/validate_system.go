@@ -28,8 +28,10 @@ func (v *validator) service(svc plan.Service, p string) {
 		v.report(p+"."+key, true, "service %s has both fixture: and %s:; give one", svc.Name, key)
 		return
 	case svc.Fixture != "":
-		if !slices.Contains(plan.FixtureNames(), svc.Fixture) {
+		if fx, ok := plan.LookupFixture(svc.Fixture); !ok {
 			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, plan.FixtureNames()), strings.Join(plan.FixtureNames(), ", "))
+		} else {
+			v.paramsAt(p, ".options.", "fixture "+svc.Fixture, fx.Options, svc.Options, nil)
 		}
 		if svc.Database != "" && !slices.Contains(KnownDatabases, svc.Database) {
 			v.report(p+".database", false, "unknown database %q%s (known: %s)", svc.Database, didYouMean(svc.Database, KnownDatabases), strings.Join(KnownDatabases, ", "))
@@ -49,6 +51,9 @@ func (v *validator) service(svc plan.Service, p string) {
 	}
 	if svc.Database != "" && svc.Database != "postgres" {
 		v.report(p+".database", false, "unknown database %q for a service of your own (known: postgres)", svc.Database)
+	}
+	if svc.Options != nil {
+		v.report(p+".options", true, "options: are a fixture's; give your own service env: instead")
 	}
 	if svc.Port < 0 || svc.Port > 65535 {
 		v.report(p+".port", false, "port must be from 1 to 65535")

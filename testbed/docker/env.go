@@ -291,6 +291,7 @@ func (e *Env) replicaNode(pl *plan.Plan, s plan.Service, svc *service, i int, pr
 	}
 	args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
 		"--db", db, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
+	args = append(args, s.OptionArgs()...)
 	for _, b := range pl.Topology.BugsFor(s, e.opts.Bugs) {
 		args = append(args, "--inject-bug", b)
 	}

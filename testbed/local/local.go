@@ -240,7 +240,8 @@ func (e *Env) startService(ctx context.Context, s plan.Service) error {
 		}
 		dlq := filepath.Join(dataDir, "dead-letters.jsonl")
 		args := []string{"fixture", s.Fixture, "--listen", addr, "--broker", "nats://" + bl.Listen(),
-			"--db", "sqlite://" + svc.db.path, "--replica", fmt.Sprint(i), "--dead-letter-file", dlq}
+			"--db", "sqlite://" + svc.db.path, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", dlq}
+		args = append(args, s.OptionArgs()...)
 		for _, b := range e.top.BugsFor(s, e.opts.Bugs) {
 			args = append(args, "--inject-bug", b)
 		}
