@@ -265,3 +265,10 @@ func NewResult(violations, checked int, witnesses []Witness, what string) Result
 
 // UnknownResult is the result of a checker that could not decide, and why.
 func UnknownResult(summary string) Result { return Result{Verdict: Unknown, Summary: summary} }
+
+// declares says whether a service promises a view: what its declaration lists, or —
+// for a service that declares nothing (a user's own) — every view.
+func (ix *Index) declares(service, view string) bool {
+	views, ok := ix.In.Views[service]
+	return !ok || slices.Contains(views, view)
+}

@@ -264,7 +264,10 @@ func snapshotConverged(ix *Index, idx []int32) bool {
 		if k.view == history.WriteView {
 			continue
 		}
-		write := states[sv{k.service, history.WriteView}]
+		write, ok := states[sv{k.service, history.WriteView}]
+		if !ok && !ix.declares(k.service, history.WriteView) {
+			continue // a ledger of its own (a saga's participant): no read model of a write model
+		}
 		if len(write) != len(read) {
 			return false
 		}

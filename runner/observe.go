@@ -22,6 +22,9 @@ import (
 type observer struct {
 	sources  map[string]source
 	services []string // sorted, so records come out in a stable order
+	// ledgers are the services that declare no write view (a saga's participants):
+	// their one view is their truth, with no read model to wait for.
+	ledgers map[string]bool
 	// progress, if set, hears what a long wait is waiting for.
 	progress func(format string, args ...any)
 }
@@ -226,7 +229,7 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 			if unsettled > 0 {
 				waiting = append(waiting, fmt.Sprintf("%s: %d operation(s) not settled (first: %s)", svc, unsettled, first))
 			}
-			if !o.sources[svc].reportsStates() {
+			if !o.sources[svc].reportsStates() || o.ledgers[svc] {
 				continue
 			}
 			if d := statesDiffer(states); d != "" {

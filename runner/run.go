@@ -17,6 +17,7 @@ import (
 	"github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages" // registers the message fault kinds (duplicate)
 	_ "github.com/mscli/mscli/fixtures/bank"  // registers the bank fixture
+	_ "github.com/mscli/mscli/fixtures/saga"  // registers the saga fixtures
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/invariants"
@@ -194,6 +195,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	}
 
 	obs := newObserver(observeSources(pl, sys))
+	obs.ledgers = ledgers(pl)
 	defer obs.close()
 	obs.progress = func(format string, args ...any) { o.progress(began, PhaseConverge, format, args...) }
 	wait := o.ConvergeTimeout

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/mscli/mscli/plan"
@@ -103,6 +104,18 @@ func Declare(in *invariants.Input, p *plan.Plan) {
 	if svc, err := workloadService(p); err == nil {
 		in.PublicReads = svc
 	}
+}
+
+// ledgers are the plan's fixture services that declare views but no write view: a
+// saga participant's ledger is its own truth, with no read model to converge.
+func ledgers(p *plan.Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range p.Topology.Services {
+		if fx, ok := plan.LookupFixture(s.Fixture); ok && len(fx.Views) > 0 && !slices.Contains(fx.Views, history.WriteView) {
+			out[s.Name] = true
+		}
+	}
+	return out
 }
 
 // Specs turns a plan's invariants into checker specs.
