@@ -83,6 +83,12 @@ func send(ctx context.Context, c *http.Client, endpoint string, op Planned, time
 	if failed != nil {
 		return *failed
 	}
+	return writeOutcome(endpoint, code, msg)
+}
+
+// writeOutcome reads a write's answer: 2xx applied, 503 not applied (try again), any
+// other 4xx refused for good, anything else unknown.
+func writeOutcome(endpoint string, code int, msg string) Attempt {
 	switch {
 	case code >= 200 && code < 300:
 		return Attempt{Out: Applied}

@@ -36,6 +36,10 @@ type Planned struct {
 	// request does not carry one): its records carry no value, so no checker compares
 	// its effects with an amount it never asked for.
 	NoAmount bool
+	// Value, when set, is the request body the history records instead of
+	// {"amount": n} (a saga's order: the amount and what it buys); it must still carry
+	// the amount. A string, so that Planned stays comparable.
+	Value string
 }
 
 // AccountKey names account i ("acct-7").

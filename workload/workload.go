@@ -271,7 +271,10 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	}
 	r, w := c.r, c.r.Workload
 	rec := history.Op{Process: c.proc, F: op.F, Key: op.Key, ID: op.ID}
-	if !op.NoAmount {
+	switch {
+	case op.Value != "":
+		rec.Value = json.RawMessage(op.Value)
+	case !op.NoAmount:
 		// Where the durable checker reads the amount the operation asked for.
 		rec.Value, _ = json.Marshal(struct {
 			Amount int64 `json:"amount"`
