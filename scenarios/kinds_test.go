@@ -7,6 +7,7 @@ import (
 	_ "github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages"
 	_ "github.com/mscli/mscli/fixtures/bank"
+	_ "github.com/mscli/mscli/fixtures/saga"
 	_ "github.com/mscli/mscli/invariants"
 	_ "github.com/mscli/mscli/workload"
 )

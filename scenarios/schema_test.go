@@ -181,6 +181,7 @@ func buildSchema() obj {
 				}},
 			"replicas": obj{"type": "integer", "minimum": 1, "default": 1},
 			"database": obj{"enum": KnownDatabases},
+			"options":  obj{"type": "object", "additionalProperties": obj{"type": []string{"string", "number", "boolean"}}, "description": "a fixture's options (mscli list fixtures shows them)"},
 			"bugs": obj{"type": "object", "description": "your service's known bugs: the env that switches each on, and the invariant that catches it",
 				"additionalProperties": obj{"type": "object", "required": []string{"env", "breaks"}, "additionalProperties": false,
 					"properties": obj{"env": obj{"$ref": "#/$defs/env"}, "breaks": obj{"enum": plan.InvariantKindNames()}, "what": obj{"type": "string"}}}},
