@@ -33,8 +33,9 @@ func RunVerdict(r *Run) invariants.Verdict {
 // script, no external asset, so it can be attached to a CI job or mailed) with the
 // verdict and its reason, the planned faults that failed to apply or heal (first, under
 // the verdict), charts of throughput, errors and latency over the run's time axis, the
-// fault windows shaded on each, the invariants table and the witnesses of the failing
-// invariants.
+// fault windows shaded on each, the invariants table, the witnesses of the failing
+// invariants and, when the run's effects hold sagas, the timeline of each saga a
+// witness names (or of a sample saga) across the services that reported its steps.
 //
 // in is the recorded run the charts are drawn from; with a nil in (a result.json
 // without its records) the page still has everything but the charts.
@@ -79,6 +80,11 @@ func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
 			})
 		}
 	}
+	p.Sagas = sagaFigures(r, in, windows)
+	figures := map[string]string{}
+	for _, g := range p.Sagas {
+		figures[g.Saga] = g.ID
+	}
 	for _, res := range r.Results {
 		p.Results = append(p.Results, htmlResult{Name: res.Name, Verdict: string(res.Verdict), Summary: res.Summary,
 			Violations: res.Violations, Checked: res.Checked, Measures: measureList(res.Measures), Elapsed: round(res.Elapsed).String()})
@@ -88,6 +94,9 @@ func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
 		f := htmlFailure{Name: res.Name, Summary: res.Summary, Violations: res.Violations}
 		for _, wt := range res.Witnesses {
 			hw := htmlWitness{Note: wt.Note, ID: wt.ID, Key: wt.Key, View: wt.View}
+			for _, s := range SagasOf(&wt) {
+				hw.Sagas = append(hw.Sagas, htmlSagaRef{Saga: s, Anchor: figures[s]})
+			}
 			for _, op := range wt.Ops {
 				hw.Ops = append(hw.Ops, opLine(op))
 			}
@@ -120,6 +129,8 @@ type htmlPage struct {
 	Faults                            []htmlFault
 	Results                           []htmlResult
 	Failures                          []htmlFailure
+	// Sagas are the timelines of the sagas the witnesses name, or of a sample saga.
+	Sagas []svgSaga
 }
 
 type htmlFaultFailure struct {
@@ -143,8 +154,12 @@ type htmlFailure struct {
 	More          int
 }
 
+// htmlSagaRef names a saga of a witness, and its figure's id when it has one.
+type htmlSagaRef struct{ Saga, Anchor string }
+
 type htmlWitness struct {
 	Note, ID, Key, View string
+	Sagas               []htmlSagaRef
 	Ops, Effects        []string
 	Faults              []string
 }
@@ -178,6 +193,15 @@ func EffectLine(e history.Effect) string {
 	}
 	if e.Time != 0 {
 		s += " at " + secs(e.Time)
+	}
+	if e.Saga != "" {
+		s += " saga " + e.Saga
+	}
+	if e.Step != "" {
+		s += " step " + e.Step
+	}
+	if e.Undo {
+		s += " undo"
 	}
 	return s
 }
@@ -250,6 +274,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"upper": strings.ToUpper,
 	"num":   func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
 	"inc":   func(i int) int { return i + 1 },
+	"sub":   func(a, b float64) float64 { return a - b },
 }).Parse(htmlSource))
 
 // htmlSource is the page's template: its stylesheet, the SVG of the charts and the

@@ -101,43 +101,18 @@ func frame(tl *Timeline, id, title, unit string, ss []series) svgChart {
 	}
 	x := func(t int64) float64 { return c.Left + float64(t)/span*c.PW }
 
-	// Labels go in lanes: each in the first lane where it does not overlap the previous
-	// label, so many faults stay readable.
-	var laneEnd []float64
-	type placed struct {
-		fw   FaultWindow
-		i    int
-		lane int
-	}
-	var ps []placed
+	xs, ws := make([]float64, len(tl.Faults)), make([]float64, len(tl.Faults))
 	for i, fw := range tl.Faults {
-		x0 := x(fw.Start)
-		wLabel := 6.2*float64(len([]rune(fw.Label()))) + 8
-		lane := -1
-		for l, end := range laneEnd {
-			if end <= x0 {
-				lane = l
-				break
-			}
-		}
-		if lane < 0 {
-			lane = len(laneEnd)
-			laneEnd = append(laneEnd, 0)
-		}
-		laneEnd[lane] = x0 + wLabel
-		ps = append(ps, placed{fw, i, lane})
+		xs[i], ws[i] = x(fw.Start), labelWidth(fw.Label())
 	}
-	c.Top = 24 + laneH*float64(len(laneEnd))
+	lanes, n := labelLanes(xs, ws)
+	c.Top = 24 + laneH*float64(n)
 	c.Bottom = c.Top + c.PH
 	c.H = c.Bottom + axisBottom + 4
-	for _, p := range ps {
-		x0, x1 := x(p.fw.Start), x(p.fw.Until(tl.End))
-		title := p.fw.Label() + " " + secs(p.fw.Start) + " – " + untilText(p.fw)
-		if pl := paramList(p.fw.Params); pl != "" {
-			title += " (" + pl + ")"
-		}
-		c.Faults = append(c.Faults, svgFault{Class: faultClass(p.i), Label: p.fw.Label(), Title: title,
-			X: r1(x0), W: r1(max(x1-x0, 1.5)), LabelY: r1(24 + laneH*float64(p.lane) + 11)})
+	for i, fw := range tl.Faults {
+		x0, x1 := x(fw.Start), x(fw.Until(tl.End))
+		c.Faults = append(c.Faults, svgFault{Class: faultClass(i), Label: fw.Label(), Title: faultTitle(fw),
+			X: r1(x0), W: r1(max(x1-x0, 1.5)), LabelY: r1(24 + laneH*float64(lanes[i]) + 11)})
 	}
 	for _, t := range timeTicks(span) {
 		c.XTicks = append(c.XTicks, svgTick{Pos: r1(x(t)), Label: strconv.FormatInt(t/1e9, 10) + "s"})
@@ -157,6 +132,42 @@ func frame(tl *Timeline, id, title, unit string, ss []series) svgChart {
 	}
 	c.Empty = tl.Totals.Completed() == 0 && tl.Totals.Invoked == 0
 	return c
+}
+
+// labelWidth is about how wide a label of 11px text is, with room after it.
+func labelWidth(s string) float64 { return 6.2*float64(len([]rune(s))) + 8 }
+
+// labelLanes puts labels that start at xs and are ws wide in lanes, so many stay
+// readable: each in the first lane where it does not overlap that lane's previous
+// label. It returns each label's lane and how many lanes there are.
+func labelLanes(xs, ws []float64) ([]int, int) {
+	var laneEnd []float64
+	lanes := make([]int, len(xs))
+	for i, x0 := range xs {
+		lane := -1
+		for l, end := range laneEnd {
+			if end <= x0 {
+				lane = l
+				break
+			}
+		}
+		if lane < 0 {
+			lane = len(laneEnd)
+			laneEnd = append(laneEnd, 0)
+		}
+		laneEnd[lane] = x0 + ws[i]
+		lanes[i] = lane
+	}
+	return lanes, len(laneEnd)
+}
+
+// faultTitle is a fault window's tooltip: its label, when it lasted, its parameters.
+func faultTitle(fw FaultWindow) string {
+	title := fw.Label() + " " + secs(fw.Start) + " – " + untilText(fw)
+	if pl := paramList(fw.Params); pl != "" {
+		title += " (" + pl + ")"
+	}
+	return title
 }
 
 func barChart(tl *Timeline, id, title, unit string, ss []series) svgChart {

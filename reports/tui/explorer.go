@@ -25,8 +25,8 @@ type ExplorerOptions struct {
 // keyMap is every key of the explorer; `?` shows them all.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
-	Open, Back, Search, Timeline, Help    key.Binding
-	Quit                                  key.Binding
+	Open, Back, Search, Timeline, Saga    key.Binding
+	Help, Quit                            key.Binding
 }
 
 var keys = keyMap{
@@ -40,19 +40,20 @@ var keys = keyMap{
 	Back:     key.NewBinding(key.WithKeys("esc", "left", "h", "backspace"), key.WithHelp("esc", "back")),
 	Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search op id or key")),
 	Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+	Saga:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "saga timeline")),
 	Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 	Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 }
 
 // ShortHelp and FullHelp make keyMap a help.KeyMap.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Back, k.Search, k.Timeline, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Back, k.Search, k.Timeline, k.Saga, k.Help, k.Quit}
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Open, k.Back, k.Search, k.Timeline, k.Help, k.Quit},
+		{k.Open, k.Back, k.Search, k.Timeline, k.Saga, k.Help, k.Quit},
 	}
 }
 
@@ -68,7 +69,8 @@ type page interface {
 
 // Explorer browses recorded runs: the runs under a root, a run's invariants, a failing
 // invariant's witnesses, the history around a witness with the faults active then,
-// and the run's timeline. Build it with NewExplorer.
+// a saga witness's saga across its services (s), and the run's timeline. Build it
+// with NewExplorer.
 type Explorer struct {
 	st        styles
 	help      help.Model
@@ -197,6 +199,9 @@ func (e *Explorer) update(msg tea.Msg) tea.Cmd {
 			close(r.readyCh)
 		}
 		return nil
+	case sagaMsg:
+		msg.page.done, msg.page.tls, msg.page.notes = true, msg.tls, msg.notes
+		return nil
 	case searchMsg:
 		for _, p := range e.stack {
 			if sp, ok := p.(*searchPage); ok && sp == msg.page {
@@ -277,6 +282,8 @@ func (e *Explorer) keyMsg(k tea.KeyMsg) tea.Cmd {
 			e.push(&timelinePage{run: r})
 		}
 		return nil
+	case key.Matches(k, keys.Saga):
+		return e.openSaga()
 	}
 	return e.top().key(e, k)
 }
@@ -289,9 +296,12 @@ func (e Explorer) View() string {
 		crumbs = append(crumbs, p.crumb())
 	}
 	head := e.st.title.Render("mscli explore") + e.st.dim.Render(" › ") + strings.Join(crumbs, e.st.dim.Render(" › "))
+	// s is listed only where it opens something: a witness that names a saga.
+	km := keys
+	km.Saga.SetEnabled(len(offeredSagas(e.top())) > 0)
 	var body []string
 	if e.showHelp {
-		body = append([]string{e.st.bold.Render("keys"), ""}, strings.Split(e.help.FullHelpView(keys.FullHelp()), "\n")...)
+		body = append([]string{e.st.bold.Render("keys"), ""}, strings.Split(e.help.FullHelpView(km.FullHelp()), "\n")...)
 		body = append(body, "", e.st.dim.Render("any key closes this help"))
 	} else {
 		body = e.top().body(&e, w, h-3)
@@ -303,7 +313,7 @@ func (e Explorer) View() string {
 	case e.status != "":
 		foot = e.st.info.Render(e.status)
 	default:
-		foot = e.help.ShortHelpView(keys.ShortHelp())
+		foot = e.help.ShortHelpView(km.ShortHelp())
 	}
 	var b strings.Builder
 	b.WriteString(clip(head, w))

@@ -41,7 +41,7 @@ func settle(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
 		}
 		m, cmd = m.Update(msg)
 		return settle(t, m, cmd)
-	case runsMsg, searchMsg:
+	case runsMsg, searchMsg, sagaMsg:
 		m, cmd = m.Update(msg)
 		return settle(t, m, cmd)
 	}

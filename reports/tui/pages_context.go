@@ -49,7 +49,11 @@ func (p *contextPage) build(e *Explorer) {
 		if p.wit.View != "" {
 			about = append(about, "view "+p.wit.View)
 		}
-		out = append(out, s.dim.Render(strings.Join(about, " · ")), "")
+		out = append(out, s.dim.Render(strings.Join(about, " · ")))
+		if sagas := reports.SagasOf(p.wit); len(sagas) > 0 {
+			out = append(out, s.accent.Render("saga "+strings.Join(sagas, ", ")+" · s: its steps across the services in time order, with the faults meanwhile"))
+		}
+		out = append(out, "")
 		for _, op := range p.wit.Ops {
 			if r.hist == nil {
 				continue
@@ -170,20 +174,25 @@ func (p *contextPage) body(e *Explorer, w, h int) []string {
 }
 
 func (p *contextPage) key(e *Explorer, k tea.KeyMsg) tea.Cmd {
-	h := e.height - 3
+	scrollKey(&p.scroll, len(p.lines), k, e.height-3)
+	return nil
+}
+
+// scrollKey moves a page of n lines, h of them on screen, by a key; the page clamps
+// the scroll when it draws.
+func scrollKey(scroll *int, n int, k tea.KeyMsg, h int) {
 	switch {
 	case key.Matches(k, keys.Up):
-		p.scroll--
+		*scroll--
 	case key.Matches(k, keys.Down):
-		p.scroll++
+		*scroll++
 	case key.Matches(k, keys.PageUp):
-		p.scroll -= h
+		*scroll -= h
 	case key.Matches(k, keys.PageDown):
-		p.scroll += h
+		*scroll += h
 	case key.Matches(k, keys.Home):
-		p.scroll = 0
+		*scroll = 0
 	case key.Matches(k, keys.End):
-		p.scroll = len(p.lines)
+		*scroll = n
 	}
-	return nil
 }

@@ -24,6 +24,7 @@ const (
 	resultFile  = runner.ResultFile
 	historyFile = runner.HistoryFile
 	faultsFile  = runner.FaultsFile
+	effectsFile = runner.EffectsFile
 )
 
 // runSummary is one line of the runs list: only what result.json's head says.
@@ -264,14 +265,7 @@ func (h *historyIndex) read(from, to int) ([]history.Op, error) {
 // search returns the records whose id or key is q (exact), or, when none is, those
 // whose id or key starts with q; at most limit of them.
 func (h *historyIndex) search(q string, limit int) (hits []int, exact bool, err error) {
-	enc := func(s string) []byte {
-		var b bytes.Buffer
-		e := json.NewEncoder(&b)
-		e.SetEscapeHTML(false) // as history.Writer writes
-		_ = e.Encode(s)
-		return bytes.TrimSpace(b.Bytes())
-	}
-	quoted := enc(q)
+	quoted := jsonString(q)
 	exactNeedles := [][]byte{append([]byte(`"id":`), quoted...), append([]byte(`"key":`), quoted...)}
 	if hits, err = h.find(exactNeedles, limit); err != nil || len(hits) > 0 {
 		return hits, true, err
@@ -280,6 +274,15 @@ func (h *historyIndex) search(q string, limit int) (hits []int, exact bool, err 
 	prefix := [][]byte{append([]byte(`"id":`), open...), append([]byte(`"key":`), open...)}
 	hits, err = h.find(prefix, limit)
 	return hits, false, err
+}
+
+// jsonString is s as history.Writer writes a string: quoted, with no HTML escaping.
+func jsonString(s string) []byte {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(s)
+	return bytes.TrimSpace(b.Bytes())
 }
 
 // find streams the file and returns the records holding any needle, in order.
