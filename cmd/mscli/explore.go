@@ -20,7 +20,9 @@ with their scenario, seed, date and verdict.
 From a run, open an invariant to see its verdict and witnesses; open a witness to see
 the history records around it (the witness's own lines marked) and the faults that
 were active at that moment. t shows the run's timeline of operations, errors,
-latency and faults; / searches the history by operation id or key; ? lists every key;
+latency and faults; on a saga's witness, s shows that saga's steps and compensations
+across its services in time order, with the client's request and the faults between;
+/ searches the history by operation id or key; ? lists every key;
 esc goes back; q quits. A run of a million operations opens at once: only result.json
 is read up front and the history is indexed in the background.`,
 		Example: `  mscli explore
