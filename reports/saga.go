@@ -320,6 +320,7 @@ func SampleSaga(effects []history.Effect) (saga, why string) {
 	type info struct {
 		first       int64
 		compensated bool
+		services    map[string]bool
 	}
 	sagas := map[string]*info{}
 	var order []string
@@ -330,7 +331,7 @@ func SampleSaga(effects []history.Effect) (saga, why string) {
 		}
 		s := sagas[e.Saga]
 		if s == nil {
-			s = &info{first: e.At}
+			s = &info{first: e.At, services: map[string]bool{}}
 			sagas[e.Saga] = s
 			order = append(order, e.Saga)
 		}
@@ -338,15 +339,22 @@ func SampleSaga(effects []history.Effect) (saga, why string) {
 			s.first = e.At
 		}
 		s.compensated = s.compensated || e.Undo
+		s.services[e.Service] = true
 	}
 	if len(order) == 0 {
 		return "", ""
 	}
 	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(sagas[a].first, sagas[b].first) })
+	// The first compensated saga that reached the most services: the one that shows
+	// the most of the saga (a refund as well as a release).
+	best := ""
 	for _, s := range order {
-		if sagas[s].compensated {
-			return s, "the run's first compensated saga"
+		if sagas[s].compensated && (best == "" || len(sagas[s].services) > len(sagas[best].services)) {
+			best = s
 		}
+	}
+	if best != "" {
+		return best, "the run's first compensated saga across the most services"
 	}
 	applied := map[string]bool{}
 	for i := range effects {

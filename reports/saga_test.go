@@ -134,6 +134,17 @@ func TestSampleSaga(t *testing.T) {
 	if s, _ := SampleSaga(in.Effects[9:]); s != "" {
 		t.Errorf("a run without saga effects has no sample, got %q", s)
 	}
+	// Of the compensated sagas, the first one that reached the most services.
+	wide := []history.Effect{
+		{Service: "inventory", View: "saga", Kind: "reserve", Saga: "o-1", Step: "reserve", ID: "o-1/reserve", At: 1},
+		{Service: "inventory", View: "saga", Kind: "release", Saga: "o-1", Step: "reserve", Undo: true, ID: "o-1/release", At: 2},
+		{Service: "inventory", View: "saga", Kind: "reserve", Saga: "o-2", Step: "reserve", ID: "o-2/reserve", At: 3},
+		{Service: "payments", View: "saga", Kind: "charge", Saga: "o-2", Step: "charge", ID: "o-2/charge", At: 4},
+		{Service: "payments", View: "saga", Kind: "refund", Saga: "o-2", Step: "charge", Undo: true, ID: "o-2/refund", At: 5},
+	}
+	if s, _ := SampleSaga(wide); s != "o-2" {
+		t.Errorf("sample %q, want o-2, compensated across two services", s)
+	}
 }
 
 var (
