@@ -43,6 +43,7 @@ func fakeFixture(args []string) int {
 	db := fs.String("db", "", "")
 	replica := fs.Int("replica", 0, "")
 	fs.String("dead-letter-file", "", "")
+	fs.String("service", "", "")
 	var bugs multi
 	fs.Var(&bugs, "inject-bug", "")
 	if err := fs.Parse(args[1:]); err != nil {
