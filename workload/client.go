@@ -127,10 +127,16 @@ func attempt(c *http.Client, req *http.Request, endpoint string, timeout time.Du
 // get reads one account: 200 with its balance and version, 404 for an account the
 // read model does not hold (a definite answer too: the key has no value).
 func get(ctx context.Context, c *http.Client, endpoint, key string, timeout time.Duration) (Attempt, history.Observed) {
+	return readKey(ctx, c, endpoint, "/accounts/"+url.PathEscape(key), "balance", timeout)
+}
+
+// readKey reads one key's value at path: 200 with the value in field and its
+// version in seq, 404 for a key the read model does not hold.
+func readKey(ctx context.Context, c *http.Client, endpoint, path, field string, timeout time.Duration) (Attempt, history.Observed) {
 	var seen history.Observed
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/accounts/"+url.PathEscape(key), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
 	if err != nil {
 		return Attempt{Out: NotApplied, Err: err.Error()}, seen
 	}
@@ -141,14 +147,19 @@ func get(ctx context.Context, c *http.Client, endpoint, key string, timeout time
 	defer resp.Body.Close()
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
-		var body struct {
-			Balance *int64 `json:"balance"`
-			Seq     int64  `json:"seq"`
+		var body map[string]json.RawMessage
+		var v int64
+		err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+		if err == nil {
+			err = json.Unmarshal(body[field], &v)
 		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil || body.Balance == nil {
-			return Attempt{Out: Unknown, Err: fmt.Sprintf("%s: unreadable account body: %v", hostOf(endpoint), err)}, seen
+		if err == nil && body["seq"] != nil {
+			err = json.Unmarshal(body["seq"], &seen.Seq)
 		}
-		seen.Value, seen.Seq = body.Balance, body.Seq
+		if err != nil {
+			return Attempt{Out: Unknown, Err: fmt.Sprintf("%s: unreadable %s body: %v", hostOf(endpoint), path, err)}, history.Observed{}
+		}
+		seen.Value = &v
 		return Attempt{Out: Applied}, seen
 	case code == http.StatusNotFound:
 		return Attempt{Out: Applied}, seen

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -130,36 +129,7 @@ func (sagaKind) Send(ctx context.Context, c *http.Client, endpoint string, op Pl
 
 // Read reads a customer's confirmed total from the read model.
 func (sagaKind) Read(ctx context.Context, c *http.Client, endpoint, key string, timeout time.Duration) (Attempt, history.Observed) {
-	var seen history.Observed
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/customers/"+url.PathEscape(key), nil)
-	if err != nil {
-		return Attempt{Out: NotApplied, Err: err.Error()}, seen
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return Attempt{Out: Unknown, Err: describe(endpoint, err, timeout)}, seen
-	}
-	defer resp.Body.Close()
-	switch code := resp.StatusCode; {
-	case code == http.StatusOK:
-		var body struct {
-			Total *int64 `json:"total"`
-			Seq   int64  `json:"seq"`
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil || body.Total == nil {
-			return Attempt{Out: Unknown, Err: fmt.Sprintf("%s: unreadable customer body: %v", hostOf(endpoint), err)}, seen
-		}
-		seen.Value, seen.Seq = body.Total, body.Seq
-		return Attempt{Out: Applied}, seen
-	case code == http.StatusNotFound:
-		return Attempt{Out: Applied}, seen
-	case code >= 400 && code < 500, code == http.StatusServiceUnavailable:
-		return Attempt{Out: NotApplied, Err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
-	default:
-		return Attempt{Out: Unknown, Err: statusErr(endpoint, code, firstLine(resp.Body))}, seen
-	}
+	return readKey(ctx, c, endpoint, "/customers/"+url.PathEscape(key), "total", timeout)
 }
 
 func (sagaKind) Keys(w plan.Workload) []string {
