@@ -60,6 +60,22 @@ type sagaSet struct {
 	steps []string         // every step a saga effect names, sorted
 }
 
+// judgeableSagas gathers the sagas both saga invariants judge, or says why there is
+// nothing to judge: a view is missing, time ran out, or no saga was observed.
+func (ix *Index) judgeableSagas(ctx context.Context) (*sagaSet, string) {
+	if miss := ix.MissingViews(); miss != "" {
+		return nil, miss
+	}
+	ss, ok := ix.sagas(ctx)
+	if !ok {
+		return nil, "ran out of time"
+	}
+	if len(ss.list) == 0 {
+		return nil, "no saga effects and no saga's operation state were observed: nothing to judge"
+	}
+	return ss, ""
+}
+
 // sagas groups the run's saga effects by saga. The sagas are those effects name, and
 // the operations invoked under the name (f) of an invoked saga that the client saw
 // acknowledged or a write view knows — an acknowledged saga no service knows is owed
@@ -310,15 +326,9 @@ func checkSagaAtomic(ctx context.Context, ix *Index, params map[string]string) R
 	if err != nil {
 		return UnknownResult(err.Error())
 	}
-	if miss := ix.MissingViews(); miss != "" {
-		return UnknownResult(miss)
-	}
-	ss, ok := ix.sagas(ctx)
-	if !ok {
-		return UnknownResult("ran out of time")
-	}
-	if len(ss.list) == 0 {
-		return UnknownResult("no saga effects and no saga's operation state were observed: nothing to judge")
+	ss, why := ix.judgeableSagas(ctx)
+	if ss == nil {
+		return UnknownResult(why)
 	}
 	want := names(required)
 	if required == nil {

@@ -32,15 +32,9 @@ func checkSagaConservation(ctx context.Context, ix *Index, params map[string]str
 	if err != nil {
 		return UnknownResult(err.Error())
 	}
-	if miss := ix.MissingViews(); miss != "" {
-		return UnknownResult(miss)
-	}
-	ss, ok := ix.sagas(ctx)
-	if !ok {
-		return UnknownResult("ran out of time")
-	}
-	if len(ss.list) == 0 {
-		return UnknownResult("no saga effects and no saga's operation state were observed: nothing to judge")
+	ss, why := ix.judgeableSagas(ctx)
+	if ss == nil {
+		return UnknownResult(why)
 	}
 	type total struct {
 		net, want int64
