@@ -33,11 +33,10 @@ image: build
 	@if docker info >/dev/null 2>&1; then ./$(BIN) images build; \
 	else echo "no Docker engine answers: runs use the local testbed"; fi
 
-## images: image, and the offline PostgreSQL image (debootstrap, no registry) if no PostgreSQL image is present
+## images: image, and the offline PostgreSQL image (debootstrap, no registry) unless the official one is here; an offline image of the same recipe is kept
 images: deps image
 	@if docker info >/dev/null 2>&1; then \
-		docker image inspect mscli/postgres:15-bookworm >/dev/null 2>&1 || docker image inspect postgres:16-alpine >/dev/null 2>&1 || \
-		./$(BIN) images build --postgres; \
+		docker image inspect postgres:16-alpine >/dev/null 2>&1 || ./$(BIN) images build --postgres; \
 	fi
 
 ## examples: the example service of examples/ (its own module): its binary, and its image when Docker answers

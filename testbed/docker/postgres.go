@@ -38,6 +38,8 @@ type PostgresBuild struct {
 	// Output, if set, receives everything debootstrap and apt-get print. Without it
 	// only the last lines of a failing command are kept, for its error.
 	Output io.Writer
+	// Force builds even when the engine has an image of the same recipe.
+	Force bool
 }
 
 // importRootfs sends a root filesystem tar stream to the engine as an untagged image
@@ -143,10 +145,12 @@ func (t *tailBuffer) String() string {
 
 // BuildPostgresImage builds the offline PostgreSQL image with no registry at all:
 // debootstrap a minimal Debian root filesystem from the Debian mirror, install
-// Debian's postgresql package into it (the entrypoint creates the cluster at first
-// start, honouring POSTGRES_USER/PASSWORD/DB as the official image does), prune what a
-// test database never reads, `docker import` it and add the entrypoint on top. It
-// needs root (chroot) and debootstrap (`apt-get install debootstrap`).
+// Debian's postgresql package into it, prune what a test database never reads,
+// `docker import` it and add on top the entrypoint and a template cluster made by
+// initdb (the entrypoint's first start copies it, honouring POSTGRES_USER/PASSWORD/DB
+// as the official image does). It needs root (chroot) and debootstrap (`apt-get
+// install debootstrap`). An image of the same recipe already there is kept unless
+// b.Force.
 func BuildPostgresImage(ctx context.Context, b PostgresBuild) (Image, error) {
 	r := images.Postgres
 	if b.Ref == "" {
@@ -154,6 +158,12 @@ func BuildPostgresImage(ctx context.Context, b PostgresBuild) (Image, error) {
 	}
 	if b.Mirror == "" {
 		b.Mirror = r.Mirror
+	}
+	if !b.Force {
+		if img, err := InspectImage(ctx, b.Ref); err == nil && img.Present && img.Labels[images.LabelRecipe] == r.RecipeID() {
+			say(b.Progress, "%s is up to date (recipe %s): not rebuilt", b.Ref, r.RecipeID())
+			return img, nil
+		}
 	}
 	if _, err := exec.LookPath("debootstrap"); err != nil {
 		return Image{}, errors.New("building the PostgreSQL image needs debootstrap: apt-get install debootstrap (make deps installs it)")
