@@ -48,6 +48,18 @@ type CleanOptions struct {
 	// Run, if set, is the one run id (a run directory's name) to clean up after, for
 	// a testbed that can tell runs apart; "" means every run.
 	Run string
+	// Force removes what a live run (its mscli still running, or on another host)
+	// holds too; without it such runs are left alone and said through Note.
+	Force bool
+	// Note receives a line for each run left alone; nil drops them.
+	Note func(line string)
+}
+
+// Notef says a line through o.Note, if set.
+func (o CleanOptions) Notef(format string, args ...any) {
+	if o.Note != nil {
+		o.Note(fmt.Sprintf(format, args...))
+	}
 }
 
 // Unavailable is what a testbed's Clean returns when the testbed is not available

@@ -175,7 +175,7 @@ func (e *Env) buildImages(ctx context.Context, pl *plan.Plan) error {
 		b := s.Container.Build
 		began := time.Now()
 		e.opts.Imagesf("building %s for service %s from %s", ref, s.Name, b.Context)
-		if err := e.eng.buildContext(ctx, ref, b, map[string]string{LabelRun: e.opts.RunID}, func(line string) { e.opts.Imagesf("%s", line) }); err != nil {
+		if err := e.eng.buildContext(ctx, ref, b, runLabels(e.opts.RunID), func(line string) { e.opts.Imagesf("%s", line) }); err != nil {
 			return fmt.Errorf("docker testbed: service %s: build from %s: %w", s.Name, b.Context, err)
 		}
 		e.built[s.Name] = ref

@@ -19,7 +19,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,12 +30,16 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/mscli/mscli/testbed"
 )
 
 // Labels on every resource of a run.
 const (
 	// LabelRun is the run id: Down removes what carries its own, Clean what carries any.
 	LabelRun = "mscli.run"
+	// LabelOwner is the run's owner (testbed.Owner): clean leaves a live one's alone.
+	LabelOwner = "mscli.owner"
 	// LabelNode is the node a container or volume belongs to ("bank/0", "broker").
 	LabelNode = "mscli.node"
 )
@@ -127,6 +133,16 @@ func Ping(ctx context.Context, timeout time.Duration) (Engine, error) {
 	return Engine{Version: v.Version, APIVersion: v.APIVersion, Arch: v.Arch, OS: v.Os}, nil
 }
 
+// runLabels are the labels of every resource of a run: its id and, where this
+// system can tell, its owner (this process).
+func runLabels(run string) map[string]string {
+	l := map[string]string{LabelRun: run}
+	if o, err := testbed.Self(); err == nil {
+		l[LabelOwner] = o.String()
+	}
+	return l
+}
+
 // runFilter selects the resources of one run, or of every run when run is "".
 func runFilter(run string) client.Filters {
 	if run == "" {
@@ -135,20 +151,81 @@ func runFilter(run string) client.Filters {
 	return make(client.Filters).Add("label", LabelRun+"="+run)
 }
 
-// Clean removes every container, network and volume labelled mscli.run — what runs
-// whose mscli was killed (SIGKILL, a crash, a second ^C) left behind — and returns one
-// line per removed resource. It does not tell live runs from dead ones: run it when no
-// run is under way.
-func Clean(ctx context.Context) ([]string, error) { return CleanRun(ctx, "") }
-
-// CleanRun removes what one run left ("" for every run).
-func CleanRun(ctx context.Context, run string) ([]string, error) {
+// Clean removes what runs whose mscli is gone (SIGKILL, a crash, a second ^C) left
+// behind: their containers, networks, volumes and built images, labelled mscli.run. A
+// run whose owner (label mscli.owner) is running, or ran on another host, is left
+// alone, each said in a line through note; Force removes those too. It returns one line
+// per removed resource.
+func Clean(ctx context.Context, o testbed.CleanOptions) ([]string, error) {
 	e, err := connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer e.Close()
-	return e.removeRun(ctx, run)
+	owners, err := e.runOwners(ctx, o.Run)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	var errs []error
+	for _, run := range slices.Sorted(maps.Keys(owners)) {
+		if !o.Force {
+			if keep, why := testbed.KeepRun(owners[run]); keep {
+				o.Notef("left run %s alone: %s (--force removes it)", run, why)
+				continue
+			}
+		}
+		d, err := e.removeRun(ctx, run)
+		done = append(done, d...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return done, errors.Join(errs...)
+}
+
+// runOwners finds the runs that left resources (only run, if set), each with its
+// owner label ("" when none was recorded: an older mscli's run, removed as before).
+func (e *engine) runOwners(ctx context.Context, run string) (map[string]string, error) {
+	owners := map[string]string{}
+	add := func(labels map[string]string) {
+		id := labels[LabelRun]
+		if id == "" {
+			return
+		}
+		if owners[id] == "" {
+			owners[id] = labels[LabelOwner]
+		}
+	}
+	cs, err := e.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: runFilter(run)})
+	if err != nil {
+		return nil, fmt.Errorf("docker: list containers: %w", err)
+	}
+	for _, c := range cs.Items {
+		add(c.Labels)
+	}
+	ns, err := e.NetworkList(ctx, client.NetworkListOptions{Filters: runFilter(run)})
+	if err != nil {
+		return nil, fmt.Errorf("docker: list networks: %w", err)
+	}
+	for _, n := range ns.Items {
+		add(n.Labels)
+	}
+	vs, err := e.VolumeList(ctx, client.VolumeListOptions{Filters: runFilter(run)})
+	if err != nil {
+		return nil, fmt.Errorf("docker: list volumes: %w", err)
+	}
+	for _, v := range vs.Items {
+		add(v.Labels)
+	}
+	is, err := e.ImageList(ctx, client.ImageListOptions{Filters: runFilter(run)})
+	if err != nil {
+		return nil, fmt.Errorf("docker: list images: %w", err)
+	}
+	for _, im := range is.Items {
+		add(im.Labels)
+	}
+	return owners, nil
 }
 
 // removeRun removes the resources of a run (every run for ""): containers first (with

@@ -96,7 +96,9 @@ func Up(ctx context.Context, pl *plan.Plan, opts testbed.Options) (*Env, error) 
 }
 
 func (e *Env) labels(node string) map[string]string {
-	return map[string]string{LabelRun: e.opts.RunID, LabelNode: node}
+	l := runLabels(e.opts.RunID)
+	l[LabelNode] = node
+	return l
 }
 
 func (e *Env) up(ctx context.Context, pl *plan.Plan) error {

@@ -35,7 +35,7 @@ func init() {
 			if err != nil {
 				return nil, &testbed.Unavailable{Why: "no Docker engine answers; no containers to remove"}
 			}
-			return CleanRun(ctx, o.Run)
+			return Clean(ctx, o)
 		},
 		Cleaned: "leftover container(s), network(s) and volume(s) removed",
 	})

@@ -10,15 +10,20 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/mscli/mscli/testbed"
 )
 
 // Clean kills what crashed runs left behind: every process listed in a pid file under
-// <root>/.mscli/runs/*/pids that is still alive and provably that node of that run —
+// <o.Root>/.mscli/runs/*/pids that is still alive and provably that node of that run —
 // its environment carries MSCLI_RUN=<run id> and MSCLI_NODE=<node> — so a recycled pid
 // is never killed; and, when such a process is gone, what is left of its process group
 // (a user's service started through a shell leaves its program behind), each member
-// proven the same way. It returns one line per killed process. It needs /proc (Linux).
-func Clean(ctx context.Context, root string) ([]string, error) {
+// proven the same way. A run whose owner (the mscli that started it, on each line) is
+// still running is left alone and said through o.Note, unless o.Force. It returns one
+// line per killed process. It needs /proc (Linux).
+func Clean(ctx context.Context, o testbed.CleanOptions) ([]string, error) {
+	root := o.Root
 	if runtime.GOOS != "linux" || !procAvailable() {
 		return nil, errors.New("clean: finding leftover processes needs /proc (Linux); on this system kill them by the pids in .mscli/runs/*/pids")
 	}
@@ -29,6 +34,7 @@ func Clean(ctx context.Context, root string) ([]string, error) {
 	var killed []string
 	var errs []error
 	seen := map[int]bool{}
+	kept := map[string]bool{}
 	for _, file := range files {
 		entries, err := readPids(file)
 		if err != nil {
@@ -36,6 +42,16 @@ func Clean(ctx context.Context, root string) ([]string, error) {
 			continue
 		}
 		for _, en := range entries {
+			if o.Run != "" && en.run != o.Run {
+				continue
+			}
+			if keep, why := testbed.KeepRun(en.owner); keep && !o.Force {
+				if !kept[en.run] {
+					kept[en.run] = true
+					o.Notef("left run %s alone: %s (--force kills its processes)", en.run, why)
+				}
+				continue
+			}
 			if err := ctx.Err(); err != nil {
 				return killed, err
 			}
@@ -70,11 +86,11 @@ func Clean(ctx context.Context, root string) ([]string, error) {
 }
 
 type pidEntry struct {
-	pid       int
-	node, run string
+	pid              int
+	node, run, owner string
 }
 
-// readPids parses "<pid> <node> <run id>" lines.
+// readPids parses "<pid> <node> <run id> [<owner>]" lines.
 func readPids(path string) ([]pidEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -85,14 +101,18 @@ func readPids(path string) ([]pidEntry, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 {
+		if len(fields) != 3 && len(fields) != 4 {
 			continue
 		}
 		pid, err := strconv.Atoi(fields[0])
 		if err != nil || pid <= 1 {
 			continue
 		}
-		out = append(out, pidEntry{pid: pid, node: fields[1], run: fields[2]})
+		en := pidEntry{pid: pid, node: fields[1], run: fields[2]}
+		if len(fields) == 4 {
+			en.owner = fields[3]
+		}
+		out = append(out, en)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

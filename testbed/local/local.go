@@ -287,7 +287,11 @@ func (e *Env) notePid(pid int, node string) {
 		return
 	}
 	defer f.Close()
-	fmt.Fprintf(f, "%d %s %s\n", pid, node, e.opts.RunID)
+	line := fmt.Sprintf("%d %s %s", pid, node, e.opts.RunID)
+	if o, err := testbed.Self(); err == nil {
+		line += " " + o.String() // clean leaves the nodes of a live mscli alone
+	}
+	fmt.Fprintln(f, line)
 }
 
 // Down stops every node (SIGTERM, then SIGKILL after the grace period), services

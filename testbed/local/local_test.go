@@ -431,7 +431,21 @@ func TestCleanKillsLeftoversOnly(t *testing.T) {
 	os.MkdirAll(other, 0o755)
 	os.WriteFile(filepath.Join(other, "pids"), fmt.Appendf(nil, "%d broker other\n", sleeper.Process.Pid), 0o644)
 
-	killed, err := local.Clean(context.Background(), root)
+	// This test is the run's mscli, alive: a clean leaves its nodes alone.
+	var notes []string
+	kept, err := local.Clean(context.Background(), testbed.CleanOptions{Root: root, Note: func(l string) { notes = append(notes, l) }})
+	if err != nil || len(kept) != 0 {
+		t.Fatalf("a clean during the run killed %q (%v)", kept, err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "left run crashed alone") {
+		t.Errorf("notes %q, want the live run crashed left alone", notes)
+	}
+	for _, p := range pids {
+		if !alive(p) {
+			t.Fatalf("pid %d of the live run is gone", p)
+		}
+	}
+	killed, err := local.Clean(context.Background(), testbed.CleanOptions{Root: root, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +458,7 @@ func TestCleanKillsLeftoversOnly(t *testing.T) {
 	if !alive(sleeper.Process.Pid) {
 		t.Error("Clean killed a process that is not a fixture")
 	}
-	if again, err := local.Clean(context.Background(), root); err != nil || len(again) != 0 {
+	if again, err := local.Clean(context.Background(), testbed.CleanOptions{Root: root, Force: true}); err != nil || len(again) != 0 {
 		t.Errorf("second Clean: %q, %v", again, err)
 	}
 }

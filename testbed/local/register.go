@@ -22,7 +22,7 @@ func init() {
 		},
 		Priority: priority,
 		Clean: func(ctx context.Context, o testbed.CleanOptions) ([]string, error) {
-			return Clean(ctx, o.Root)
+			return Clean(ctx, o)
 		},
 		Cleaned: "leftover process(es) stopped",
 	})
