@@ -2,7 +2,9 @@ package runner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,14 +37,23 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // NewRunDir creates <root>/<time>-<scenario>-<seed>/ with its logs/ folder.
 func NewRunDir(root, scenario string, seed int64, now time.Time) (string, error) {
 	name := fmt.Sprintf("%s-%s-%d", now.UTC().Format("20060102T150405Z"), unsafeName.ReplaceAllString(scenario, "_"), seed)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("create run directory: %w", err)
+	}
+	// Mkdir, not a look then a create: two runs started in the same second (a seed
+	// sweep, two CI jobs) each get a directory of their own.
 	dir := filepath.Join(root, name)
 	for i := 2; ; i++ {
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
 			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("create run directory: %w", err)
 		}
 		dir = filepath.Join(root, fmt.Sprintf("%s.%d", name, i))
 	}
-	if err := os.MkdirAll(filepath.Join(dir, LogsDir), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, LogsDir), 0o755); err != nil {
 		return "", fmt.Errorf("create run directory: %w", err)
 	}
 	return dir, nil
