@@ -229,6 +229,36 @@ func TestCleanAfterKillDocker(t *testing.T) {
 	}
 }
 
+// A clean while two runs are under way on one testbed leaves both alone: each ends as
+// it would alone (exit 0), and clean says it left each alone.
+func TestCleanDuringRuns(t *testing.T) {
+	for _, tb := range []string{"local", "docker"} {
+		t.Run(tb, func(t *testing.T) {
+			if tb == "docker" {
+				dockerImages(t)
+			}
+			root := t.TempDir()
+			out := filepath.Join(root, ".mscli", "runs")
+			cmds := []*exec.Cmd{startRun(t, tb, out), startRun(t, tb, out)}
+			msg, err := exec.Command(mscliBinary(t), "clean", "--root", root).CombinedOutput()
+			if err != nil {
+				t.Errorf("mscli clean: %v\n%s", err, msg)
+			}
+			dirs, _ := filepath.Glob(filepath.Join(out, "*"))
+			for _, d := range dirs {
+				if !strings.Contains(string(msg), "left run "+filepath.Base(d)+" alone") {
+					t.Errorf("clean did not say it left run %s alone:\n%s", filepath.Base(d), msg)
+				}
+			}
+			for i, c := range cmds {
+				if err := c.Wait(); err != nil {
+					t.Errorf("run %d after the clean: %v (want exit 0)", i, err)
+				}
+			}
+		})
+	}
+}
+
 func summary(r *reports.Run) string {
 	var b bytes.Buffer
 	_ = reports.WriteText(&b, r)
