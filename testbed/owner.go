@@ -1,6 +1,8 @@
 package testbed
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -161,4 +163,14 @@ func KeepRun(owner string) (bool, string) {
 	}
 	l, why := o.Liveness()
 	return l != Gone, why
+}
+
+// Password is a fresh random password for a run's database: 24 hex digits. No two
+// runs share one, and none is written to the plan, the logs or the reports.
+func Password() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b)
 }

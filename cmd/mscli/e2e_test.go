@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,7 +129,9 @@ func runTable(t *testing.T, tb string) {
 			if c.bug != "" {
 				extra = []string{"--inject-bug", c.bug}
 			}
-			code, res, stderr := runScenario(t, tb, c.scenario, t.TempDir(), extra...)
+			out := t.TempDir()
+			code, res, stderr := runScenario(t, tb, c.scenario, out, extra...)
+			noPasswords(t, out, stderr)
 			v := verdicts(res)
 			if c.bug == "" {
 				if code != 0 {
@@ -159,6 +163,31 @@ func runTable(t *testing.T, tb string) {
 			}
 		})
 	}
+}
+
+// passwordRE finds a database password written out: in a URL, or as a variable.
+var passwordRE = regexp.MustCompile(`postgres(ql)?://[^:/@\s"']+:[^@\s"']+@|(POSTGRES_PASSWORD|PGPASSWORD)=\S`)
+
+// noPasswords fails if a run's directory (the plan, the logs, the reports) or its
+// progress shows a database password.
+func noPasswords(t *testing.T, dir, stderr string) {
+	t.Helper()
+	if m := passwordRE.FindString(stderr); m != "" {
+		t.Errorf("the progress shows a database password: %q", m)
+	}
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".tar") {
+			return err // a snapshot holds the database's files: the password's hash, not it
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if m := passwordRE.Find(b); m != nil {
+			t.Errorf("%s shows a database password: %q", path, m)
+		}
+		return nil
+	})
 }
 
 // dockerImages skips without a Docker engine (fails under CI=true) and builds the

@@ -71,6 +71,8 @@ type service struct {
 	replicas []*node
 	db       *dbNode // nil without database: postgres
 	sqlite   string  // shared volume for SQLite otherwise
+	// password is its database's, random per run (testbed.Password).
+	password string
 }
 
 type link struct {
@@ -198,7 +200,7 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	}
 	var dbs []*dbNode
 	for _, s := range pl.Topology.Services {
-		svc := &service{name: s.Name, port: containerPort(s)}
+		svc := &service{name: s.Name, port: containerPort(s), password: testbed.Password()}
 		if s.Database == "postgres" {
 			name := plan.DatabaseNode(s.Name)
 			// Its port is named so that it is published on 127.0.0.1 like every other:
@@ -207,7 +209,7 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 			// listens on the socket only.
 			ready := readiness{exec: []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}}
 			n := e.newNode(name, alias(name), ready, nil, map[string]string{
-				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": s.Name, "POSTGRES_DB": s.Name}, []string{postgresPort + "/tcp"})
+				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": svc.password, "POSTGRES_DB": s.Name}, []string{postgresPort + "/tcp"})
 			n.image, n.volume = e.pgImage, images.PostgresData
 			svc.db = &dbNode{node: n, svc: svc}
 			dbs = append(dbs, svc.db)
@@ -289,7 +291,7 @@ func (e *Env) replicaNode(pl *plan.Plan, s plan.Service, svc *service, i int, pr
 	db := "sqlite:///shared/" + s.Name + ".db"
 	if svc.db != nil {
 		p := proxyOf[[2]string{rep, svc.db.name}]
-		db = fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", s.Name, s.Name, toxiAlias, p.port, s.Name)
+		db = svc.databaseURL(toxiAlias + ":" + p.port)
 	}
 	args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
 		"--db", db, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
@@ -409,8 +411,8 @@ func (e *Env) ObserveURLs(service string) []string {
 }
 
 // DatabaseURL is the DSN of a service's PostgreSQL from the host, direct (not through
-// a proxy): its published port on 127.0.0.1, the service's name as user, password and
-// database. "" without database: postgres.
+// a proxy): its published port on 127.0.0.1, the service's name as user and database,
+// the run's random password. "" without database: postgres.
 func (e *Env) DatabaseURL(service string) string {
 	s := e.services[service]
 	if s == nil || s.db == nil {
@@ -420,7 +422,12 @@ func (e *Env) DatabaseURL(service string) string {
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", s.name, s.name, addr, s.name)
+	return s.databaseURL(addr)
+}
+
+// databaseURL is the DSN of the service's PostgreSQL at addr (host:port).
+func (s *service) databaseURL(addr string) string {
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", s.name, s.password, addr, s.name)
 }
 
 // Down saves every container's log into the run directory and removes every

@@ -149,7 +149,7 @@ func (e *Env) userNode(s plan.Service, svc *service, i int, proxyOf map[[2]strin
 	}
 	if svc.db != nil {
 		p := proxyOf[[2]string{rep, svc.db.name}]
-		v.DatabaseURL = fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", s.Name, s.Name, toxiAlias, p.port, s.Name)
+		v.DatabaseURL = svc.databaseURL(toxiAlias + ":" + p.port)
 	}
 	environ, err := s.Environ(v, e.opts.Bugs)
 	if err != nil {

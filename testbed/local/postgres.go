@@ -17,16 +17,18 @@ import (
 // pgNode is the PostgreSQL database of a user's service (database: postgres): a real
 // server, a child process like every other node — killed, paused and restarted the
 // same way — with its data directory under the run's data/. As root it runs as Debian's
-// postgres user, since PostgreSQL refuses root. The role, database and password are the
-// service's name, as on the docker testbed; connections are trusted.
+// postgres user, since PostgreSQL refuses root. The role and database are the
+// service's name, as on the docker testbed, and the password is random per run.
 type pgNode struct {
 	*process
 	svc  *service
 	bin  string // PostgreSQL's programs
 	data string // the data directory
 	addr string // 127.0.0.1:<port>, direct
-	uid  int
-	gid  int
+	// password is the role's, random per run (testbed.Password).
+	password string
+	uid      int
+	gid      int
 	// owned: the data belongs to the postgres user, not to this process.
 	owned bool
 }
@@ -50,7 +52,8 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 		return nil, err
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	d := &pgNode{svc: svc, bin: bin, data: filepath.Join(root, "data"), addr: addr, uid: uid, gid: gid, owned: owned}
+	d := &pgNode{svc: svc, bin: bin, data: filepath.Join(root, "data"), addr: addr, uid: uid, gid: gid, owned: owned,
+		password: testbed.Password()}
 	var cred *credential
 	if owned {
 		cred = &credential{Uid: uint32(uid), Gid: uint32(gid)}
@@ -65,12 +68,24 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 		return nil, err
 	}
 	e.opts.Node(name, testbed.NodeStarting, "initialising PostgreSQL for %s", svc.name)
-	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", d.data, "-U", svc.name, "-A", "trust", "--no-sync", "-E", "UTF8")
+	// Every client connects over TCP (no socket, below), so the password is asked of
+	// each; the file that gives it to initdb is gone before the server starts.
+	pwfile := filepath.Join(root, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(d.password+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := d.chown(pwfile); err != nil {
+		return nil, err
+	}
+	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", d.data, "-U", svc.name, "--pwfile", pwfile,
+		"--auth-host=scram-sha-256", "--auth-local=trust", "--no-sync", "-E", "UTF8")
 	initdb.Env = hostEnv()
 	if cred != nil {
 		initdb.SysProcAttr = withUser(nil, cred)
 	}
-	if out, err := initdb.CombinedOutput(); err != nil {
+	out, err := initdb.CombinedOutput()
+	os.Remove(pwfile)
+	if err != nil {
 		return nil, fmt.Errorf("local testbed: initdb for %s: %v\n%s", name, err, out)
 	}
 	d.process = &process{env: e, name: name, log: filepath.Join(e.dir, "logs", logName(name)), user: cred,
@@ -95,7 +110,7 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 		return d, err
 	}
 	createdb := exec.CommandContext(ctx, filepath.Join(bin, "createdb"), "-h", "127.0.0.1", "-p", port, "-U", svc.name, svc.name)
-	createdb.Env = hostEnv()
+	createdb.Env = append(hostEnv(), "PGPASSWORD="+d.password)
 	if out, err := createdb.CombinedOutput(); err != nil {
 		return d, fmt.Errorf("local testbed: createdb %s: %v\n%s", svc.name, err, out)
 	}
@@ -130,7 +145,7 @@ func (d *pgNode) reachable(dir string) error {
 
 // URL is the database's URL through addr (a proxy's, or the server's own).
 func (d *pgNode) URL(addr string) string {
-	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", d.svc.name, d.svc.name, addr, d.svc.name)
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", d.svc.name, d.password, addr, d.svc.name)
 }
 
 func (d *pgNode) chown(path string) error {

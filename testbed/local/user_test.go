@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,6 +143,18 @@ func TestUserService(t *testing.T) {
 	// postmaster's group), a wipe with a restore brings the snapshot back.
 	dsn := e.DatabaseURL("app")
 	db := openDB(t, dsn)
+	// The password is the run's own: another is refused.
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		t.Fatalf("database URL %q: %v", dsn, err)
+	}
+	if pw, _ := u.User.Password(); len(pw) < 16 || pw == "app" {
+		t.Errorf("database password %q: want a random one", pw)
+	}
+	u.User = url.UserPassword(u.User.Username(), "wrong")
+	if err := openDB(t, u.String()).Ping(); err == nil {
+		t.Error("a wrong database password was let in")
+	}
 	if _, err := db.Exec("CREATE TABLE t (v int); INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
