@@ -2,6 +2,7 @@ package docker_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,7 +93,63 @@ func up(t testing.TB, pl *plan.Plan, bugs ...string) *docker.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertConfined(t, id)
 	return e
+}
+
+// assertConfined fails a run any of whose containers is privileged, shares the host's
+// network, PID or IPC namespace, mounts the Docker socket or publishes a port beyond
+// 127.0.0.1: the system under test is untrusted, and so is what reaches its ports.
+func assertConfined(t testing.TB, run string) {
+	t.Helper()
+	ids, err := exec.Command("docker", "ps", "-q", "--filter", "label=mscli.run="+run).Output()
+	if err != nil {
+		t.Fatalf("docker ps: %v", err)
+	}
+	if len(strings.Fields(string(ids))) == 0 {
+		t.Fatalf("no container of run %s is running", run)
+	}
+	out, err := exec.Command("docker", append([]string{"inspect"}, strings.Fields(string(ids))...)...).Output()
+	if err != nil {
+		t.Fatalf("docker inspect: %v", err)
+	}
+	var cs []struct {
+		Name       string
+		HostConfig struct {
+			Privileged           bool
+			NetworkMode, PidMode string
+			IpcMode              string
+			CapAdd               []string
+			PortBindings         map[string][]struct{ HostIp string }
+		}
+		Mounts          []struct{ Source, Destination string }
+		NetworkSettings struct {
+			Ports map[string][]struct{ HostIp string }
+		}
+	}
+	if err := json.Unmarshal(out, &cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		h := c.HostConfig
+		if h.Privileged || h.NetworkMode == "host" || h.PidMode == "host" || h.IpcMode == "host" || len(h.CapAdd) > 0 {
+			t.Errorf("%s: privileged %v, network %q, pid %q, ipc %q, added capabilities %v", c.Name, h.Privileged, h.NetworkMode, h.PidMode, h.IpcMode, h.CapAdd)
+		}
+		for _, m := range c.Mounts {
+			if strings.HasSuffix(m.Source, "docker.sock") || strings.HasSuffix(m.Destination, "docker.sock") {
+				t.Errorf("%s mounts the Docker socket (%s)", c.Name, m.Source)
+			}
+		}
+		for _, ports := range []map[string][]struct{ HostIp string }{h.PortBindings, c.NetworkSettings.Ports} {
+			for port, bs := range ports {
+				for _, b := range bs {
+					if b.HostIp != "127.0.0.1" {
+						t.Errorf("%s publishes %s on %q, want 127.0.0.1 only", c.Name, port, b.HostIp)
+					}
+				}
+			}
+		}
+	}
 }
 
 func assertNoLeftovers(t testing.TB, run string) {
