@@ -382,6 +382,9 @@ func VerdictReason(r *Run) string {
 		return "violated: " + strings.Join(failed, ", ")
 	}
 	var parts []string
+	if why := r.Partial(); why != "" {
+		parts = append(parts, why)
+	}
 	if len(r.FaultFailures) > 0 {
 		parts = append(parts, FaultsReason(r.FaultFailures, r.Faults.Planned))
 	}

@@ -17,13 +17,13 @@ import (
 // RunVerdict is the run's verdict as the reports show it: the recorded one, else the
 // fold of its results and fault failures (Verdict); a run that checked nothing
 // (stopped, or failed before the checkers) is unknown, and so is one whose planned
-// faults failed — never a pass.
+// faults failed or whose records are partial (Run.Partial) — never a pass.
 func RunVerdict(r *Run) invariants.Verdict {
 	v := r.Verdict
 	if v == "" {
 		v = Verdict(r.Results, r.FaultFailures)
 	}
-	if v == invariants.Pass && (len(r.Results) == 0 || len(r.FaultFailures) > 0) {
+	if v == invariants.Pass && (len(r.Results) == 0 || len(r.FaultFailures) > 0 || r.Partial() != "") {
 		v = invariants.Unknown
 	}
 	return v

@@ -38,6 +38,21 @@ type Run struct {
 	// Error is set when the run could not complete (the verdicts then cover what was
 	// recorded before it stopped).
 	Error string `json:"error,omitempty"`
+	// Incomplete says why a re-checked run directory holds partial records: it has no
+	// result.json, so its mscli was stopped before the end (SIGKILL, a crash).
+	Incomplete string `json:"incomplete,omitempty"`
+}
+
+// Partial says why the run's records are partial, "" when they are whole: a run that
+// could not complete or was cut short is never a pass, whatever its checks found.
+func (r *Run) Partial() string {
+	switch {
+	case r.Incomplete != "":
+		return r.Incomplete
+	case r.Error != "":
+		return "the run could not complete: " + r.Error
+	}
+	return ""
 }
 
 // OpCounts counts operations by outcome (history.Counts: invoked, ok, fail, info), with

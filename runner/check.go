@@ -16,7 +16,8 @@ import (
 // runs the plan's invariants, matches the fault records to the plan's faults, and
 // returns the result (keeping what result.json said about the run itself, when there
 // is one). A planned fault that failed to apply or heal leaves the verdict unknown,
-// as in Run. It writes nothing.
+// as in Run, and so does a run that could not complete or has no result.json (cut
+// short: its records are partial). It writes nothing.
 func Check(ctx context.Context, dir string) (*reports.Run, error) {
 	plan, err := ReadPlan(dir)
 	if err != nil {
@@ -31,13 +32,15 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 		if !os.IsNotExist(err) {
 			return nil, InvalidInput("%v", err)
 		}
-		r = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Dir: dir}
+		r = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Dir: dir,
+			Incomplete: "the run was cut short (no " + ResultFile + ": its mscli was stopped before the end); its records are partial"}
 	}
 	r.Ops = countOps(in.Ops, r.Ops)
 	r.Faults = reports.CountFaults(plan.Faults, in.Faults)
 	r.FaultFailures = reports.FaultFailures(plan.Faults, in.Faults)
 	r.Results = invariants.Check(ctx, in, Specs(plan))
-	r.Verdict = reports.Verdict(r.Results, r.FaultFailures)
+	r.Verdict = reports.RunVerdict(&reports.Run{Results: r.Results, FaultFailures: r.FaultFailures,
+		Error: r.Error, Incomplete: r.Incomplete})
 	return r, nil
 }
 

@@ -67,6 +67,10 @@ func recordRun(t *testing.T, applyErr string) (string, *plan.Plan) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The run ended (result.json): its records are whole.
+	if err := WriteResults(dir, &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
 	return dir, pl
 }
 
@@ -134,5 +138,50 @@ func TestExitCodesSayFailedFaultsAreInconclusive(t *testing.T) {
 		if c.Code == ExitInconclusive && !strings.Contains(c.Meaning, "a planned fault failed to apply or heal") {
 			t.Errorf("exit 2 reads %q", c.Meaning)
 		}
+	}
+}
+
+// A run directory whose mscli stopped before the end (no result.json), or whose run
+// could not complete, holds partial records: check says so and never passes it, though
+// every invariant holds on what was recorded; a violation on them still fails.
+func TestCheckPartialRunIsNeverAPass(t *testing.T) {
+	ctx := context.Background()
+	dir, pl := recordRun(t, "")
+	if err := os.Remove(filepath.Join(dir, ResultFile)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Check(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if invariants.Worst(r.Results) != invariants.Pass || r.Verdict != invariants.Unknown || CodeOfVerdict(r.Verdict) != ExitInconclusive {
+		t.Fatalf("cut short: verdict %s over %+v, want unknown with every invariant holding", r.Verdict, r.Results)
+	}
+	var out bytes.Buffer
+	if err := reports.WriteText(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "the run was cut short") {
+		t.Errorf("check does not say the run was cut short:\n%s", out.String())
+	}
+
+	if err := WriteResults(dir, &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Dir: dir, Error: "docker: the engine went away"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = Check(ctx, dir); err != nil || r.Verdict != invariants.Unknown || !strings.Contains(reports.VerdictReason(r), "could not complete: docker: the engine went away") {
+		t.Fatalf("could not complete: %v, verdict %s, reason %q", err, r.Verdict, reports.VerdictReason(r))
+	}
+
+	effects := filepath.Join(dir, EffectsFile)
+	data, err := os.ReadFile(effects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	if err := os.WriteFile(effects, append(data, append(first, '\n')...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = Check(ctx, dir); err != nil || r.Verdict != invariants.Fail {
+		t.Errorf("a violation in partial records: %v, verdict %s, want fail", err, r.Verdict)
 	}
 }

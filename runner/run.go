@@ -107,6 +107,9 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		res.Wall = time.Since(began)
 		if err != nil {
 			res.Error = err.Error()
+			if res.Verdict == invariants.Pass {
+				res.Verdict = invariants.Unknown // checks of what was recorded before it stopped
+			}
 		}
 		if werr := WriteResults(dir, res); werr != nil && err == nil {
 			err = CouldNotRun(werr)

@@ -78,6 +78,10 @@ func writeNoChaosRun(t *testing.T) string {
 			history.Fault{Time: t0 + int64(time.Millisecond), Phase: history.Stop, Fault: f.Kind, Target: f.Target, Params: f.Params, N: n})
 	}
 	write(runner.FaultsFile, faults...)
+	// The run ended (result.json): only its faults leave it inconclusive.
+	if err := runner.WriteResults(dir, &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
