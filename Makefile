@@ -57,10 +57,11 @@ demo: image
 bench: images
 	MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m $(PKGS)
 
-## fuzz: fuzz the scenario loader and the record decoder for a minute each
+## fuzz: fuzz the scenario loader and the record decoder, FUZZTIME each (default 60s; a count such as 10000000x works too)
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./scenarios
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./history
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./history
 
 ## clean-runs: remove recorded runs
 clean-runs:
