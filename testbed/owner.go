@@ -10,41 +10,45 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
-// Owner is the mscli process a run's resources belong to: its host, the host's boot,
-// its pid and the pid's start time (in clock ticks since boot, from /proc), so a pid
-// used again by another process after a reboot or an exit is never taken for it.
-// Every container, network, volume and image of a docker run carries it as a label,
-// and a local run's directory keeps it in a file; clean leaves a live owner's
-// resources alone.
+// Owner is the mscli process a run's resources belong to: its host and machine, the
+// machine's boot, its PID namespace, its pid and the pid's start time (in clock ticks
+// since boot, from /proc), so a pid used again by another process after a reboot or an
+// exit is never taken for it, and a process of another machine or container is never
+// looked up here. Every container, network, volume and image of a docker run carries it
+// as a label, and a local run's pid lines carry it; clean leaves a live owner's
+// resources alone. Off Linux no owner is recorded.
 type Owner struct {
-	Host  string
-	Boot  string
-	PID   int
-	Start uint64
+	Host    string
+	Machine string // /etc/machine-id, "" where there is none
+	Boot    string
+	PIDNS   string // the inode of the process's PID namespace
+	PID     int
+	Start   uint64
 }
 
-// String is the owner's label value: "host/boot/pid/start".
+// String is the owner's label value: "host/machine/boot/pidns/pid/start".
 func (o Owner) String() string {
-	return fmt.Sprintf("%s/%s/%d/%d", o.Host, o.Boot, o.PID, o.Start)
+	return fmt.Sprintf("%s/%s/%s/%s/%d/%d", o.Host, o.Machine, o.Boot, o.PIDNS, o.PID, o.Start)
 }
 
 // ParseOwner reads an owner's label value.
 func ParseOwner(s string) (Owner, error) {
 	parts := strings.Split(s, "/")
-	if len(parts) != 4 || parts[0] == "" {
-		return Owner{}, fmt.Errorf("owner %q: want host/boot/pid/start", s)
+	if len(parts) != 6 || parts[0] == "" {
+		return Owner{}, fmt.Errorf("owner %q: want host/machine/boot/pidns/pid/start", s)
 	}
-	pid, err := strconv.Atoi(parts[2])
+	pid, err := strconv.Atoi(parts[4])
 	if err != nil || pid <= 0 {
 		return Owner{}, fmt.Errorf("owner %q: bad pid", s)
 	}
-	start, err := strconv.ParseUint(parts[3], 10, 64)
+	start, err := strconv.ParseUint(parts[5], 10, 64)
 	if err != nil {
 		return Owner{}, fmt.Errorf("owner %q: bad start time", s)
 	}
-	return Owner{Host: parts[0], Boot: parts[1], PID: pid, Start: start}, nil
+	return Owner{Host: parts[0], Machine: parts[1], Boot: parts[2], PIDNS: parts[3], PID: pid, Start: start}, nil
 }
 
 var self struct {
@@ -57,22 +61,30 @@ var self struct {
 // (not Linux) it fails, and the testbeds record no owner.
 func Self() (Owner, error) {
 	self.once.Do(func() {
-		host, err := os.Hostname()
+		o := Owner{PID: os.Getpid()}
+		var err error
+		if o.Host, err = os.Hostname(); err != nil {
+			self.err = err
+			return
+		}
+		if o.Boot, err = bootID(); err != nil {
+			self.err = err
+			return
+		}
+		if o.Start, err = startTime(o.PID); err != nil {
+			self.err = err
+			return
+		}
+		ns, err := os.Readlink("/proc/self/ns/pid") // "pid:[4026531836]"
 		if err != nil {
 			self.err = err
 			return
 		}
-		boot, err := bootID()
-		if err != nil {
-			self.err = err
-			return
+		o.PIDNS = strings.Trim(strings.TrimPrefix(ns, "pid:"), "[]")
+		if b, err := os.ReadFile("/etc/machine-id"); err == nil {
+			o.Machine = strings.TrimSpace(string(b))
 		}
-		start, err := startTime(os.Getpid())
-		if err != nil {
-			self.err = err
-			return
-		}
-		self.owner = Owner{Host: host, Boot: boot, PID: os.Getpid(), Start: start}
+		self.owner = o
 	})
 	return self.owner, self.err
 }
@@ -81,12 +93,13 @@ func Self() (Owner, error) {
 type Liveness int
 
 const (
-	// Gone: the owner's process has ended (or the host rebooted since).
+	// Gone: the owner's process has ended (or its machine rebooted since).
 	Gone Liveness = iota
 	// Live: the owner's process is running.
 	Live
-	// Unknowable: the owner ran on another host (a shared engine), or this system
-	// cannot tell.
+	// Unknowable: the owner ran on another host or machine (a shared engine), in
+	// another PID namespace (a container), as a user whose processes are hidden here,
+	// or this system cannot tell.
 	Unknowable
 )
 
@@ -96,15 +109,25 @@ func (o Owner) Liveness() (Liveness, string) {
 	if err != nil {
 		return Unknowable, "this system cannot tell whether a process is alive: " + err.Error()
 	}
+	sameMachine := o.Machine != "" && o.Machine == me.Machine
 	switch {
 	case o.Host != me.Host:
 		return Unknowable, fmt.Sprintf("its mscli ran on host %s", o.Host)
+	case o.Machine != me.Machine:
+		return Unknowable, fmt.Sprintf("its mscli ran on another machine named %s", o.Host)
+	case o.Boot != me.Boot && sameMachine:
+		return Gone, "its machine was restarted since"
 	case o.Boot != me.Boot:
-		return Gone, "its host was restarted since"
+		return Unknowable, "its mscli ran on a machine that cannot be told from this one"
+	case o.PIDNS != me.PIDNS:
+		return Unknowable, "its mscli ran in another PID namespace (a container)"
 	}
 	start, err := startTime(o.PID)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		if syscall.Kill(o.PID, 0) == syscall.EPERM {
+			return Unknowable, fmt.Sprintf("pid %d belongs to a user whose processes are hidden here", o.PID)
+		}
 		return Gone, fmt.Sprintf("its mscli (pid %d) has exited", o.PID)
 	case err != nil:
 		return Unknowable, err.Error()
@@ -152,7 +175,8 @@ func startTime(pid int) (uint64, error) {
 
 // KeepRun says whether clean leaves alone a run whose owner is this label value, and
 // why: its mscli is running, or it cannot be told from here (another host, a value
-// that does not parse). A run with no owner recorded (an older mscli's) is not kept.
+// that does not parse). A run with no owner recorded (an older mscli's, or one from a
+// system without /proc) is not kept.
 func KeepRun(owner string) (bool, string) {
 	if owner == "" {
 		return false, ""

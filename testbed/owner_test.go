@@ -15,7 +15,7 @@ func TestOwnerLiveness(t *testing.T) {
 	if err != nil {
 		t.Skipf("this system cannot tell owners: %v", err)
 	}
-	if me.PID != os.Getpid() || me.Start == 0 || me.Boot == "" {
+	if me.PID != os.Getpid() || me.Start == 0 || me.Boot == "" || me.PIDNS == "" {
 		t.Fatalf("Self() = %+v", me)
 	}
 	back, err := testbed.ParseOwner(me.String())
@@ -27,6 +27,11 @@ func TestOwnerLiveness(t *testing.T) {
 		t.Fatal(err)
 	}
 	with := func(f func(*testbed.Owner)) testbed.Owner { o := me; f(&o); return o }
+	// Without a machine id, another boot cannot be told from another machine.
+	rebooted := testbed.Gone
+	if me.Machine == "" {
+		rebooted = testbed.Unknowable
+	}
 	for _, c := range []struct {
 		name  string
 		owner testbed.Owner
@@ -35,8 +40,10 @@ func TestOwnerLiveness(t *testing.T) {
 		{"this process", me, testbed.Live},
 		{"an exited process", with(func(o *testbed.Owner) { o.PID = exited.Process.Pid }), testbed.Gone},
 		{"its pid given to another process", with(func(o *testbed.Owner) { o.Start++ }), testbed.Gone},
-		{"a host restarted since", with(func(o *testbed.Owner) { o.Boot = "another-boot" }), testbed.Gone},
+		{"a machine restarted since", with(func(o *testbed.Owner) { o.Boot = "another-boot" }), rebooted},
 		{"another host", with(func(o *testbed.Owner) { o.Host = "elsewhere" }), testbed.Unknowable},
+		{"another machine of the same name", with(func(o *testbed.Owner) { o.Machine = "another-machine"; o.Boot = "another-boot" }), testbed.Unknowable},
+		{"another PID namespace", with(func(o *testbed.Owner) { o.PIDNS = "1" }), testbed.Unknowable},
 	} {
 		if got, why := c.owner.Liveness(); got != c.want || why == "" {
 			t.Errorf("%s: liveness %v (%q), want %v", c.name, got, why, c.want)
@@ -48,7 +55,7 @@ func TestOwnerLiveness(t *testing.T) {
 	if keep, _ := testbed.KeepRun(""); keep {
 		t.Error("a run with no owner recorded is kept: an older mscli's leftovers would stay for ever")
 	}
-	for _, bad := range []string{"h/b/0/1", "h/b/x/1", "h/b/1", "/b/1/2", "h/b/1/-2"} {
+	for _, bad := range []string{"h/m/b/n/0/1", "h/m/b/n/x/1", "h/b/1/2", "/m/b/n/1/2", "h/m/b/n/1/-2"} {
 		if _, err := testbed.ParseOwner(bad); err == nil {
 			t.Errorf("ParseOwner(%q) accepted", bad)
 		}
