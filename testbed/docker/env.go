@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mscli/mscli/fixtures"
 	"github.com/mscli/mscli/plan"
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
@@ -205,8 +206,8 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 			name := plan.DatabaseNode(s.Name)
 			// Its port is named so that it is published on 127.0.0.1 like every other:
 			// a request without ports has testcontainers publish the image's on 0.0.0.0.
-			// Ready when pg_isready answers over TCP: the entrypoint's first-start server
-			// listens on the socket only.
+			// Ready when pg_isready answers over TCP: a first-start server the entrypoint
+			// may run (initdb scripts, or no template) listens on the socket only.
 			ready := readiness{exec: []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}}
 			n := e.newNode(name, alias(name), ready, nil, map[string]string{
 				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": svc.password, "POSTGRES_DB": s.Name}, []string{postgresPort + "/tcp"})
@@ -293,13 +294,14 @@ func (e *Env) replicaNode(pl *plan.Plan, s plan.Service, svc *service, i int, pr
 		p := proxyOf[[2]string{rep, svc.db.name}]
 		db = svc.databaseURL(toxiAlias + ":" + p.port)
 	}
+	// The database URL (its password) goes in the environment, not the command line.
 	args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
-		"--db", db, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
+		"--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
 	args = append(args, s.OptionArgs()...)
 	for _, b := range pl.Topology.BugsFor(s, e.opts.Bugs) {
 		args = append(args, "--inject-bug", b)
 	}
-	n := e.newNode(rep, alias(rep), readiness{port: servicePort, http: "/readyz"}, args, nil, []string{servicePort + "/tcp"})
+	n := e.newNode(rep, alias(rep), readiness{port: servicePort, http: "/readyz"}, args, map[string]string{fixtures.DBEnv: db}, []string{servicePort + "/tcp"})
 	if svc.db == nil {
 		n.shared = svc.sqlite
 	}

@@ -74,6 +74,7 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 	if err := os.WriteFile(pwfile, []byte(d.password+"\n"), 0o600); err != nil {
 		return nil, err
 	}
+	defer os.Remove(pwfile)
 	if err := d.chown(pwfile); err != nil {
 		return nil, err
 	}
