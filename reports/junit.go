@@ -48,11 +48,16 @@ type junitMessage struct {
 // were applied and healed.
 const FaultsCase = "faults applied"
 
+// CompleteCase is the JUnit test case that says a run's records are partial.
+const CompleteCase = "run complete"
+
 // WriteJUnit writes one test suite per run with one test case per invariant: a failed
 // invariant is a failure carrying its witnesses, an unknown one an error. When the plan
 // has faults, a first test case, "faults applied", passes when every planned fault was
 // applied and healed and is an error (inconclusive) naming each one that was not, so a
-// CI's test view shows a run without its chaos.
+// CI's test view shows a run without its chaos. A run whose records are partial
+// (Run.Partial: it could not complete, or was cut short) has a first test case,
+// "run complete", that is an error saying why.
 func WriteJUnit(w io.Writer, r *Run) error {
 	s := junitSuite{
 		Name:  "mscli." + r.Scenario,
@@ -62,6 +67,12 @@ func WriteJUnit(w io.Writer, r *Run) error {
 	}
 	if len(r.Bugs) > 0 {
 		s.Props = append(s.Props, junitProp{"bugs", strings.Join(r.Bugs, ",")})
+	}
+	if why := r.Partial(); why != "" {
+		s.Tests++
+		s.Errors++
+		s.Cases = append(s.Cases, junitCase{Name: CompleteCase, ClassName: "mscli." + r.Scenario, Time: "0.000",
+			Error: &junitMessage{Message: why, Type: "inconclusive"}})
 	}
 	if r.Faults.Planned > 0 || len(r.FaultFailures) > 0 {
 		c := junitCase{Name: FaultsCase, ClassName: "mscli." + r.Scenario, Time: "0.000"}

@@ -50,6 +50,8 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	p.f("\n\n")
 	if r.Error != "" {
 		p.f("> **The run did not complete:** %s\n\n", mdText(r.Error))
+	} else if r.Incomplete != "" {
+		p.f("> **The run is incomplete:** %s\n\n", mdText(r.Incomplete))
 	}
 
 	if len(r.Results) > 0 {

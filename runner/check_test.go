@@ -164,6 +164,19 @@ func TestCheckPartialRunIsNeverAPass(t *testing.T) {
 	if !strings.Contains(out.String(), "the run was cut short") {
 		t.Errorf("check does not say the run was cut short:\n%s", out.String())
 	}
+	var junit, md bytes.Buffer
+	if err := reports.WriteJUnit(&junit, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(junit.String(), `name="`+reports.CompleteCase+`"`) || !strings.Contains(junit.String(), "the run was cut short") {
+		t.Errorf("junit.xml does not show the partial run as an error:\n%s", junit.String())
+	}
+	if err := reports.WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "The run is incomplete") {
+		t.Errorf("the Markdown summary does not say the run is incomplete:\n%s", md.String())
+	}
 
 	if err := WriteResults(dir, &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Dir: dir, Error: "docker: the engine went away"}); err != nil {
 		t.Fatal(err)

@@ -115,12 +115,12 @@ func readSummary(dir string) runSummary {
 	s.total = len(head.Results)
 	s.faultFailures = len(head.FaultFailures)
 	// What the reports show (reports.RunVerdict): nothing checked is no pass, nor is a
-	// run whose planned faults failed.
+	// run whose planned faults failed or that could not complete.
 	rs := make([]invariants.Result, s.total)
 	for i, r := range head.Results {
 		rs[i].Verdict = r.Verdict
 	}
-	s.verdict = reports.RunVerdict(&reports.Run{Verdict: s.verdict, Results: rs, FaultFailures: head.FaultFailures})
+	s.verdict = reports.RunVerdict(&reports.Run{Verdict: s.verdict, Results: rs, FaultFailures: head.FaultFailures, Error: head.Error})
 	for _, r := range head.Results {
 		if r.Verdict != invariants.Pass {
 			s.failing++
