@@ -59,6 +59,6 @@ said so, so a clean in one CI job never breaks another's run. --force removes th
 	}
 	c.Flags().StringVar(&root, "root", ".", "project folder whose .mscli/runs to clean")
 	c.Flags().BoolVar(&force, "force", false, "also remove what live runs hold (their mscli still running, or on another host)")
-	c.Flags().StringVar(&run, "run", "", "only the containers, networks and volumes of this run id (the run directory's name)")
+	c.Flags().StringVar(&run, "run", "", "only what this run id (the run directory's name) left: its processes, containers, networks and volumes")
 	return c
 }

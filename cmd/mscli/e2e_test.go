@@ -131,7 +131,8 @@ func runTable(t *testing.T, tb string) {
 			}
 			out := t.TempDir()
 			code, res, stderr := runScenario(t, tb, c.scenario, out, extra...)
-			noPasswords(t, out, stderr)
+			stdout, _ := json.Marshal(res)
+			noPasswords(t, out, stderr, string(stdout))
 			v := verdicts(res)
 			if c.bug == "" {
 				if code != 0 {
@@ -165,29 +166,51 @@ func runTable(t *testing.T, tb string) {
 	}
 }
 
-// passwordRE finds a database password written out: in a URL, or as a variable.
-var passwordRE = regexp.MustCompile(`postgres(ql)?://[^:/@\s"']+:[^@\s"']+@|(POSTGRES_PASSWORD|PGPASSWORD)=\S`)
+// passwordRE finds a database password written out: in a URL, as a variable, or in
+// SQL. A URL's password that url.Redacted replaced (":xxxxx@") is none: see
+// findPassword.
+var passwordRE = regexp.MustCompile(`postgres(?:ql)?://[^:/@\s"']+:([^@\s"']+)@|(?:POSTGRES_PASSWORD|PGPASSWORD|MSCLI_DB)=\S|"(?:POSTGRES_PASSWORD|PGPASSWORD)":|PASSWORD '`)
+
+func findPassword(b []byte) string {
+	for _, m := range passwordRE.FindAllSubmatch(b, -1) {
+		if string(m[1]) != "xxxxx" {
+			return string(m[0])
+		}
+	}
+	return ""
+}
 
 // noPasswords fails if a run's directory (the plan, the logs, the reports) or its
-// progress shows a database password.
-func noPasswords(t *testing.T, dir, stderr string) {
+// output shows a database password.
+func noPasswords(t *testing.T, dir string, outputs ...string) {
 	t.Helper()
-	if m := passwordRE.FindString(stderr); m != "" {
-		t.Errorf("the progress shows a database password: %q", m)
-	}
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(path, ".tar") {
-			return err // a snapshot holds the database's files: the password's hash, not it
+	for _, out := range outputs {
+		if m := findPassword([]byte(out)); m != "" {
+			t.Errorf("the run's output shows a database password: %q", m)
 		}
-		b, err := os.ReadFile(path)
+	}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if m := passwordRE.Find(b); m != nil {
+		if d.IsDir() || strings.HasSuffix(path, ".tar") {
+			return nil // a snapshot holds the database's files: the password's hash, not it
+		}
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrPermission) {
+			return nil // a local database's own files, the postgres user's
+		}
+		if err != nil {
+			return err
+		}
+		if m := findPassword(b); m != "" {
 			t.Errorf("%s shows a database password: %q", path, m)
 		}
 		return nil
 	})
+	if err != nil {
+		t.Errorf("reading %s for passwords: %v", dir, err)
+	}
 }
 
 // dockerImages skips without a Docker engine (fails under CI=true) and builds the
@@ -268,15 +291,28 @@ func TestCleanDuringRuns(t *testing.T) {
 			}
 			root := t.TempDir()
 			out := filepath.Join(root, ".mscli", "runs")
-			cmds := []*exec.Cmd{startRun(t, tb, out), startRun(t, tb, out)}
-			msg, err := exec.Command(mscliBinary(t), "clean", "--root", root).CombinedOutput()
-			if err != nil {
-				t.Errorf("mscli clean: %v\n%s", err, msg)
+			var cmds []*exec.Cmd
+			var working []<-chan struct{}
+			for range 2 {
+				c, w := launchRun(t, tb, out)
+				cmds, working = append(cmds, c), append(working, w)
+			}
+			for i, c := range cmds {
+				waitWorking(t, c, working[i])
 			}
 			dirs, _ := filepath.Glob(filepath.Join(out, "*"))
+			if len(dirs) != 2 {
+				t.Fatalf("want two run directories, found %v", dirs)
+			}
+			// --run: a clean of every run would also sweep what other tests hold.
 			for _, d := range dirs {
-				if !strings.Contains(string(msg), "left run "+filepath.Base(d)+" alone") {
-					t.Errorf("clean did not say it left run %s alone:\n%s", filepath.Base(d), msg)
+				run := filepath.Base(d)
+				msg, err := exec.Command(mscliBinary(t), "clean", "--root", root, "--run", run).CombinedOutput()
+				if err != nil {
+					t.Errorf("mscli clean --run %s: %v\n%s", run, err, msg)
+				}
+				if !strings.Contains(string(msg), "left run "+run+" alone") {
+					t.Errorf("clean did not say it left run %s alone:\n%s", run, msg)
 				}
 			}
 			for i, c := range cmds {
@@ -413,6 +449,15 @@ func TestCheckRecordedRun(t *testing.T) {
 // returns once its workload has begun.
 func startRun(t *testing.T, tb, out string) *exec.Cmd {
 	t.Helper()
+	cmd, working := launchRun(t, tb, out)
+	waitWorking(t, cmd, working)
+	return cmd
+}
+
+// launchRun starts a bank-idempotency run; working is closed when its workload runs.
+// The run is killed when the test ends, if it still runs.
+func launchRun(t *testing.T, tb, out string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
 	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", tb, "--out", out)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -421,6 +466,7 @@ func startRun(t *testing.T, tb, out string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	found := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -432,13 +478,17 @@ func startRun(t *testing.T, tb, out string) *exec.Cmd {
 			}
 		}
 	}()
+	return cmd, found
+}
+
+func waitWorking(t *testing.T, cmd *exec.Cmd, working <-chan struct{}) {
+	t.Helper()
 	select {
-	case <-found:
+	case <-working:
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("no workload progress line within 60s")
 	}
-	return cmd
 }
 
 func runPids(t *testing.T, out string) []int {

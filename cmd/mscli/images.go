@@ -80,6 +80,9 @@ recipe is kept unless --force.`,
   sudo mscli images build --postgres`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if force && !postgres {
+				return runner.InvalidInput("--force rebuilds the PostgreSQL image: use it with --postgres")
+			}
 			progress := func(s string) { fmt.Fprintln(c.ErrOrStderr(), s) }
 			bin, err := os.Executable()
 			if err != nil {

@@ -36,7 +36,8 @@ import (
 
 // Labels on every resource of a run.
 const (
-	// LabelRun is the run id: Down removes what carries its own, Clean what carries any.
+	// LabelRun is the run id: Down removes what carries its own, Clean what carries the
+	// id of a run whose owner is gone.
 	LabelRun = "mscli.run"
 	// LabelOwner is the run's owner (testbed.Owner): clean leaves a live one's alone.
 	LabelOwner = "mscli.owner"

@@ -117,13 +117,16 @@ func assertConfined(t testing.TB, run string) {
 	var cs []struct {
 		Name       string
 		HostConfig struct {
-			Privileged           bool
-			NetworkMode, PidMode string
-			IpcMode              string
-			CapAdd               []string
-			PortBindings         map[string][]struct{ HostIp string }
+			Privileged                             bool
+			NetworkMode, PidMode, IpcMode, UTSMode string
+			UsernsMode, CgroupnsMode               string
+			CapAdd, SecurityOpt                    []string
+			Devices                                []struct{ PathOnHost string }
+			PortBindings                           map[string][]struct{ HostIp string }
 		}
-		Mounts          []struct{ Source, Destination string }
+		Mounts []struct {
+			Type, Source, Destination string
+		}
 		NetworkSettings struct {
 			Ports map[string][]struct{ HostIp string }
 		}
@@ -133,12 +136,26 @@ func assertConfined(t testing.TB, run string) {
 	}
 	for _, c := range cs {
 		h := c.HostConfig
-		if h.Privileged || h.NetworkMode == "host" || h.PidMode == "host" || h.IpcMode == "host" || len(h.CapAdd) > 0 {
-			t.Errorf("%s: privileged %v, network %q, pid %q, ipc %q, added capabilities %v", c.Name, h.Privileged, h.NetworkMode, h.PidMode, h.IpcMode, h.CapAdd)
+		if h.Privileged || len(h.CapAdd) > 0 || len(h.Devices) > 0 {
+			t.Errorf("%s: privileged %v, added capabilities %v, devices %v", c.Name, h.Privileged, h.CapAdd, h.Devices)
+		}
+		for _, mode := range []string{h.NetworkMode, h.PidMode, h.IpcMode, h.UTSMode, h.UsernsMode, h.CgroupnsMode} {
+			if mode == "host" {
+				t.Errorf("%s shares a namespace with the host: network %q, pid %q, ipc %q, uts %q, userns %q, cgroupns %q",
+					c.Name, h.NetworkMode, h.PidMode, h.IpcMode, h.UTSMode, h.UsernsMode, h.CgroupnsMode)
+				break
+			}
+		}
+		for _, o := range h.SecurityOpt {
+			if strings.Contains(o, "unconfined") {
+				t.Errorf("%s runs with %s", c.Name, o)
+			}
 		}
 		for _, m := range c.Mounts {
-			if strings.HasSuffix(m.Source, "docker.sock") || strings.HasSuffix(m.Destination, "docker.sock") {
-				t.Errorf("%s mounts the Docker socket (%s)", c.Name, m.Source)
+			// Volumes only: a bind mount of the host (its Docker socket, /var/run) is a
+			// way out of the container.
+			if m.Type == "bind" || strings.HasSuffix(m.Source, "docker.sock") {
+				t.Errorf("%s mounts %s from the host at %s", c.Name, m.Source, m.Destination)
 			}
 		}
 		for _, ports := range []map[string][]struct{ HostIp string }{h.PortBindings, c.NetworkSettings.Ports} {
@@ -312,6 +329,9 @@ func BenchmarkReadyTopology(b *testing.B) {
 			b.Fatal(err)
 		}
 		total += e.ReadyAfter
+		if pgReady.Load() == 0 {
+			b.Fatal("the PostgreSQL node never reported ready")
+		}
 		pg += time.Duration(pgReady.Load())
 		if err := e.Down(context.Background()); err != nil {
 			b.Fatal(err)

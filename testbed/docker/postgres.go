@@ -160,8 +160,14 @@ func BuildPostgresImage(ctx context.Context, b PostgresBuild) (Image, error) {
 		b.Mirror = r.Mirror
 	}
 	if !b.Force {
-		if img, err := InspectImage(ctx, b.Ref); err == nil && img.Present && img.Labels[images.LabelRecipe] == r.RecipeID() {
+		img, err := InspectImage(ctx, b.Ref)
+		switch {
+		case err == nil && img.Present && img.Labels[images.LabelRecipe] == r.RecipeID():
 			say(b.Progress, "%s is up to date (recipe %s): not rebuilt", b.Ref, r.RecipeID())
+			return img, nil
+		case err == nil && img.Present && os.Geteuid() != 0:
+			// It works, only slower to start than this recipe's: keep it rather than fail.
+			say(b.Progress, "%s was built by another recipe (it starts slower); rebuilding needs root: sudo mscli images build --postgres", b.Ref)
 			return img, nil
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/mscli/mscli/fixtures/images"
+	"github.com/mscli/mscli/testbed"
 	"github.com/mscli/mscli/testbed/docker"
 )
 
@@ -24,44 +25,29 @@ import (
 // is refused on both.
 func TestOfflinePostgresFirstStart(t *testing.T) {
 	ctx := context.Background()
-	ref := images.OfflinePostgres
-	if asked := os.Getenv(docker.PostgresEnv); asked != "" {
-		ref = asked
-	}
-	img, err := docker.InspectImage(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !img.Present || img.Labels[images.LabelImage] != "postgres" {
-		t.Skipf("%s is not an offline PostgreSQL image built here (the runs use the official image)", ref)
-	}
+	ref := offlinePostgres(t)
 	cases := []struct {
 		name     string
 		env      map[string]string
 		user, db string
 		template bool   // the first start copies the template
 		setting  string // a setting the start must show, "name=value"
+		trust    bool   // any password is let in
 	}{
 		{"template", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": `it's "x"`, "POSTGRES_DB": "orders"},
-			"shop", "orders", true, "data_checksums=off"},
-		{"template, user postgres", map[string]string{"POSTGRES_PASSWORD": "pw"}, "postgres", "postgres", true, "data_checksums=off"},
+			"shop", "orders", true, "data_checksums=off", false},
+		{"template, user postgres", map[string]string{"POSTGRES_PASSWORD": "pw"}, "postgres", "postgres", true, "data_checksums=off", false},
 		{"initdb", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "orders",
-			"POSTGRES_INITDB_ARGS": "--data-checksums"}, "shop", "orders", false, "data_checksums=on"},
+			"POSTGRES_INITDB_ARGS": "--data-checksums"}, "shop", "orders", false, "data_checksums=on", false},
+		{"template, database postgres", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "postgres"},
+			"shop", "postgres", true, "data_checksums=off", false},
+		{"initdb, trust", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_HOST_AUTH_METHOD": "trust"},
+			"shop", "shop", false, "data_checksums=off", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			ctr, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{
-				Image: ref, Env: c.env, ExposedPorts: []string{"5432/tcp"},
-				Labels: map[string]string{docker.LabelRun: "test-postgres-first-start"},
-				HostConfigModifier: func(hc *container.HostConfig) {
-					hc.PortBindings = network.PortMap{network.MustParsePort("5432/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
-				},
-			}, Started: true})
-			testcontainers.CleanupContainer(t, ctr, testcontainers.RemoveVolumes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctr := startPostgres(t, ref, c.env)
 			port, err := ctr.MappedPort(ctx, "5432/tcp")
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +82,9 @@ func TestOfflinePostgresFirstStart(t *testing.T) {
 			}
 			if wrong, err := pgx.Connect(ctx, url("wrong")); err == nil {
 				wrong.Close(ctx)
-				t.Error("a wrong password was let in")
+				if !c.trust {
+					t.Error("a wrong password was let in")
+				}
 			}
 			out := logs(t, ctr)
 			if copied := strings.Contains(out, "copied from the image's template"); copied != c.template {
@@ -104,6 +92,79 @@ func TestOfflinePostgresFirstStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A first start whose setup fails (a user name PostgreSQL reserves) stops with the
+// error and without the password in its log, and leaves no cluster behind: a second
+// start makes it again, and fails the same way, rather than serve one without its user.
+func TestOfflinePostgresFailedSetup(t *testing.T) {
+	ctx := context.Background()
+	ref := offlinePostgres(t)
+	const secret = "s3cret-never-logged"
+	ctr := startPostgres(t, ref, map[string]string{"POSTGRES_USER": "pg_reserved", "POSTGRES_PASSWORD": secret})
+	exited := func() bool {
+		st, err := ctr.State(ctx)
+		return err == nil && !st.Running
+	}
+	for deadline := time.Now().Add(60 * time.Second); !exited(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the container still runs 60s after a setup that must fail:\n%s", logs(t, ctr))
+		}
+	}
+	if st, _ := ctr.State(ctx); st.ExitCode == 0 {
+		t.Errorf("exit code 0 after a failed setup")
+	}
+	out := logs(t, ctr)
+	if !strings.Contains(out, "setting up pg_reserved/pg_reserved on the template failed") || strings.Contains(out, secret) {
+		t.Errorf("want the failure named and no password in the log:\n%s", out)
+	}
+	if err := ctr.Start(ctx); err == nil {
+		for deadline := time.Now().Add(60 * time.Second); !exited() && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		}
+	}
+	if out := logs(t, ctr); strings.Count(out, "on the template failed") != 2 || strings.Contains(out, "ready to accept connections") {
+		t.Errorf("the second start served what the first left:\n%s", out)
+	}
+}
+
+// offlinePostgres is the offline image these tests start ($MSCLI_POSTGRES_IMAGE, else
+// images.OfflinePostgres); it skips when that is not one built here.
+func offlinePostgres(t *testing.T) string {
+	t.Helper()
+	ref := images.OfflinePostgres
+	if asked := os.Getenv(docker.PostgresEnv); asked != "" {
+		ref = asked
+	}
+	img, err := docker.InspectImage(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !img.Present || img.Labels[images.LabelImage] != "postgres" {
+		t.Skipf("%s is not an offline PostgreSQL image built here (the runs use the official image)", ref)
+	}
+	return ref
+}
+
+// startPostgres starts the image with env, its port published on 127.0.0.1, removed
+// with its volume when the test ends; labelled as a run of this process, so a clean
+// beside it leaves it alone.
+func startPostgres(t *testing.T, ref string, env map[string]string) testcontainers.Container {
+	t.Helper()
+	labels := map[string]string{docker.LabelRun: "test-postgres-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-")}
+	if o, err := testbed.Self(); err == nil {
+		labels[docker.LabelOwner] = o.String()
+	}
+	ctr, err := testcontainers.GenericContainer(context.Background(), testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{
+		Image: ref, Env: env, ExposedPorts: []string{"5432/tcp"}, Labels: labels,
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.PortBindings = network.PortMap{network.MustParsePort("5432/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+		},
+	}, Started: true})
+	testcontainers.CleanupContainer(t, ctr, testcontainers.RemoveVolumes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctr
 }
 
 func escape(s string) string {

@@ -142,7 +142,7 @@ func TestUserService(t *testing.T) {
 
 	// What each replica was told, read through its client proxy.
 	proxied := regexp.MustCompile(`^toxiproxy:\d+$`)
-	dbURL := regexp.MustCompile(`^postgres://orders:orders@toxiproxy:\d+/orders\?sslmode=disable$`)
+	dbURL := regexp.MustCompile(`^postgres://orders:[0-9a-f]{24}@toxiproxy:\d+/orders\?sslmode=disable$`) // the password is random per run
 	brokerAddrs := map[string]bool{}
 	for i, ep := range eps {
 		var env map[string]string
