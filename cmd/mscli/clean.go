@@ -22,7 +22,8 @@ listed in a run's pid file, running 'mscli fixture …', and carrying that run's
 the docker testbed the containers, networks, volumes and built images labelled mscli.run.
 Every run records its owner (the mscli process, its host and start time): a run whose
 mscli is still running, or ran on another host sharing the engine, is left alone and
-said so, so a clean in one CI job never breaks another's run. --force removes those too.`,
+said so, so a clean in one CI job never breaks another's run (on Linux: elsewhere no
+owner is recorded). --force removes those too.`,
 		Example: `  mscli clean
   mscli clean --root /path/to/project
   mscli clean --run 20261122T101500Z-bank-idempotency-1
