@@ -118,15 +118,7 @@ func TestCheckRunWithoutChaosIsInconclusive(t *testing.T) {
 	}
 
 	// A violated invariant still fails the run: fail > unknown.
-	effects := filepath.Join(dir, EffectsFile)
-	data, err := os.ReadFile(effects)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, _, _ := bytes.Cut(data, []byte("\n"))
-	if err := os.WriteFile(effects, append(data, append(first, '\n')...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	applyTwice(t, dir)
 	if r, err = Check(ctx, dir); err != nil || CodeOfVerdict(r.Verdict) != ExitViolated || len(r.FaultFailures) != 4 {
 		t.Errorf("a duplicated effect with failed faults: %v, %s, %+v", err, r.Verdict, r.Results)
 	}
@@ -185,6 +177,15 @@ func TestCheckPartialRunIsNeverAPass(t *testing.T) {
 		t.Fatalf("could not complete: %v, verdict %s, reason %q", err, r.Verdict, reports.VerdictReason(r))
 	}
 
+	applyTwice(t, dir)
+	if r, err = Check(ctx, dir); err != nil || r.Verdict != invariants.Fail {
+		t.Errorf("a violation in partial records: %v, verdict %s, want fail", err, r.Verdict)
+	}
+}
+
+// applyTwice records the run's first effect a second time: an operation applied twice.
+func applyTwice(t *testing.T, dir string) {
+	t.Helper()
 	effects := filepath.Join(dir, EffectsFile)
 	data, err := os.ReadFile(effects)
 	if err != nil {
@@ -193,8 +194,5 @@ func TestCheckPartialRunIsNeverAPass(t *testing.T) {
 	first, _, _ := bytes.Cut(data, []byte("\n"))
 	if err := os.WriteFile(effects, append(data, append(first, '\n')...), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	if r, err = Check(ctx, dir); err != nil || r.Verdict != invariants.Fail {
-		t.Errorf("a violation in partial records: %v, verdict %s, want fail", err, r.Verdict)
 	}
 }
