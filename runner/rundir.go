@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,9 +36,17 @@ const DefaultRoot = ".mscli/runs"
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// NewRunDir creates <root>/<time>-<scenario>-<seed>/ with its logs/ folder.
+// NewRunDir creates <root>/<time>-<scenario>-<seed>-<tag>/ with its logs/ folder. Its
+// name is the run's id, which names and labels every container, network and volume
+// of the run: tag, four random hex digits, keeps two runs of one scenario and seed
+// started in the same second under two roots (a seed sweep, two CI jobs) from sharing
+// an id, and so from removing each other's containers.
 func NewRunDir(root, scenario string, seed int64, now time.Time) (string, error) {
-	name := fmt.Sprintf("%s-%s-%d", now.UTC().Format("20060102T150405Z"), unsafeName.ReplaceAllString(scenario, "_"), seed)
+	tag := make([]byte, 2)
+	if _, err := rand.Read(tag); err != nil {
+		return "", fmt.Errorf("create run directory: %w", err)
+	}
+	name := fmt.Sprintf("%s-%s-%d-%s", now.UTC().Format("20060102T150405Z"), unsafeName.ReplaceAllString(scenario, "_"), seed, hex.EncodeToString(tag))
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("create run directory: %w", err)
 	}

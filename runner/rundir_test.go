@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 )
 
 // Runs started in the same second, with the same scenario and seed, each get a run
-// directory of their own.
+// directory, and so a run id, of their own.
 func TestNewRunDirConcurrent(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "runs")
 	now := time.Date(2026, 12, 2, 10, 15, 0, 0, time.UTC)
@@ -34,7 +35,9 @@ func TestNewRunDirConcurrent(t *testing.T) {
 		}
 		seen[d] = true
 	}
-	if !seen[filepath.Join(root, "20261202T101500Z-bank_idempotency-1")] {
-		t.Errorf("no run has the plain name: %v", dirs)
+	for _, d := range dirs {
+		if !regexp.MustCompile(`^20261202T101500Z-bank_idempotency-1-[0-9a-f]{4}(\.\d+)?$`).MatchString(filepath.Base(d)) {
+			t.Errorf("run directory %s: want <time>-<scenario>-<seed>-<tag>", d)
+		}
 	}
 }

@@ -18,7 +18,7 @@ and writes nothing; the exit code is the verdict's (0 pass, 1 fail, 2 unknown: a
 checker returned unknown, a planned fault failed to apply or heal, or the records are
 partial — the run could not complete, or has no result.json because its mscli was
 stopped before the end).`,
-		Example: `  mscli check .mscli/runs/20261122T101500Z-bank-idempotency-1
+		Example: `  mscli check .mscli/runs/20261122T101500Z-bank-idempotency-1-3fa2
   mscli check ./run --format json | jq .verdict`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -41,7 +41,7 @@ func newReportCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "report <run-dir>",
 		Short: "Render a recorded run's result as text, JSON, JUnit XML, Markdown or HTML",
-		Example: `  mscli report .mscli/runs/20261122T101500Z-bank-idempotency-1
+		Example: `  mscli report .mscli/runs/20261122T101500Z-bank-idempotency-1-3fa2
   mscli report ./run --format junit > junit.xml
   mscli report ./run --format html > report.html
   mscli report ./run --format markdown >> "$GITHUB_STEP_SUMMARY"`,

@@ -26,7 +26,7 @@ said so, so a clean in one CI job never breaks another's run (on Linux: elsewher
 owner is recorded). --force removes those too.`,
 		Example: `  mscli clean
   mscli clean --root /path/to/project
-  mscli clean --run 20261122T101500Z-bank-idempotency-1
+  mscli clean --run 20261122T101500Z-bank-idempotency-1-3fa2
   mscli clean --force`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -26,7 +26,7 @@ across its services in time order, with the client's request and the faults betw
 esc goes back; q quits. A run of a million operations opens at once: only result.json
 is read up front and the history is indexed in the background.`,
 		Example: `  mscli explore
-  mscli explore .mscli/runs/20261122T101500Z-bank-idempotency-1
+  mscli explore .mscli/runs/20261122T101500Z-bank-idempotency-1-3fa2
   mscli explore /tmp/runs`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 1 {

@@ -36,7 +36,7 @@ func newRunCmd() *cobra.Command {
 from the seed, starts the system on a testbed, drives the workload while the faults are
 applied on the same clock, heals everything, waits for the read models to converge and
 checks the invariants. Results go to stdout (--format), progress to stderr; the run
-directory (.mscli/runs/<time>-<scenario>-<seed>/, see --out) keeps plan.json,
+directory (.mscli/runs/<time>-<scenario>-<seed>-<tag>/, see --out) keeps plan.json,
 history.jsonl, faults.jsonl, effects.jsonl, result.json, junit.xml, report.html and logs/.
 
 With --dry-run it prints the plan's timeline (topology, workload, every fault with its
