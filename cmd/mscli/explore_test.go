@@ -43,7 +43,7 @@ func recordRun(t *testing.T, bin, root string) string {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("run with double-apply: %v, want exit 1\n%s", err, out)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(root, "*-bank-idempotency-3"))
+	dirs, _ := filepath.Glob(filepath.Join(root, "*-bank-idempotency-3-*"))
 	if len(dirs) != 1 {
 		t.Fatalf("want one run directory under %s, got %v", root, dirs)
 	}
