@@ -107,6 +107,14 @@ func (in *Interner) fastEffect(b []byte, e *Effect) bool {
 			e.Saga, ok = in.plain(v)
 		case "step":
 			e.Step, ok = in.plain(v)
+		case "deliveries":
+			var n int64
+			n, ok = integer(v)
+			e.Deliveries = int(n)
+		case "replica":
+			e.Replica, ok = in.plain(v)
+		case "reason":
+			e.Reason, ok = in.plain(v)
 		case "undo":
 			switch string(v) {
 			case "true":

@@ -105,7 +105,25 @@ const (
 const (
 	KindState     = "state"
 	KindOperation = "operation"
+	// KindDeadLetter is a message the service parked on its dead-letter stream, and
+	// KindDeadLetterFile one it parked in its dead-letter file (the stream could not
+	// take it): ID names the operation, Reason and Deliveries say why and when.
+	KindDeadLetter     = "dead-letter"
+	KindDeadLetterFile = "dead-letter-file"
+	// KindRedrive is a parked message the service moved back for processing (a
+	// re-drive): from then on it must be processed once.
+	KindRedrive = "redrive"
 )
+
+// Applies reports whether an effect of this kind is an applied operation's effect:
+// not a state, an operation's state, a dead letter or a re-drive.
+func Applies(kind string) bool {
+	switch kind {
+	case KindState, KindOperation, KindDeadLetter, KindDeadLetterFile, KindRedrive:
+		return false
+	}
+	return true
+}
 
 // Operation states reported in KindOperation effects; anything else is pending.
 const (
@@ -167,6 +185,13 @@ type Effect struct {
 	Saga string `json:"saga,omitempty"`
 	Step string `json:"step,omitempty"`
 	Undo bool   `json:"undo,omitempty"`
+	// Deliveries is how many times the broker had delivered the message that carried
+	// the operation when the service applied it, or dead-lettered it (its first
+	// delivery is 1). Replica names the replica that did, "<service>/<n>" as faults
+	// name nodes. Reason says why a dead letter was parked.
+	Deliveries int    `json:"deliveries,omitempty"`
+	Replica    string `json:"replica,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // SameState reports whether two state effects hold the same value at the same version.

@@ -71,6 +71,9 @@ type Input struct {
 	// system was quiet, against that service's write model. Empty when the workload
 	// does not read.
 	PublicReads string
+	// Replicas is how many replicas each service of the plan runs (service →
+	// count): a checker of competing consumers asks every one of them for work.
+	Replicas map[string]int
 }
 
 // Checker judges one invariant over an index of the run. It must only read the

@@ -117,7 +117,9 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 // against the write model).
 func Declare(in *invariants.Input, p *plan.Plan) {
 	in.Views = map[string][]string{}
+	in.Replicas = map[string]int{}
 	for _, s := range p.Topology.Services {
+		in.Replicas[s.Name] = s.Replicas
 		if fx, ok := plan.LookupFixture(s.Fixture); ok && len(fx.Views) > 0 {
 			in.Views[s.Name] = fx.Views
 		}
