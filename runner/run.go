@@ -15,9 +15,10 @@ import (
 	"github.com/mscli/mscli/scenarios"
 
 	"github.com/mscli/mscli/chaos"
-	_ "github.com/mscli/mscli/chaos/messages" // registers the message fault kinds (duplicate)
-	_ "github.com/mscli/mscli/fixtures/bank"  // registers the bank fixture
-	_ "github.com/mscli/mscli/fixtures/saga"  // registers the saga fixtures
+	_ "github.com/mscli/mscli/chaos/messages"     // registers the message fault kinds (duplicate)
+	_ "github.com/mscli/mscli/fixtures/bank"      // registers the bank fixture
+	_ "github.com/mscli/mscli/fixtures/saga"      // registers the saga fixtures
+	_ "github.com/mscli/mscli/fixtures/telemetry" // registers the telemetry fixture
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/invariants"

@@ -11,6 +11,7 @@ import (
 	_ "github.com/mscli/mscli/fixtures/bank" // the roles: each registers itself
 	_ "github.com/mscli/mscli/fixtures/broker"
 	_ "github.com/mscli/mscli/fixtures/saga"
+	_ "github.com/mscli/mscli/fixtures/telemetry"
 	_ "github.com/mscli/mscli/fixtures/toxiproxy"
 	"github.com/mscli/mscli/runner"
 )
