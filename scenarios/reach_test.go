@@ -29,6 +29,8 @@ func TestFaultKindsActOn(t *testing.T) {
 		"kill": process, "pause": process, "restart": process,
 		"snapshot": data, "wipe": data,
 		"duplicate": {plan.RoleStream: both},
+		"redeliver": {plan.RoleStream: both}, "drop": {plan.RoleStream: both}, "delay": {plan.RoleStream: both},
+		"reorder": {plan.RoleStream: both}, "stream-full": {plan.RoleStream: both}, "pause-consumers": {plan.RoleStream: both},
 	}
 	if got, w := plan.FaultKindNames(), sortedKeys(want); !slices.Equal(got, w) {
 		t.Fatalf("kinds %v, want %v", got, w)
