@@ -197,6 +197,10 @@ func NewIndex(in *Input) *Index {
 			n := ix.num(e.ID)
 			v.grow(int(n) + 1)
 			v.setState(n, e.State)
+		case history.KindDeadLetter, history.KindDeadLetterFile, history.KindRedrive:
+			// A parked or re-driven message is no effect of its operation: the
+			// checkers of dead letters read these records from the Input.
+			ix.num(e.ID)
 		default:
 			n := ix.num(e.ID)
 			v.grow(int(n) + 1)

@@ -8,6 +8,7 @@ import (
 	_ "github.com/mscli/mscli/chaos/messages"
 	_ "github.com/mscli/mscli/fixtures/bank"
 	_ "github.com/mscli/mscli/fixtures/saga"
+	_ "github.com/mscli/mscli/fixtures/telemetry"
 	_ "github.com/mscli/mscli/invariants"
 	_ "github.com/mscli/mscli/workload"
 )

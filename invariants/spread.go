@@ -1,0 +1,270 @@
+package invariants
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/stats"
+	"github.com/mscli/mscli/plan"
+)
+
+// Competing consumers: a service's replicas take messages from one queue, each a share
+// of the work, and a replica that dies leaves its unacknowledged messages to the
+// others, which the broker redelivers to them. Each applied record names the replica
+// that applied it ("<service>/<n>") and how many times the message had been delivered.
+
+func init() {
+	Register(plan.InvariantKind{Name: "spread",
+		Doc: "competing consumers: every replica of a service applied some of its messages, and a replica killed while working had its messages taken over by another",
+		Params: map[string]plan.Param{
+			"service": {Type: plan.ParamName, Optional: true,
+				Doc: "the service whose replicas compete; by default every service whose applied records name a replica"},
+		}}, checkSpread)
+}
+
+// busyBefore is how long before a kill a replica that applied something counts as
+// working: it held messages the others must take over.
+const busyBefore = int64(time.Second)
+
+// consumers is one service's applied records that name a replica.
+type consumers struct {
+	service  string
+	records  []int32 // indexes into Input.Effects, by At
+	counts   map[string]int
+	replicas []string // the replicas that must take work: "<service>/0" … "/<n-1>"
+}
+
+// spread: for each service (the parameter, or every service whose applied records name
+// a replica) run with n ≥ 2 replicas (Input.Replicas, else 0 … the highest replica its
+// records name), each replica "<service>/<i>" applied at least one record. For each
+// kill that took effect of a replica ("<service>/<i>") or the whole service at t: the
+// first applied record after t of a redelivered message (deliveries ≥ 2), by any
+// replica (the killed one, restarted, competes for its messages too), is the
+// takeover, At − t. A kill no takeover
+// follows is a violation when the killed replica applied something in the second
+// before it: it was working, so it held messages. A service of one replica is not
+// judged; unknown when none is.
+func checkSpread(ctx context.Context, ix *Index, params map[string]string) Result {
+	only := params["service"]
+	if only != "" && !validName(only) {
+		return UnknownResult(fmt.Sprintf("parameter service: invalid service name %q", only))
+	}
+	bySvc := map[string]*consumers{}
+	for i := range ix.In.Effects {
+		if cancelled(ctx, i) {
+			return UnknownResult("ran out of time")
+		}
+		e := &ix.In.Effects[i]
+		if e.Replica == "" || !history.Applies(e.Kind) || (only != "" && e.Service != only) {
+			continue
+		}
+		c := bySvc[e.Service]
+		if c == nil {
+			c = &consumers{service: e.Service, counts: map[string]int{}}
+			bySvc[e.Service] = c
+		}
+		c.records = append(c.records, int32(i))
+		c.counts[e.Replica]++
+	}
+	if len(bySvc) == 0 {
+		if only != "" {
+			return UnknownResult(fmt.Sprintf("no applied record of %s names a replica: nothing to judge", only))
+		}
+		return UnknownResult("no applied record names a replica: nothing to judge")
+	}
+	var ws []Witness
+	var notes, single []string
+	var takeovers []int64
+	violations, checked, replicas, events, busiest := 0, 0, 0, 0, 0
+	add := func(w Witness) {
+		violations++
+		if len(ws) < MaxWitnesses {
+			ws = append(ws, w)
+		}
+	}
+	for _, svc := range sortedKeys(bySvc) {
+		c := bySvc[svc]
+		n := ix.In.Replicas[svc]
+		if n <= 0 {
+			n = c.highest() + 1
+		}
+		if n < 2 {
+			single = append(single, svc)
+			continue
+		}
+		for i := range n {
+			c.replicas = append(c.replicas, fmt.Sprintf("%s/%d", svc, i))
+		}
+		slices.SortStableFunc(c.records, func(a, b int32) int { return cmp.Compare(ix.In.Effects[a].At, ix.In.Effects[b].At) })
+		checked += n
+		replicas += n
+		events += len(c.records)
+		top := 0
+		for _, r := range c.replicas {
+			top = max(top, c.counts[r])
+			if c.counts[r] == 0 {
+				add(ix.idleWitness(c, r))
+			}
+		}
+		busiest = max(busiest, (top*100+len(c.records)/2)/len(c.records))
+		notes = append(notes, c.String())
+		for _, f := range ix.In.Faults {
+			if f.Phase != history.Start || f.Error != "" || f.Fault != "kill" || (f.Target != svc && !slices.Contains(c.replicas, f.Target)) {
+				continue
+			}
+			checked++
+			if at, ok := ix.takeover(c, f); ok {
+				takeovers = append(takeovers, at-f.Time)
+			} else if busy := ix.busy(c, f); len(busy) > 0 {
+				add(ix.strandedWitness(c, f, busy))
+			}
+		}
+	}
+	if checked == 0 {
+		return UnknownResult(fmt.Sprintf("%s runs one replica: nothing competes", strings.Join(single, ", ")))
+	}
+	res := NewResult(violations, checked, ws, "replicas and kills")
+	res.Measures = map[string]int64{"replicas": int64(replicas), "events": int64(events),
+		"busiest_share_pct": int64(busiest), "takeovers": int64(len(takeovers))}
+	if len(takeovers) > 0 {
+		slices.Sort(takeovers)
+		res.Measures["takeover_max_ns"] = takeovers[len(takeovers)-1]
+		res.Measures["takeover_p50_ns"] = stats.NearestRank(takeovers, 0.5)
+		notes = append(notes, fmt.Sprintf("%d takeover(s) after a kill, the slowest %s", len(takeovers), time.Duration(takeovers[len(takeovers)-1]).Round(time.Millisecond)))
+	}
+	if len(single) > 0 {
+		notes = append(notes, strings.Join(single, ", ")+" not judged: one replica, nothing competes")
+	}
+	res.Summary += "; " + strings.Join(notes, "; ")
+	return res
+}
+
+// highest is the highest replica number the records name, -1 for none.
+func (c *consumers) highest() int {
+	h := -1
+	for r := range c.counts {
+		if i, err := strconv.Atoi(strings.TrimPrefix(r, c.service+"/")); err == nil && strings.HasPrefix(r, c.service+"/") {
+			h = max(h, i)
+		}
+	}
+	return h
+}
+
+// String says how the service's work spread: "telemetry: 1210 of 2400 applied records
+// by telemetry/0, 1190 by telemetry/1".
+func (c *consumers) String() string {
+	parts := make([]string, 0, len(c.counts))
+	for _, r := range c.names() {
+		parts = append(parts, fmt.Sprintf("%d by %s", c.counts[r], r))
+	}
+	return fmt.Sprintf("%s: %d applied records, %s", c.service, len(c.records), strings.Join(parts, ", "))
+}
+
+// names are the replicas that must take work, then any other the records name.
+func (c *consumers) names() []string {
+	out := slices.Clone(c.replicas)
+	for _, r := range sortedKeys(c.counts) {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// idleWitness is the evidence that a replica took no work: a few records of each
+// replica that did, and the faults that targeted the idle one or its service.
+func (ix *Index) idleWitness(c *consumers, idle string) Witness {
+	var others []string
+	var sample []int32
+	for _, r := range c.names() {
+		if c.counts[r] == 0 {
+			continue
+		}
+		others = append(others, fmt.Sprintf("%s applied %d", r, c.counts[r]))
+		taken := 0
+		for _, e := range c.records {
+			if ix.In.Effects[e].Replica == r && taken < 3 {
+				sample = append(sample, e)
+				taken++
+			}
+		}
+	}
+	note := fmt.Sprintf("%s applied none of %d events; %s", idle, len(c.records), strings.Join(others, ", "))
+	if len(others) == 1 {
+		note = fmt.Sprintf("%s applied none of %d events; %s applied all", idle, len(c.records), strings.Fields(others[0])[0])
+	}
+	w := Witness{View: c.view(ix), Note: note, Effects: ix.effects(sample)}
+	for _, f := range ix.In.Faults {
+		if f.Phase == history.Start && f.Error == "" && (f.Target == idle || f.Target == c.service) {
+			w.Faults = append(w.Faults, f)
+		}
+	}
+	return w
+}
+
+// view names the service's view of its first record: "telemetry/delivery".
+func (c *consumers) view(ix *Index) string {
+	e := &ix.In.Effects[c.records[0]]
+	return e.Service + "/" + e.View
+}
+
+// takeover finds when a replica first applied a redelivered message after a kill.
+func (ix *Index) takeover(c *consumers, kill history.Fault) (int64, bool) {
+	from, _ := slices.BinarySearchFunc(c.records, kill.Time, func(e int32, t int64) int {
+		return cmp.Compare(ix.In.Effects[e].At, t+1)
+	})
+	for _, n := range c.records[from:] {
+		// Any replica: the killed one, restarted within the ack wait, competes for its
+		// own messages like the others.
+		if e := &ix.In.Effects[n]; e.Deliveries >= 2 {
+			return e.At, true
+		}
+	}
+	return 0, false
+}
+
+// busy are the records the killed replica (any replica, for the whole service)
+// applied in the second before a kill.
+func (ix *Index) busy(c *consumers, kill history.Fault) []int32 {
+	var out []int32
+	for _, n := range c.records {
+		e := &ix.In.Effects[n]
+		if e.At > kill.Time-busyBefore && e.At <= kill.Time && (e.Replica == kill.Target || kill.Target == c.service) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// strandedWitness is the evidence that a killed replica's messages were not taken
+// over: the kill, and what the replica applied in the second before it.
+func (ix *Index) strandedWitness(c *consumers, kill history.Fault, busy []int32) Witness {
+	who := kill.Target
+	if who == c.service {
+		who = "every replica of " + c.service
+	}
+	note := fmt.Sprintf("%s was killed at %s while working (%d applied in the second before); no replica applied a redelivered message after it",
+		who, runClock(kill.Time), len(busy))
+	if kill.Target == c.service {
+		note = fmt.Sprintf("%s was killed at %s while working (%d applied in the second before); no replica applied a redelivered message after it",
+			who, runClock(kill.Time), len(busy))
+	}
+	if len(busy) > 5 {
+		busy = busy[len(busy)-5:]
+	}
+	w := ix.EffectWitness("", c.view(ix), note, ix.effects(busy))
+	faults := []history.Fault{kill}
+	for _, f := range w.Faults {
+		if f.Time != kill.Time || f.N != kill.N || f.Fault != kill.Fault || f.Target != kill.Target {
+			faults = append(faults, f)
+		}
+	}
+	w.Faults = faults
+	return w
+}
