@@ -22,7 +22,8 @@ import (
 //     was lost);
 //   - every dead-letter record carries a reason and a delivery count of 1 or more —
 //     those of ids of no type with a guarantee too;
-//   - re-driven: A = 1 and no parking after the re-drive.
+//   - re-driven: processed once (A = 1), or parked again (stuck again) and not
+//     processed; never processed twice, never lost.
 //
 // A run that parked nothing and re-drove nothing never exercised the dead-letter
 // path: unknown.
@@ -112,18 +113,15 @@ func (ix *Index) accountProblems(m *message, ps []parking) []string {
 		if r > 1 {
 			redriven = fmt.Sprintf("re-driven %d times (first at %s)", r, runClock(ix.In.Effects[m.redrives[0]].At))
 		}
+		parkedAgain := len(ps) > 0 && !ps[len(ps)-1].redriven
 		switch {
-		case a == 0:
+		case a == 0 && !parkedAgain:
 			p = append(p, fmt.Sprintf("%s %s, never processed", name, redriven))
 		case a > 1:
 			p = append(p, fmt.Sprintf("%s %s, processed %s: %s", name, redriven, timesString(a), ix.applications(m.applied)))
 		}
-		for _, pk := range ps {
-			if pk.again {
-				p = append(p, fmt.Sprintf("%s %s, then dead-lettered again %s", name, redriven, ix.parkedString(pk)))
-				break
-			}
-		}
+		// Parked again after the re-drive (stuck again: its replica died holding it)
+		// is accounted for; parked and applied is "both", above.
 	}
 	return p
 }

@@ -70,18 +70,13 @@ func TestSpreadTakeover(t *testing.T) {
 		}
 		wantMeasures(t, "spread", res.Measures, map[string]int64{"takeovers": 1, "takeover_max_ns": 1200 * ms, "takeover_p50_ns": 1200 * ms})
 	})
-	t.Run("not taken over", func(t *testing.T) {
+	t.Run("not taken over: measured, not judged", func(t *testing.T) {
 		r := base()
 		r.kill("telemetry/0", 5*sec, 7*sec, "")
 		r.apply("w-14-7", 1, "telemetry/1", 7500*ms) // a first delivery only
-		w := failsWith(t, one(r.in, "spread", nil), "", "telemetry/0 was killed at 5.00s while working (4 applied in the second before); no replica applied a redelivered message after it")
-		if len(w.Faults) == 0 || w.Faults[0].Fault != "kill" || w.Faults[0].Time != 5*sec {
-			t.Errorf("witness faults %+v: want the kill first", w.Faults)
-		}
-		for _, e := range w.Effects {
-			if e.Replica != "telemetry/0" || e.At > 5*sec || e.At <= 4*sec {
-				t.Errorf("witness effect %+v: want telemetry/0's in the second before the kill", e)
-			}
+		res := one(r.in, "spread", nil)
+		if res.Verdict != Pass || res.Measures["takeovers"] != 0 {
+			t.Errorf("%s (%s) %v: %s", res.Verdict, res.Summary, res.Measures, notes(res.Witnesses))
 		}
 	})
 	t.Run("taken back by the restarted replica", func(t *testing.T) {
@@ -113,9 +108,6 @@ func TestSpreadTakeover(t *testing.T) {
 		if res.Verdict != Pass || res.Measures["takeovers"] != 1 || res.Measures["takeover_max_ns"] != 1500*ms {
 			t.Errorf("%s (%s) %v: %s", res.Verdict, res.Summary, res.Measures, notes(res.Witnesses))
 		}
-		r.in.Faults = r.in.Faults[:2]
-		r.in.Effects = r.in.Effects[:len(r.in.Effects)-1]
-		failsWith(t, one(r.in, "spread", nil), "", "every replica of telemetry was killed at 5.00s while working", "no replica applied a redelivered message after it")
 	})
 }
 
