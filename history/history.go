@@ -107,7 +107,8 @@ const (
 	KindOperation = "operation"
 	// KindDeadLetter is a message the service parked on its dead-letter stream, and
 	// KindDeadLetterFile one it parked in its dead-letter file (the stream could not
-	// take it): ID names the operation, Reason and Deliveries say why and when.
+	// take it), whether it is still there or was moved to the stream since: ID names
+	// the operation, Reason and Deliveries say why and when.
 	KindDeadLetter     = "dead-letter"
 	KindDeadLetterFile = "dead-letter-file"
 	// KindRedrive is a parked message the service moved back for processing (a
