@@ -110,13 +110,22 @@ func runTable(t *testing.T, tb string) {
 		{"saga-choreography", "double-compensation", "saga-conservation"},
 		{"saga-db-loss", "", ""},
 		{"saga-db-loss", "no-replay", "saga-conservation"},
+		// Seed 001's fleet: each message scenario clean and one bug of each.
+		{"delivery-semantics", "", ""},
+		{"delivery-semantics", "ack-early-for-alerts", "delivery"},
+		{"dlq-poison", "", ""},
+		{"dlq-poison", "lose-on-dlq", "dead-letters-accounted"},
+		{"competing-consumers", "", ""},
+		{"competing-consumers", "sticky-consumer", "spread"},
 	}
 	if tb == "local" {
-		// The rest of the saga's bugs, on the faster testbed.
+		// The rest of the bugs, on the faster testbed.
 		cases = append(cases, []struct{ scenario, bug, catches string }{
 			{"saga-order", "skip-compensation", "saga-atomic"},
 			{"saga-order", "compensate-undone-step", "saga-atomic"},
 			{"saga-order", "no-step-dedup", "idempotent"},
+			{"delivery-semantics", "no-dedup-payments", "delivery"},
+			{"dlq-poison", "dlq-and-process", "dead-letters-accounted"},
 		}...)
 	}
 	for _, c := range cases {
