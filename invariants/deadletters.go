@@ -22,8 +22,8 @@ import (
 //     was lost);
 //   - every dead-letter record carries a reason and a delivery count of 1 or more —
 //     those of ids of no type with a guarantee too;
-//   - re-driven: processed once (A = 1), or parked again (stuck again) and not
-//     processed; never processed twice, never lost.
+//   - re-driven: processed once (A = 1; more for an at-least-once type), or parked
+//     again (stuck again) and not processed; never lost.
 //
 // A run that parked nothing and re-drove nothing never exercised the dead-letter
 // path: unknown.
@@ -117,7 +117,9 @@ func (ix *Index) accountProblems(m *message, ps []parking) []string {
 		switch {
 		case a == 0 && !parkedAgain:
 			p = append(p, fmt.Sprintf("%s %s, never processed", name, redriven))
-		case a > 1:
+		case a > 1 && m.g != atLeastOnce:
+			// At least once allows a re-driven message applied twice (its replica
+			// killed before the acknowledgement); the others do not.
 			p = append(p, fmt.Sprintf("%s %s, processed %s: %s", name, redriven, timesString(a), ix.applications(m.applied)))
 		}
 		// Parked again after the re-drive (stuck again: its replica died holding it)

@@ -175,3 +175,17 @@ func TestDeadLettersRedrivenThenStuckAgain(t *testing.T) {
 		t.Errorf("%s (%s): %s", res.Verdict, res.Summary, notes(res.Witnesses))
 	}
 }
+
+// At least once allows a re-driven alert applied twice (its replica was killed before
+// the acknowledgement); a re-driven payment applied twice is a violation (above).
+func TestDeadLettersRedrivenAlertAppliedTwice(t *testing.T) {
+	r := cleanMessages()
+	r.publish("alert", "a-x", "d-1", history.Ok)
+	r.park(history.KindDeadLetter, "a-x", "delivered 2 times without an acknowledgement", 2, "telemetry/0", 5*sec)
+	r.redrive("a-x", 12*sec)
+	r.apply("a-x", 1, "telemetry/0", 12100*ms)
+	r.apply("a-x", 2, "telemetry/1", 15*sec)
+	if res := messageResults(r.in)["dead-letters-accounted"]; res.Verdict != Pass {
+		t.Errorf("%s (%s): %s", res.Verdict, res.Summary, notes(res.Witnesses))
+	}
+}

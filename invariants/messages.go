@@ -26,7 +26,7 @@ func init() {
 		Doc:    "each event type's delivery guarantee (at-most-once, at-least-once, exactly-once) holds between what the broker acknowledged and what the consumers applied",
 		Params: guaranteeParams()}, checkDelivery)
 	Register(plan.InvariantKind{Name: "dead-letters-accounted",
-		Doc:    "every message is processed or dead-lettered, never both and never neither; every parked message carries its reason and delivery count; a re-driven one is processed once",
+		Doc:    "every message is processed or dead-lettered, never both and never neither; every parked message carries its reason and delivery count; a re-driven one is processed once (at least once: one or more)",
 		Params: guaranteeParams()}, checkDeadLetters)
 }
 

@@ -21,7 +21,7 @@ import (
 
 func init() {
 	Register(plan.InvariantKind{Name: "spread",
-		Doc: "competing consumers: every replica of a service applied some of its messages, and a replica killed while working had its messages taken over by another",
+		Doc: "competing consumers: every replica of a service applied some of its messages, and how long after a kill its redelivered messages were taken over (measured)",
 		Params: map[string]plan.Param{
 			"service": {Type: plan.ParamName, Optional: true,
 				Doc: "the service whose replicas compete; by default every service whose applied records name a replica"},
