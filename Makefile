@@ -47,7 +47,7 @@ examples:
 ## test: vet and race-test everything (starts real NATS, PostgreSQL, toxiproxy, processes, containers)
 test: deps build images examples
 	$(GO) vet $(PKGS)
-	MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -timeout 30m $(PKGS)
+	MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -timeout 60m $(PKGS)
 
 ## demo: the main job — run the bank scenario on this machine (in containers when Docker answers)
 demo: image
