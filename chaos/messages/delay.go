@@ -28,20 +28,12 @@ func init() {
 // many were not put back. An apply that fails half-way returns, with its error, a heal
 // that puts back what it already took out.
 func delay(ctx context.Context, env chaos.Env, f plan.Fault) (chaos.Heal, error) {
-	ratio, err := f.Args().Ratio("ratio")
-	if err != nil {
-		return nil, err
-	}
-	t, err := openTarget(ctx, env, f)
+	t, seqs, err := pickUndelivered(ctx, env, f)
 	if err != nil {
 		return nil, err
 	}
 	defer t.nc.Close() // the heal connects again: no connection is held for the window
-	seqs, err := t.undelivered(ctx)
-	if err != nil {
-		return nil, err
-	}
-	held, err := t.hold(ctx, pick(f, seqs, ratio))
+	held, err := t.hold(ctx, seqs)
 	if len(held) == 0 {
 		return nil, err
 	}

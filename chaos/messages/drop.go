@@ -25,20 +25,12 @@ func init() {
 // (choiceSeed) over their sequence numbers, so the same plan over the same stream
 // drops the same ones.
 func drop(ctx context.Context, env chaos.Env, f plan.Fault) (chaos.Heal, error) {
-	ratio, err := f.Args().Ratio("ratio")
-	if err != nil {
-		return nil, err
-	}
-	t, err := openTarget(ctx, env, f)
+	t, seqs, err := pickUndelivered(ctx, env, f)
 	if err != nil {
 		return nil, err
 	}
 	defer t.nc.Close()
-	seqs, err := t.undelivered(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, seq := range pick(f, seqs, ratio) {
+	for _, seq := range seqs {
 		err := t.st.DeleteMsg(ctx, seq)
 		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) { // not found: gone already
 			return nil, t.errorf("delete #%d: %w", seq, err)

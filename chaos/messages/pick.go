@@ -288,3 +288,23 @@ func (r *republisher) lost(err error) error {
 
 // heal is the republisher as a Heal.
 func (r *republisher) heal(ctx context.Context) error { return r.publish(ctx) }
+
+// pickUndelivered opens the fault's target and picks the fault's share ("ratio") of
+// the target's undelivered messages, as drop, delay and reorder act on them. The
+// caller closes t.nc.
+func pickUndelivered(ctx context.Context, env chaos.Env, f plan.Fault) (*target, []uint64, error) {
+	ratio, err := f.Args().Ratio("ratio")
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := openTarget(ctx, env, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	seqs, err := t.undelivered(ctx)
+	if err != nil {
+		t.nc.Close()
+		return nil, nil, err
+	}
+	return t, pick(f, seqs, ratio), nil
+}

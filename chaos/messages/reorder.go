@@ -27,20 +27,12 @@ func init() {
 // error says how many are missing and the returned heal (run at the end of the run)
 // tries again: a moved message is never lost silently.
 func reorder(ctx context.Context, env chaos.Env, f plan.Fault) (chaos.Heal, error) {
-	ratio, err := f.Args().Ratio("ratio")
-	if err != nil {
-		return nil, err
-	}
-	t, err := openTarget(ctx, env, f)
+	t, seqs, err := pickUndelivered(ctx, env, f)
 	if err != nil {
 		return nil, err
 	}
 	defer t.nc.Close()
-	seqs, err := t.undelivered(ctx)
-	if err != nil {
-		return nil, err
-	}
-	held, err := t.hold(ctx, pick(f, seqs, ratio))
+	held, err := t.hold(ctx, seqs)
 	if len(held) == 0 {
 		return nil, err
 	}
