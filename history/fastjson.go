@@ -68,6 +68,11 @@ func (in *Interner) fastOp(b []byte, o *Op) bool {
 			o.Attempts = int(n)
 		case "errors":
 			o.Errors, ok = in.plainList(v)
+		case "status":
+			n, ok = integer(v)
+			o.Status = int(n)
+		case "source":
+			o.Source, ok = in.plain(v)
 		}
 		return ok
 	})

@@ -46,7 +46,25 @@ type Op struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Errors holds every distinct error the attempts met (seed 002's retry loop keeps them).
 	Errors []string `json:"errors,omitempty"`
+	// Status is the HTTP status of the last attempt's answer, on a completion of a
+	// workload that records it (the gateway's); 0 when no answer came.
+	Status int `json:"status,omitempty"`
+	// Source says who answered a request sent to a gateway, as its Answer header
+	// told: the dependency behind it, a fallback, or an open circuit breaker.
+	Source string `json:"source,omitempty"`
 }
+
+// Sources of an answer (Op.Source): the gateway forwarded the request and relays
+// the dependency's answer, answered it from a fallback (a cached read), or refused it
+// at once because the dependency's circuit breaker is open.
+const (
+	SourceUpstream = "upstream"
+	SourceFallback = "fallback"
+	SourceBreaker  = "breaker"
+)
+
+// AnswerHeader is the response header a gateway names the Source of its answer in.
+const AnswerHeader = "Mscli-Answer"
 
 // FRead is the `f` of a read through the service's public API: the key it read and,
 // on an ok completion, the Observed value. A read asks for no effect; it has no id.
@@ -114,13 +132,28 @@ const (
 	// KindRedrive is a parked message the service moved back for processing (a
 	// re-drive): from then on it must be processed once.
 	KindRedrive = "redrive"
+	// KindCalls counts the requests a service received, read from its own side: Amount
+	// requests arrived in the interval that starts At (one record per interval with
+	// any, the service's choice of width, at most a second). What bounded-load reads.
+	KindCalls = "calls"
+	// KindBreaker is a circuit breaker's change of state at At: Key names the
+	// dependency it guards, State is BreakerClosed, BreakerOpen or BreakerHalfOpen.
+	KindBreaker = "breaker"
+)
+
+// Circuit breaker states (KindBreaker).
+const (
+	BreakerClosed   = "closed"
+	BreakerOpen     = "open"
+	BreakerHalfOpen = "half-open"
 )
 
 // Applies reports whether an effect of this kind is an applied operation's effect:
-// not a state, an operation's state, a dead letter or a re-drive.
+// not a state, an operation's state, a dead letter, a re-drive, a count of calls or a
+// breaker's change of state.
 func Applies(kind string) bool {
 	switch kind {
-	case KindState, KindOperation, KindDeadLetter, KindDeadLetterFile, KindRedrive:
+	case KindState, KindOperation, KindDeadLetter, KindDeadLetterFile, KindRedrive, KindCalls, KindBreaker:
 		return false
 	}
 	return true

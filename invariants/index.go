@@ -201,6 +201,9 @@ func NewIndex(in *Input) *Index {
 			// A parked or re-driven message is no effect of its operation: the
 			// checkers of dead letters read these records from the Input.
 			ix.num(e.ID)
+		case history.KindCalls, history.KindBreaker:
+			// Counts of calls and a breaker's states are no operation's: the
+			// checkers of a gateway read them from the Input.
 		default:
 			n := ix.num(e.ID)
 			v.grow(int(n) + 1)
