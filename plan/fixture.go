@@ -26,7 +26,14 @@ type Fixture struct {
 	// Options are what a scenario may set on a service of this fixture (options:);
 	// the testbeds hand each to the fixture as --<name> <value>.
 	Options map[string]Param
+	// Upstreams says the fixture fronts other services of the system (a gateway): a
+	// scenario names them in the service's depends-on, and the testbeds hand each to
+	// the fixture as --upstream <service>=<host:port>, the address of the link's proxy.
+	Upstreams bool
 }
+
+// UpstreamArg is the value of a fixture's --upstream flag: "catalog=127.0.0.1:4711".
+func UpstreamArg(service, addr string) string { return service + "=" + addr }
 
 // Bug is a known defect a fixture can be started with (--inject-bug), so that a
 // scenario can prove that the invariant meant to catch it does.

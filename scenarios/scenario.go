@@ -158,11 +158,12 @@ func (s *Scenario) Topology() plan.Topology {
 }
 
 // dependencies are the nodes a service reaches, each through a link: a fixture the
-// broker (and its PostgreSQL), a user's service its depends-on (and its PostgreSQL).
+// broker (and its PostgreSQL) and, when it fronts others (a gateway), its depends-on;
+// a user's service its depends-on (and its PostgreSQL).
 func dependencies(svc plan.Service) []string {
 	deps := svc.DependsOn
 	if svc.Fixture != "" {
-		deps = []string{plan.BrokerNode}
+		deps = append([]string{plan.BrokerNode}, svc.DependsOn...)
 	}
 	if svc.Database == "postgres" {
 		deps = append(slices.Clip(deps), plan.DatabaseNode(svc.Name))

@@ -28,17 +28,26 @@ func (v *validator) service(svc plan.Service, p string) {
 		v.report(p+"."+key, true, "service %s has both fixture: and %s:; give one", svc.Name, key)
 		return
 	case svc.Fixture != "":
-		if fx, ok := plan.LookupFixture(svc.Fixture); !ok {
+		fx, known := plan.LookupFixture(svc.Fixture)
+		if !known {
 			v.report(p+".fixture", false, "unknown fixture %q%s (known: %s)", svc.Fixture, didYouMean(svc.Fixture, plan.FixtureNames()), strings.Join(plan.FixtureNames(), ", "))
 		} else {
 			v.paramsAt(p, ".options.", "fixture "+svc.Fixture, fx.Options, svc.Options, nil)
+		}
+		if fx.Upstreams && len(svc.DependsOn) == 0 {
+			v.report(p, true, "fixture %s fronts other services: name them in depends-on, e.g. depends-on: [bank, catalog]", svc.Fixture)
+		}
+		if fx.Upstreams && svc.DependsOn != nil {
+			// A gateway's depends-on names the services it fronts; it reaches the
+			// broker on its own, as every fixture does.
+			v.dependsOn(svc, p, false)
 		}
 		if svc.Database != "" && !slices.Contains(KnownDatabases, svc.Database) {
 			v.report(p+".database", false, "unknown database %q%s (known: %s)", svc.Database, didYouMean(svc.Database, KnownDatabases), strings.Join(KnownDatabases, ", "))
 		}
 		// What a user's service declares, a fixture knows of itself.
 		for key, set := range map[string]bool{"command": false, "env": svc.Env != nil, "port": svc.Port != 0,
-			"ready": svc.Ready != (plan.Probe{}), "depends-on": svc.DependsOn != nil, "bugs": svc.Bugs != nil,
+			"ready": svc.Ready != (plan.Probe{}), "depends-on": svc.DependsOn != nil && !fx.Upstreams, "bugs": svc.Bugs != nil,
 			"observe": svc.Observe != (plan.Observe{HTTP: DefaultObserve}) && svc.Observe.Observed()} {
 			if set {
 				v.report(p+"."+key, true, "%s: is for a service of your own; fixture %s declares it itself", key, svc.Fixture)
@@ -66,27 +75,7 @@ func (v *validator) service(svc plan.Service, p string) {
 	case svc.Ready != (plan.Probe{}) && svc.Port == 0:
 		v.report(p+".ready", true, "a readiness probe needs the service's port: add port:")
 	}
-	deps := map[string]bool{}
-	for i, dep := range svc.DependsOn {
-		dp := index(p+".depends-on", i)
-		names := []string{plan.BrokerNode}
-		for _, o := range v.s.System.Services {
-			if o.Name != svc.Name {
-				names = append(names, o.Name)
-			}
-		}
-		switch {
-		case deps[dep]:
-			v.report(dp, false, "%s is listed twice", dep)
-		case dep == svc.Name:
-			v.report(dp, false, "a service does not depend on itself")
-		case !slices.Contains(names, dep):
-			v.report(dp, false, "unknown node %q%s (known: %s)", dep, didYouMean(dep, names), strings.Join(names, ", "))
-		case dep != plan.BrokerNode && v.portOf(dep) == 0:
-			v.report(dp, false, "%s has no port: give it port: so that a link can reach it", dep)
-		}
-		deps[dep] = true
-	}
+	v.dependsOn(svc, p, true)
 	template := func(path, text string) {
 		if err := plan.CheckTemplate(text, svc.DependsOn, svc.Database == "postgres"); err != nil {
 			v.report(path, false, "%v (templates: {{.Port}}, {{.Replica}}, {{.DatabaseURL}}, {{.NatsURL}}, {{.Addr \"<dependency>\"}})", err)
@@ -132,6 +121,35 @@ func (v *validator) service(svc plan.Service, p string) {
 				v.report(bp+".env."+k, true, "invalid variable name %q", k)
 			}
 		}
+	}
+}
+
+// dependsOn checks a service's depends-on: each entry once, another node of the system
+// (the broker when broker is true) that a link can reach.
+func (v *validator) dependsOn(svc plan.Service, p string, broker bool) {
+	deps := map[string]bool{}
+	for i, dep := range svc.DependsOn {
+		dp := index(p+".depends-on", i)
+		var names []string
+		if broker {
+			names = append(names, plan.BrokerNode)
+		}
+		for _, o := range v.s.System.Services {
+			if o.Name != svc.Name {
+				names = append(names, o.Name)
+			}
+		}
+		switch {
+		case deps[dep]:
+			v.report(dp, false, "%s is listed twice", dep)
+		case dep == svc.Name:
+			v.report(dp, false, "a service does not depend on itself")
+		case !slices.Contains(names, dep):
+			v.report(dp, false, "unknown node %q%s (known: %s)", dep, didYouMean(dep, names), strings.Join(names, ", "))
+		case dep != plan.BrokerNode && v.portOf(dep) == 0:
+			v.report(dp, false, "%s has no port: give it port: so that a link can reach it", dep)
+		}
+		deps[dep] = true
 	}
 }
 

@@ -298,6 +298,9 @@ func (e *Env) replicaNode(pl *plan.Plan, s plan.Service, svc *service, i int, pr
 	args := []string{"fixture", s.Fixture, "--listen", "0.0.0.0:" + servicePort, "--broker", brokerURL,
 		"--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", "/tmp/dead-letters.jsonl"}
 	args = append(args, s.OptionArgs()...)
+	for _, dep := range s.DependsOn {
+		args = append(args, "--upstream", plan.UpstreamArg(dep, toxiAlias+":"+proxyOf[[2]string{rep, dep}].port))
+	}
 	for _, b := range pl.Topology.BugsFor(s, e.opts.Bugs) {
 		args = append(args, "--inject-bug", b)
 	}

@@ -77,13 +77,13 @@ func containerPort(s plan.Service) string {
 }
 
 // dependencies are the nodes a replica reaches through proxies of its own in the
-// toxiproxy container, besides its database: the broker for a fixture, a user's
-// service's depends-on. A service that reaches them by their own names reaches them
+// toxiproxy container, besides its database: the broker for a fixture (and the
+// services a gateway fronts), a user's service's depends-on. A service that reaches them by their own names reaches them
 // through its sidecars instead (compose.go).
 func dependencies(s plan.Service) []string {
 	switch {
 	case !s.User():
-		return []string{plan.BrokerNode}
+		return append([]string{plan.BrokerNode}, s.DependsOn...) // a gateway's upstreams
 	case s.Hostnames:
 		return nil
 	}

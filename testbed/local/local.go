@@ -164,7 +164,8 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		return err
 	}
 
-	for _, s := range top.Services {
+	// A gateway after the services it fronts: it is handed their addresses.
+	for _, s := range dependencyOrder(top.Services) {
 		if s.User() {
 			continue
 		}
@@ -242,6 +243,17 @@ func (e *Env) startService(ctx context.Context, s plan.Service) error {
 		args := []string{"fixture", s.Fixture, "--listen", addr, "--broker", "nats://" + bl.Listen(),
 			"--db", "sqlite://" + svc.db.path, "--replica", fmt.Sprint(i), "--service", s.Name, "--dead-letter-file", dlq}
 		args = append(args, s.OptionArgs()...)
+		for _, dep := range s.DependsOn {
+			up, err := e.upstream(svc, i, dep)
+			if err != nil {
+				return err
+			}
+			l, err := e.addLink(node, dep, up)
+			if err != nil {
+				return err
+			}
+			args = append(args, "--upstream", plan.UpstreamArg(dep, l.Listen()))
+		}
 		for _, b := range e.top.BugsFor(s, e.opts.Bugs) {
 			args = append(args, "--inject-bug", b)
 		}
