@@ -78,6 +78,11 @@ func (t toxicFault) Apply(ctx context.Context, env Env, f plan.Fault) (Heal, err
 }
 
 func addToxics(ctx context.Context, env Env, f plan.Fault, typ string, dirs []string, attrs map[string]any) (Heal, error) {
+	return addToxicsEach(ctx, env, f, typ, dirs, func(Link) map[string]any { return attrs })
+}
+
+// addToxicsEach is addToxics with attributes of each proxy's own (a seed per proxy).
+func addToxicsEach(ctx context.Context, env Env, f plan.Fault, typ string, dirs []string, attrs func(Link) map[string]any) (Heal, error) {
 	links, err := env.Links(f.Target)
 	if err != nil {
 		return nil, err
@@ -100,7 +105,7 @@ func addToxics(ctx context.Context, env Env, f plan.Fault, typ string, dirs []st
 	for _, l := range links {
 		for _, dir := range dirs {
 			name := base + "-" + dir
-			if err := l.AddToxic(ctx, name, typ, dir, 1, attrs); err != nil {
+			if err := l.AddToxic(ctx, name, typ, dir, 1, attrs(l)); err != nil {
 				return heal, fmt.Errorf("add %s toxic to %s: %w", typ, l.Name(), err)
 			}
 			done = append(done, added{l, name})

@@ -21,7 +21,7 @@ func fault(kind, target string, params map[string]string) plan.Fault {
 // Every built-in kind is registered once, with its declaration and its implementation
 // together; the kinds the broker-facing package adds come with its import.
 func TestBuiltInFaultKindsAreRegistered(t *testing.T) {
-	want := []string{"bandwidth", "kill", "latency", "partition", "pause", "reset", "restart", "slow-close", "snapshot", "timeout", "wipe"}
+	want := []string{"bandwidth", "http-errors", "kill", "latency", "partition", "pause", "reset", "restart", "slow-close", "snapshot", "timeout", "wipe"}
 	if got := chaos.Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("chaos.Names() = %v, want %v", got, want)
 	}
@@ -189,6 +189,7 @@ func TestToxicFaultsAddAndRemoveToxics(t *testing.T) {
 		{"reset", map[string]string{"direction": "upstream"}, 1},
 		{"slow-close", map[string]string{"delay": "100ms"}, 2},
 		{"partition", map[string]string{"direction": "downstream"}, 1},
+		{"http-errors", map[string]string{"ratio": "0.5"}, 1},
 	}
 	px := newProxies(t)
 	l0, l1 := proxied(t, px, "client->bank/0"), proxied(t, px, "client->bank/1")

@@ -26,7 +26,7 @@ func TestFaultKindsActOn(t *testing.T) {
 	data := map[plan.TargetRole]string{plan.RolePostgres: both, plan.RoleSQLite: local, plan.RoleBroker: local}
 	want := map[string]map[plan.TargetRole]string{
 		"latency": links, "bandwidth": links, "timeout": links, "reset": links, "slow-close": links, "partition": links,
-		"kill": process, "pause": process, "restart": process,
+		"http-errors": {plan.RoleLink: both}, "kill": process, "pause": process, "restart": process,
 		"snapshot": data, "wipe": data,
 		"duplicate": {plan.RoleStream: both},
 		"redeliver": {plan.RoleStream: both}, "drop": {plan.RoleStream: both}, "delay": {plan.RoleStream: both},

@@ -11,6 +11,8 @@ import (
 
 	"github.com/Shopify/toxiproxy/v2"
 	"github.com/rs/zerolog"
+
+	_ "github.com/mscli/mscli/testbed/httptoxic" // the http_error toxic, which http-errors adds
 )
 
 // Proxies is an in-process toxiproxy server (the library, not its HTTP API): one
