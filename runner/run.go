@@ -17,6 +17,8 @@ import (
 	"github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages"     // registers the message fault kinds (duplicate)
 	_ "github.com/mscli/mscli/fixtures/bank"      // registers the bank fixture
+	_ "github.com/mscli/mscli/fixtures/catalog"   // registers the catalog fixture
+	_ "github.com/mscli/mscli/fixtures/gateway"   // registers the gateway fixture
 	_ "github.com/mscli/mscli/fixtures/saga"      // registers the saga fixtures
 	_ "github.com/mscli/mscli/fixtures/telemetry" // registers the telemetry fixture
 	"github.com/mscli/mscli/history"

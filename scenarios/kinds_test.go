@@ -7,6 +7,8 @@ import (
 	_ "github.com/mscli/mscli/chaos"
 	_ "github.com/mscli/mscli/chaos/messages"
 	_ "github.com/mscli/mscli/fixtures/bank"
+	_ "github.com/mscli/mscli/fixtures/catalog"
+	_ "github.com/mscli/mscli/fixtures/gateway"
 	_ "github.com/mscli/mscli/fixtures/saga"
 	_ "github.com/mscli/mscli/fixtures/telemetry"
 	_ "github.com/mscli/mscli/invariants"

@@ -63,6 +63,12 @@ type Attempt struct {
 	Out   Outcome
 	Retry bool // worth another attempt
 	Err   string
+	// Status is the HTTP status of the answer, 0 when none came; Source is who
+	// answered, as a gateway's answer header says (history.AnswerHeader), "" when it
+	// did not say. A kind that sets them has them recorded on the operation's
+	// completion (the last attempt's).
+	Status int
+	Source string
 }
 
 // send makes one attempt of op against endpoint.
@@ -107,6 +113,12 @@ func writeOutcome(endpoint string, code int, msg string) Attempt {
 // "refused before sending" (definitely not applied) from failures after the request
 // may have gone out (unknown).
 func attempt(c *http.Client, req *http.Request, endpoint string, timeout time.Duration) (code int, msg string, failed *Attempt) {
+	code, msg, _, failed = attemptHeader(c, req, endpoint, timeout)
+	return code, msg, failed
+}
+
+// attemptHeader is attempt with the answer's header too (nil with a failed attempt).
+func attemptHeader(c *http.Client, req *http.Request, endpoint string, timeout time.Duration) (code int, msg string, header http.Header, failed *Attempt) {
 	var connected atomic.Bool
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}))
 	resp, err := c.Do(req)
@@ -115,13 +127,13 @@ func attempt(c *http.Client, req *http.Request, endpoint string, timeout time.Du
 		if !connected.Load() {
 			out = NotApplied
 		}
-		return 0, "", &Attempt{Out: out, Retry: true, Err: describe(endpoint, err, timeout)}
+		return 0, "", nil, &Attempt{Out: out, Retry: true, Err: describe(endpoint, err, timeout)}
 	}
 	defer resp.Body.Close()
 	msg = firstLine(resp.Body)
 	// Drain what is left so the connection can be reused.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, msg, nil
+	return resp.StatusCode, msg, resp.Header, nil
 }
 
 // get reads one account: 200 with its balance and version, 404 for an account the

@@ -293,6 +293,7 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	all := NotApplied
 	var errs []string
 	var last string
+	var final Attempt // the last attempt's, for its status and source
 	sent := 0
 	for a := 0; a < attempts; a++ {
 		if a > 0 && !timing.Sleep(ctx, c.backoff(a-1)) {
@@ -301,6 +302,7 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 		ep := r.Endpoints[c.next%len(r.Endpoints)]
 		c.next++
 		res := c.kind.Send(actx, r.Client, ep, op, timeout)
+		final = res
 		sent++
 		r.requests.Add(1)
 		if res.Out == Applied {
@@ -320,6 +322,7 @@ func (c *client) do(ctx context.Context, op Planned) time.Duration {
 	}
 	done := rec
 	done.Attempts = sent
+	done.Status, done.Source = final.Status, final.Source
 	switch all {
 	case Applied:
 		done.Type = history.Ok
@@ -360,6 +363,7 @@ func (c *client) read(ctx context.Context, op Planned) (time.Duration, bool) {
 	r.requests.Add(1)
 	done := rec
 	done.Attempts = 1
+	done.Status, done.Source = res.Status, res.Source
 	switch res.Out {
 	case Applied:
 		done.Type = history.Ok

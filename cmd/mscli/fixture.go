@@ -10,6 +10,8 @@ import (
 	"github.com/mscli/mscli/fixtures"
 	_ "github.com/mscli/mscli/fixtures/bank" // the roles: each registers itself
 	_ "github.com/mscli/mscli/fixtures/broker"
+	_ "github.com/mscli/mscli/fixtures/catalog"
+	_ "github.com/mscli/mscli/fixtures/gateway"
 	_ "github.com/mscli/mscli/fixtures/saga"
 	_ "github.com/mscli/mscli/fixtures/telemetry"
 	_ "github.com/mscli/mscli/fixtures/toxiproxy"
