@@ -73,6 +73,9 @@ func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
 		windows = tl.Faults
 		p.HasCharts = true
 		p.Charts = timelineCharts(tl)
+		if bc := breakerChart(tl, in.Effects); bc != nil {
+			p.Charts = append(p.Charts, *bc)
+		}
 		for i, fw := range windows {
 			p.Faults = append(p.Faults, htmlFault{
 				Class: faultClass(i), Label: fw.Label(), Params: paramList(fw.Params),
