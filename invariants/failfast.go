@@ -10,19 +10,21 @@ import (
 	"github.com/mscli/mscli/plan"
 )
 
-// fail-fast: for each down window on a dependency D, the operations of D's routes that
-// were invoked in [start+grace, stop] have a p99 latency (invoke to completion) of at
-// most bound: once the breaker has learnt, a call is refused at once or answered from
-// a fallback rather than waiting for its timeouts and retries. The calls invoked
-// before, which met the dependency's first failures and waited them out (that is how
-// a breaker learns), are not judged, however late they complete. For each window on D,
-// down or slow, the operations of every other dependency's routes that completed in
-// [start, stop] have a p99 of at most isolation: one dependency's trouble must not
-// take the pool or the time the others need. The bound is a figure, not a multiple
-// of the latency before the faults: a pool shared by every dependency slows that
-// too, and would raise its own bar. An operation that also reaches D, or that was in flight while
-// a fault was on its own dependency, is left out of the others': its latency is its
-// own fault's. A set of fewer than minOps operations is not judged; unknown when none
+// fail-fast: for each down window on a dependency D, the operations of D's routes in
+// flight only within [start+grace, stop] (invoked and completed there) have a p99
+// latency (invoke to completion) of at most bound: once the breaker has learnt, a call
+// is refused at once or answered from a fallback rather than waiting for its timeouts
+// and retries. The calls invoked before, which met the dependency's first failures and
+// waited them out (that is how a breaker learns), are not judged, however late they
+// complete; nor those still in flight at the heal, which the heal itself may delay. For each window on D,
+// down or slow, the operations of every other dependency's routes invoked in
+// [start, stop] have a p99 of at most isolation, or 3 × their p99 while no fault was
+// on (anywhere) when that is more: one dependency's trouble must not take the pool or
+// the time the others need, and a dependency whose own latency has a long tail is held
+// to its own level. The level is taken over all the quiet time, not only before the
+// first fault: the start alone is a few seconds, warm-up among them. An operation that
+// also reaches D, or that was in flight while a fault was on its own dependency, is
+// left out of the others': its latency is its own fault's. A set of fewer than minOps operations is not judged; unknown when none
 // is.
 func checkFailFast(ctx context.Context, ix *Index, params map[string]string) Result {
 	g, msg := newGateway(ix, params)
@@ -47,9 +49,10 @@ func checkFailFast(ctx context.Context, ix *Index, params map[string]string) Res
 	if len(g.windows) == 0 {
 		return UnknownResult(fmt.Sprintf("no fault took effect on a dependency (%s): nothing to judge", g.depNames()))
 	}
-	base := map[string]int64{}
+	base, quietN := map[string]int64{}, map[string]int{}
 	for _, d := range g.deps {
-		base[d] = p99(g.before(d))
+		quietN[d] = len(g.quiet(d))
+		base[d] = p99(g.quiet(d))
 	}
 	var ws []Witness
 	violations, checked, unjudged := 0, 0, 0
@@ -78,14 +81,14 @@ func checkFailFast(ctx context.Context, ix *Index, params map[string]string) Res
 		}
 		if w.down {
 			from := w.from + int64(grace)
-			maxDown = max(maxDown, judge(w, w.dep, g.invokedIn(w.dep, from, w.to), from, int64(bound), ""))
+			maxDown = max(maxDown, judge(w, w.dep, g.within(w.dep, from, w.to), from, int64(bound), ""))
 		}
 		for _, e := range g.deps {
 			if e == w.dep {
 				continue
 			}
-			limit := int64(isolation)
-			why := fmt.Sprintf(" (their p99 before the first fault: %s)", msString(base[e]))
+			limit := max(int64(isolation), 3*base[e])
+			why := fmt.Sprintf(" (the greater of %s and 3 × their p99 of %s while no fault was on: %d operations)", msString(int64(isolation)), msString(base[e]), quietN[e])
 			maxOther = max(maxOther, judge(w, e, g.isolated(e, w), w.from, limit, why))
 		}
 	}
@@ -113,6 +116,29 @@ func checkFailFast(ctx context.Context, ix *Index, params map[string]string) Res
 	return res
 }
 
+// quiet returns a dependency's operations that were in flight while no fault was on.
+func (g *gateway) quiet(dep string) []gwCall {
+	var out []gwCall
+	for _, c := range g.calls[dep] {
+		if len(g.ix.ActiveFaults(c.done-c.lat, c.done)) == 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// within returns a dependency's operations invoked and completed in [from, to]: in
+// flight only while the fault was on.
+func (g *gateway) within(dep string, from, to int64) []gwCall {
+	var out []gwCall
+	for _, c := range g.between(dep, from, to) {
+		if c.done-c.lat >= from {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // invokedIn returns a dependency's operations invoked in [from, to].
 func (g *gateway) invokedIn(dep string, from, to int64) []gwCall {
 	var out []gwCall
@@ -124,13 +150,13 @@ func (g *gateway) invokedIn(dep string, from, to int64) []gwCall {
 	return out
 }
 
-// isolated returns the operations of dependency e's routes that completed during
+// isolated returns the operations of dependency e's routes invoked during
 // window w on another dependency, less those that also reach w's dependency and those
 // in flight while a fault was on e itself.
 func (g *gateway) isolated(e string, w depWindow) []gwCall {
 	own := g.windowsOn(e)
 	var out []gwCall
-	for _, c := range g.between(e, w.from, w.to) {
+	for _, c := range g.invokedIn(e, w.from, w.to) {
 		if slices.Contains(g.routes[w.dep], g.ix.In.Ops[c.complete].F) {
 			continue
 		}

@@ -21,14 +21,15 @@ func TestFailFastCleanRunPasses(t *testing.T) {
 }
 
 // Without a breaker every read of a down catalog waits for its timeouts and retries.
+// In the 2 s kill window, a second after the grace, the reads that wait 950 ms mostly
+// end after the heal: too few are in flight within it to judge.
 func TestFailFastNoBreakerFails(t *testing.T) {
 	res := one(gatewayRun(noBreaker).finish(), "fail-fast", nil)
-	if res.Verdict != Fail || res.Violations != 2 || len(res.Witnesses) != 2 {
-		t.Fatalf("%s (%s): %s; want the two down windows", res.Verdict, res.Summary, notes(res.Witnesses))
+	if res.Verdict != Fail || res.Violations != 1 || len(res.Witnesses) != 1 || res.Measures["sets_unjudged"] != 1 {
+		t.Fatalf("%s (%s): %s; want the timeout window, and the kill window not judged", res.Verdict, res.Summary, notes(res.Witnesses))
 	}
 	for i, want := range []string{
 		"p99 of catalog's routes (browse) was 950ms against a bound of 100ms, from 5.0s to 7.0s during timeout gateway->catalog",
-		"p99 of catalog's routes (browse) was 950ms against a bound of 100ms, from 13.0s to 14.0s during kill catalog/0",
 	} {
 		w := res.Witnesses[i]
 		if !strings.Contains(w.Note, want) {
@@ -54,7 +55,7 @@ func TestFailFastSharedPoolFails(t *testing.T) {
 		t.Fatalf("%s (%s): %s; want the bank's withdrawals in the three windows", res.Verdict, res.Summary, notes(res.Witnesses))
 	}
 	for _, want := range []string{
-		"p99 of bank's routes (withdraw) was 350ms against a bound of 200ms (their p99 before the first fault: 15ms), from 4.0s to 7.0s during timeout gateway->catalog",
+		"p99 of bank's routes (withdraw) was 350ms against a bound of 200ms (the greater of 200ms and 3 × their p99 of 15ms while no fault was on: 697 operations), from 4.0s to 7.0s during timeout gateway->catalog",
 		"from 9.0s to 10.0s during latency gateway->catalog",
 		"from 12.0s to 14.0s during kill catalog/0",
 	} {
@@ -68,13 +69,16 @@ func TestFailFastSharedPoolFails(t *testing.T) {
 	wantMeasures(t, "fail-fast", res.Measures, map[string]int64{"p99_other_ns": 350 * ms, "p99_down_ns": 2 * ms})
 }
 
-// The other routes' bound is a figure: a shared pool that slows them before the faults
-// too does not raise it.
+// The other routes may take up to 3 × their latency while no fault was on when that
+// is more than isolation.
 func TestFailFastIsolationBaseline(t *testing.T) {
-	run := func(baseline, during int64) Result {
+	run := func(baseline, start, during int64) Result {
 		r := newGwRun()
 		r.traffic("withdraw", 0, 10*sec, 20*ms, func(at int64) (int64, history.OpType, string) {
-			if at >= 4*sec && at < 6*sec {
+			switch {
+			case at < sec:
+				return start, history.Ok, history.SourceUpstream
+			case at >= 4*sec && at < 6*sec:
 				return during, history.Ok, history.SourceUpstream
 			}
 			return baseline, history.Ok, history.SourceUpstream
@@ -83,11 +87,13 @@ func TestFailFastIsolationBaseline(t *testing.T) {
 		r.fault("latency", "gateway->catalog", 4*sec, 7*sec, "")
 		return one(r.finish(), "fail-fast", nil)
 	}
-	if res := run(100*ms, 150*ms); res.Verdict != Pass || res.Checked != 1 {
-		t.Errorf("150ms against 200ms: %s (%s): %s", res.Verdict, res.Summary, notes(res.Witnesses))
+	if res := run(100*ms, 100*ms, 250*ms); res.Verdict != Pass || res.Checked != 1 {
+		t.Errorf("250ms against 3 × 100ms: %s (%s): %s", res.Verdict, res.Summary, notes(res.Witnesses))
 	}
-	failsWith(t, run(150*ms, 350*ms), "", "p99 of bank's routes (withdraw) was 350ms against a bound of 200ms (their p99 before the first fault: 150ms), from 4.0s to 7.0s during latency gateway->catalog")
-	failsWith(t, run(20*ms, 250*ms), "", "was 250ms against a bound of 200ms")
+	failsWith(t, run(100*ms, 100*ms, 350*ms), "", "p99 of bank's routes (withdraw) was 350ms against a bound of 300ms (the greater of 200ms and 3 × their p99 of 100ms while no fault was on: 344 operations), from 4.0s to 7.0s during latency gateway->catalog")
+	failsWith(t, run(20*ms, 20*ms, 250*ms), "", "was 250ms against a bound of 200ms")
+	// The level is all the quiet time's: a slow first second, 1 in 7 of it, is in.
+	failsWith(t, run(20*ms, 400*ms, 1300*ms), "", "was 1.3s against a bound of 1.2s")
 }
 
 // The isolation sets leave out what the window's dependency, or a fault on their own,

@@ -34,7 +34,7 @@ func init() {
 			"down":      downParam(),
 			"bound":     {Type: plan.ParamDuration, Default: "100ms", Doc: "the p99 latency a down dependency's operations may reach once grace has passed"},
 			"grace":     {Type: plan.ParamDuration, Default: "1s", Doc: "how long after a down fault starts its dependency's operations may still be slow (the breaker learns)"},
-			"isolation": {Type: plan.ParamDuration, Default: "200ms", Doc: "the p99 latency the other dependencies' operations may reach during a fault on one"},
+			"isolation": {Type: plan.ParamDuration, Default: "200ms", Doc: "the p99 latency the other dependencies' operations may reach during a fault on one, or 3 × their p99 while no fault was on if more"},
 		}}, checkFailFast)
 	Register(plan.InvariantKind{Name: "bounded-load",
 		Doc: "while a dependency is down, the calls it receives stay within a rate: retries back off and the breaker holds them",
