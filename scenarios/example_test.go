@@ -68,6 +68,6 @@ faults:
 	fmt.Println(err)
 	// Output:
 	// bank.yaml:2:11: invalid duration "fast" (write e.g. 500ms, 3s, 1m30s)
-	// bank.yaml:6:23: unknown invariant "idempotnet"; did you mean "idempotent"? (known: idempotent, durable, conservation, ordered, converges, delivery, dead-letters-accounted, saga-atomic, saga-conservation, spread)
+	// bank.yaml:6:23: unknown invariant "idempotnet"; did you mean "idempotent"? (known: idempotent, durable, conservation, ordered, converges, fail-fast, bounded-load, recovers, delivery, dead-letters-accounted, saga-atomic, saga-conservation, spread)
 	// bank.yaml:8:47: unknown link "bank->brokr"; did you mean "bank->broker"?
 }

@@ -163,11 +163,11 @@ func TestParseErrors(t *testing.T) {
 
 		// System.
 		{"unknown fixture", "name: x\nduration: 20s\nsystem: {services: {bank: {fixture: bnak}}}\ninvariants: [durable]\n",
-			[]string{`3:37: unknown fixture "bnak"; did you mean "bank"? (known: bank, saga-inventory, saga-orders, saga-payments, telemetry)`}},
+			[]string{`3:37: unknown fixture "bnak"; did you mean "bank"? (known: bank, catalog, gateway, saga-inventory, saga-orders, saga-payments, telemetry)`}},
 		{"fixture and image", "name: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, image: acme/bank}}}\ninvariants: [durable]\n",
 			[]string{`3:43: service bank has both fixture: and image:; give one`}},
 		{"neither fixture nor image", "name: x\nduration: 20s\nsystem: {services: {bank: {replicas: 2}}}\ninvariants: [durable]\n",
-			[]string{`3:21: service bank needs fixture: (a built-in service: bank, saga-inventory, saga-orders, saga-payments, telemetry), or image: (docker testbed) and/or command: (local testbed) for your own`}},
+			[]string{`3:21: service bank needs fixture: (a built-in service: bank, catalog, gateway, saga-inventory, saga-orders, saga-payments, telemetry), or image: (docker testbed) and/or command: (local testbed) for your own`}},
 		{"observe on a fixture", "name: x\nduration: 20s\nsystem: {services: {bank: {fixture: bank, observe: /e}}}\ninvariants: [durable]\n",
 			[]string{`3:43: observe: is for a service of your own; fixture bank declares it itself`}},
 		{"service names", "name: x\nduration: 20s\nsystem:\n  services:\n    client: {fixture: bank}\n    bank-db: {fixture: bank}\n    Bank: {fixture: bank}\ninvariants: [durable]\n", []string{
@@ -184,7 +184,7 @@ func TestParseErrors(t *testing.T) {
 		{"no services", "name: x\nduration: 20s\nsystem: {services: {}}\ninvariants: [durable]\n",
 			[]string{`3:20: no services: a scenario needs at least one`}},
 		{"workload ranges", head + "workload: {kind: shop, clients: 0, timeout: 0s, retry: {attempts: 0, backoff: 2s, max: 1s}}\n", []string{
-			`7:18: unknown workload kind "shop" (known: bank, http, saga, telemetry)`,
+			`7:18: unknown workload kind "shop" (known: bank, gateway, http, saga, telemetry)`,
 			`7:33: clients must be at least 1`,
 			`7:45: timeout must be more than 0s`,
 			`7:67: retry.attempts must be at least 1`,
@@ -410,7 +410,7 @@ func TestValidateBuilt(t *testing.T) {
 	s.Faults[0].Target = "client->bnak"
 	s.Invariants = append(s.Invariants, plan.Invariant{Name: "nope"})
 	err = s.Validate()
-	want := "scenario: invariants[1].name: unknown invariant \"nope\" (known: idempotent, durable, conservation, ordered, converges, delivery, dead-letters-accounted, saga-atomic, saga-conservation, spread)\n" +
+	want := "scenario: invariants[1].name: unknown invariant \"nope\" (known: idempotent, durable, conservation, ordered, converges, fail-fast, bounded-load, recovers, delivery, dead-letters-accounted, saga-atomic, saga-conservation, spread)\n" +
 		"scenario: faults[0].target: unknown link \"client->bnak\"; did you mean \"client->bank\"?"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got\n%v\nwant\n%s", err, want)

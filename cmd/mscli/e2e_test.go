@@ -116,6 +116,11 @@ func runTable(t *testing.T, tb string) {
 		{"dlq-poison", "", ""},
 		{"dlq-poison", "lose-on-dlq", "dead-letters-accounted"},
 		{"competing-consumers", "sticky-consumer", "spread"},
+		// Seed 003's gateway: clean on both, the other bugs on the faster testbed.
+		{"circuit-breaker", "", ""},
+	}
+	if tb == "docker" {
+		cases = append(cases, struct{ scenario, bug, catches string }{"circuit-breaker", "shared-pool", "fail-fast"})
 	}
 	if tb == "local" {
 		// The rest of the bugs, on the faster testbed.
@@ -127,6 +132,10 @@ func runTable(t *testing.T, tb string) {
 			{"delivery-semantics", "no-dedup-payments", "delivery"},
 			{"dlq-poison", "dlq-and-process", "dead-letters-accounted"},
 			{"competing-consumers", "", ""},
+			{"circuit-breaker", "no-breaker", "fail-fast"},
+			{"circuit-breaker", "retry-storm", "bounded-load"},
+			{"circuit-breaker", "breaker-never-closes", "recovers"},
+			{"circuit-breaker", "retry-without-id", "durable"},
 		}...)
 	}
 	for _, c := range cases {
