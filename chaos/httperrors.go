@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 
 	"github.com/mscli/mscli/plan"
 )
@@ -17,9 +18,11 @@ func init() {
 		Doc: "answer a share of the HTTP responses with an error status: the request still reached the dependency",
 		Params: map[string]plan.Param{
 			"ratio": {Type: plan.ParamRatio, Default: "1", Doc: "share of the responses answered with the status"},
-			// Only server errors: a 4xx tells the caller its request was refused, when it
-			// was applied, and a workload would count an applied operation as failed.
-			"status": {Type: plan.ParamInt, Default: "503", Min: 500, Doc: "the status answered instead, 500 to 599"},
+			// Only the server errors a caller may try again after: a 4xx tells it its
+			// request was refused, when it was applied, and a 501 or a 505 that it never
+			// will be; a workload would count an applied operation as failed.
+			"status": {Type: plan.ParamEnum, Enum: []string{"500", "502", "503", "504"}, Default: "503",
+				Doc: "the status answered instead: 500, 502, 503 or 504"},
 		}, Acts: httpLinks}, FaultFunc(httpErrors))
 }
 
@@ -32,13 +35,11 @@ func httpErrors(ctx context.Context, env Env, f plan.Fault) (Heal, error) {
 	if err != nil {
 		return nil, err
 	}
-	status, err := f.Args().Int("status")
+	v, err := f.Args().Enum("status")
 	if err != nil {
 		return nil, err
 	}
-	if status > 599 {
-		return nil, fmt.Errorf("%s: parameter \"status\": want a server error, 500 to 599, got %d", f.Kind, status)
-	}
+	status, _ := strconv.Atoi(v) // one of the declared statuses
 	return addToxicsEach(ctx, env, f, "http_error", []string{downstream}, func(l Link) map[string]any {
 		return map[string]any{"ratio": ratio, "status": status, "seed": linkSeed(f, l.Name())}
 	})

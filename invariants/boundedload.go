@@ -65,6 +65,11 @@ func checkBoundedLoad(ctx context.Context, ix *Index, params map[string]string) 
 		case w.to <= w.from:
 			skip.add("that lasted no time")
 			continue
+		case len(g.recordsIn(rs, w.from, w.to)) == 0:
+			// Nothing reached it (a hang, a freeze, a kill): no load to judge, and a
+			// window that counts no calls must not pass as one that was judged.
+			skip.add("that no call reached")
+			continue
 		}
 		checked++
 		b := g.busiest(rs, w)

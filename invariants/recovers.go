@@ -88,7 +88,7 @@ func checkRecovers(ctx context.Context, ix *Index, params map[string]string) Res
 		level := float64(baseBad)/float64(len(base)) + recoverySlack
 		levelNote := fmt.Sprintf("a level of %s (%d of %d bad before the first fault, + %.0f%%)",
 			pct(level), baseBad, len(base), recoverySlack*100)
-		i, ok := g.recovery(after, level)
+		i, ok := g.recovery(after, level, max(int64(within), int64(time.Second)))
 		if !ok && next-w.to < int64(within) {
 			// The next fault came before within had passed: a dependency that would
 			// have recovered in time is not told from one that never would.
@@ -207,16 +207,25 @@ func (g *gateway) anySource() bool {
 	return false
 }
 
-// recovery finds the earliest operation from which on the bad share is within level;
-// false when there is none. The operations from it on must be minOps or more: the last
-// few alone, good by chance, would make any dependency recover at the very end.
-func (g *gateway) recovery(after []gwCall, level float64) (int, bool) {
-	at, bad := -1, 0
+// recovery finds the earliest operation from which on, over the next span (within,
+// or a second when that is more), the bad
+// share is within level; false when there is none. The stretch is bounded: over all
+// the rest, a long good tail would dilute any slow recovery. It must hold minOps
+// operations or more: the last few alone, good by chance, would make any dependency
+// recover at the very end.
+func (g *gateway) recovery(after []gwCall, level float64, span int64) (int, bool) {
+	at, bad, hi := -1, 0, len(after) // bad counts the bad operations of after[i:hi]
 	for i := len(after) - 1; i >= 0; i-- {
 		if g.bad(after[i]) {
 			bad++
 		}
-		if n := len(after) - i; n >= minOps && float64(bad) <= level*float64(n)+1e-9 {
+		for hi > i+1 && after[hi-1].done > after[i].done+span {
+			hi--
+			if g.bad(after[hi]) {
+				bad--
+			}
+		}
+		if n := hi - i; n >= minOps && float64(bad) <= level*float64(n)+1e-9 {
 			at = i
 		}
 	}

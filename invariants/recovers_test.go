@@ -58,13 +58,23 @@ func TestRecoversBreakerNeverClosesFails(t *testing.T) {
 	}
 }
 
-// A recovery later than within fails, with the time it took.
+// A recovery later than within fails, with the time it took: in both windows, whose
+// breakers close 300 ms after the heal. The share is judged over the next second, so
+// the kill window's long good tail does not hide its late recovery.
 func TestRecoversLate(t *testing.T) {
 	res := one(gatewayRun(noBug).finish(), "recovers", map[string]string{"within": "200ms"})
-	w := failsWith(t, res, "",
-		"catalog's routes (browse) recovered 272ms after timeout gateway->catalog healed at 7.0s, against a bound of 200ms: from 7.3s to 9.0s, 3 of 171 operations bad (1.8%) against a level of 2.0%",
-		"gateway's breaker on catalog was last closed, since 7.3s")
-	if len(w.Ops) != 6 || w.Ops[0].Time != 7240*ms || w.Ops[1].Source != history.SourceFallback {
+	if res.Verdict != Fail || res.Violations != 2 {
+		t.Fatalf("%s (%s): want both windows late", res.Verdict, res.Summary)
+	}
+	w := res.Witnesses[0]
+	for _, want := range []string{
+		"catalog's routes (browse) recovered 292ms after timeout gateway->catalog healed at 7.0s, against a bound of 200ms: from 7.3s to 9.0s, 1 of 169 operations bad (0.6%) against a level of 2.0%",
+		"gateway's breaker on catalog was last closed, since 7.3s"} {
+		if !strings.Contains(w.Note, want) {
+			t.Errorf("witness %q, want %q", w.Note, want)
+		}
+	}
+	if len(w.Ops) != 6 || w.Ops[0].Time != 7260*ms || w.Ops[1].Source != history.SourceFallback {
 		t.Errorf("ops %+v: want the last fallbacks before the recovery", w.Ops)
 	}
 }

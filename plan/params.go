@@ -210,6 +210,9 @@ func (a Args) typed(name string, t ParamType) (string, error) {
 	return v, nil
 }
 
+// Enum reads an enum parameter: one of the declared values.
+func (a Args) Enum(name string) (string, error) { return a.typed(name, ParamEnum) }
+
 // Duration reads a duration parameter.
 func (a Args) Duration(name string) (time.Duration, error) {
 	v, err := a.typed(name, ParamDuration)

@@ -14,14 +14,29 @@ type breakerSpan struct {
 	from, to          int64
 }
 
-// BreakerSpans are the states each circuit breaker a gateway reported was in over the
-// run (history.KindBreaker records, on the run clock), by dependency in name order:
+// breakerSpans are the states each circuit breaker a gateway reported was in over the
+// run (history.KindBreaker records, on the run clock), by lane in name order:
 // each state lasts from its change to the next one, the last to end.
 func breakerSpans(effects []history.Effect, end int64) (deps []string, spans []breakerSpan) {
+	// One breaker per dependency and gateway replica: each replica keeps its own, so
+	// a dependency two replicas guard is two lanes, named "catalog gateway/1".
+	replicas := map[string]map[string]bool{}
+	for _, e := range effects {
+		if e.Kind == history.KindBreaker && e.Key != "" {
+			if replicas[e.Key] == nil {
+				replicas[e.Key] = map[string]bool{}
+			}
+			replicas[e.Key][e.Service+"/"+e.Replica] = true
+		}
+	}
 	byDep := map[string][]history.Effect{}
 	for _, e := range effects {
 		if e.Kind == history.KindBreaker && e.Key != "" {
-			byDep[e.Key] = append(byDep[e.Key], e)
+			lane := e.Key
+			if len(replicas[e.Key]) > 1 {
+				lane += " " + cmp.Or(e.Replica, e.Service)
+			}
+			byDep[lane] = append(byDep[lane], e)
 		}
 	}
 	for dep := range byDep {

@@ -40,6 +40,15 @@ func TestBreakerChart(t *testing.T) {
 	if strings.Join(got, "|") != want {
 		t.Fatalf("spans\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
+	// Two gateway replicas guarding one dependency: a lane each.
+	two := []history.Effect{
+		{Service: "gateway", Kind: history.KindBreaker, Key: "catalog", State: history.BreakerClosed, Replica: "gateway/0"},
+		{Service: "gateway", Kind: history.KindBreaker, Key: "catalog", State: history.BreakerClosed, Replica: "gateway/1"},
+		{Service: "gateway", Kind: history.KindBreaker, Key: "catalog", State: history.BreakerOpen, Replica: "gateway/1", At: 3e9},
+	}
+	if deps, _ := breakerSpans(two, 10e9); strings.Join(deps, ",") != "catalog gateway/0,catalog gateway/1" {
+		t.Errorf("lanes of two replicas: %v", deps)
+	}
 	c := breakerChart(tl, effects)
 	if c == nil || len(c.Rects) != 5 || len(c.YTicks) != 2 {
 		t.Fatalf("chart: %+v", c)

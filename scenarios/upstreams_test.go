@@ -37,6 +37,10 @@ func TestFixtureUpstreams(t *testing.T) {
 			`8:46: unknown node "broker" (known: bank, catalog)`},
 		{"itself", head + "    gateway: {fixture: gateway, depends-on: [gateway]}\n",
 			"8:46: a service does not depend on itself"},
+		{"more upstream replicas", "name: x\nduration: 10s\ninvariants: [durable]\nsystem:\n  services:\n    bank: {fixture: bank, replicas: 2}\n    catalog: {fixture: catalog}\n    gateway: {fixture: gateway, depends-on: [bank, catalog]}\n",
+			"8:46: bank runs 2 replicas and gateway 1: each replica of gateway reaches one of bank's, so give gateway at least 2 replicas"},
+		{"a service of your own", head + "    shop: {command: [./shop], port: 8080}\n    gateway: {fixture: gateway, depends-on: [bank, shop]}\n",
+			"9:52: fixture gateway fronts fixture services only; shop is a service of your own"},
 		{"another fixture", "name: x\nduration: 10s\ninvariants: [durable]\nsystem:\n  services:\n    bank: {fixture: bank, depends-on: [catalog]}\n    catalog: {fixture: catalog}\n",
 			"depends-on: is for a service of your own; fixture bank declares it itself"},
 	} {

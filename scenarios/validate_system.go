@@ -41,6 +41,7 @@ func (v *validator) service(svc plan.Service, p string) {
 			// A gateway's depends-on names the services it fronts; it reaches the
 			// broker on its own, as every fixture does.
 			v.dependsOn(svc, p, false)
+			v.upstreams(svc, p)
 		}
 		if svc.Database != "" && !slices.Contains(KnownDatabases, svc.Database) {
 			v.report(p+".database", false, "unknown database %q%s (known: %s)", svc.Database, didYouMean(svc.Database, KnownDatabases), strings.Join(KnownDatabases, ", "))
@@ -150,6 +151,29 @@ func (v *validator) dependsOn(svc plan.Service, p string, broker bool) {
 			v.report(dp, false, "%s has no port: give it port: so that a link can reach it", dep)
 		}
 		deps[dep] = true
+	}
+}
+
+// upstreams checks what a gateway fixture can front today: fixture services (a
+// service of your own starts after the fixtures on the local testbed, too late to be
+// handed to one), each of no more replicas than the gateway (replica i reaches replica
+// i mod n of each: a replica beyond the gateway's would never be called, yet a fault
+// on it would be judged as one on the dependency).
+func (v *validator) upstreams(svc plan.Service, p string) {
+	for i, dep := range svc.DependsOn {
+		for _, o := range v.s.System.Services {
+			if o.Name != dep {
+				continue
+			}
+			dp := index(p+".depends-on", i)
+			switch {
+			case o.Fixture == "":
+				v.report(dp, false, "fixture %s fronts fixture services only; %s is a service of your own", svc.Fixture, dep)
+			case o.Replicas > max(svc.Replicas, 1):
+				v.report(dp, false, "%s runs %d replicas and %s %d: each replica of %s reaches one of %s's, so give %s at least %d replicas",
+					dep, o.Replicas, svc.Name, max(svc.Replicas, 1), svc.Name, dep, svc.Name, o.Replicas)
+			}
+		}
 	}
 }
 

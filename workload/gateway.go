@@ -24,7 +24,7 @@ func init() {
 		Doc:  "withdrawals from the bank and catalog reads through the gateway fixture, each completion recording the status and who answered (upstream, fallback, breaker)",
 		Params: map[string]plan.Param{
 			"accounts": {Type: plan.ParamInt, Min: 1, Default: "8", Doc: "how many bank accounts (the withdrawals' keys)"},
-			"opening":  {Type: plan.ParamInt, Default: "1000", Doc: "opening balance of each account, deposited through the gateway"},
+			"opening":  {Type: plan.ParamInt, Default: "100000", Doc: "opening balance of each account, deposited through the gateway: enough that no account runs dry in a run (withdrawals take 1 to 100), since a refused withdrawal would hide one applied twice"},
 			"browse":   {Type: plan.ParamRatio, Default: "0.5", Doc: "share of operations that read a catalog item; the rest are withdrawals"},
 			"items":    {Type: plan.ParamInt, Min: 1, Default: "20", Doc: "how many catalog items are read (the keys item-0 …)"},
 		},
@@ -81,15 +81,11 @@ func (gatewayKind) Openings(w plan.Workload) []Planned {
 	return out
 }
 
-// Generator draws browses and withdrawals of at most a tenth of the opening balance
-// (see MaxAmount), the withdrawals numbered after the openings.
+// Generator draws browses and withdrawals of 1 to 100, numbered after the openings.
 func (gatewayKind) Generator(w plan.Workload, proc int) func() Planned {
 	p, _ := readGateway(w)
 	d := newDraws(w, proc, int64(p.accounts))
-	maxAmount := int64(100)
-	if p.opening > 0 {
-		maxAmount = max(1, p.opening/10)
-	}
+	const maxAmount = 100
 	return func() Planned {
 		if d.rng.Float64() < p.browse {
 			return Planned{F: FBrowse, Key: ItemKey(d.index(p.items)), NoAmount: true}

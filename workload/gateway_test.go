@@ -273,7 +273,7 @@ func TestGatewayGenerator(t *testing.T) {
 				t.Errorf("browse %+v", op)
 			}
 		case FWithdraw:
-			if ids[op.ID] || !strings.HasPrefix(op.ID, "w-") || op.Amount < 1 || op.Amount > 50 || op.ID <= "w-000003" {
+			if ids[op.ID] || !strings.HasPrefix(op.ID, "w-") || op.Amount < 1 || op.Amount > 100 || op.ID <= "w-000003" {
 				t.Errorf("withdrawal %+v", op)
 			}
 			ids[op.ID] = true
