@@ -226,6 +226,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, o Options) (*Result, error)
 		Testbed:     tb,
 		Bugs:        o.Bugs,
 		Binary:      bin,
+		Source:      s.Source,
 		Progress:    progress,
 	})
 	if err != nil && ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded) {

@@ -66,6 +66,9 @@ type Options struct {
 	Bugs []string
 	// Binary is the mscli binary the testbed runs nodes from (default: this one).
 	Binary string
+	// Source is the scenario file the plan was made from (scenarios.Scenario.Source),
+	// kept in the run directory as scenario.yaml; nil keeps none.
+	Source []byte
 	// Progress receives every step of the run as an Event (the progress lines, the
 	// dashboard): the phases, the testbed's nodes, every fault record as the
 	// scheduler writes it; may be nil. It is called from several goroutines.
@@ -101,6 +104,9 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		return nil, CouldNotRun(err)
 	}
 	if err := WritePlan(dir, pl); err != nil {
+		return nil, CouldNotRun(err)
+	}
+	if err := WriteScenario(dir, o.Source); err != nil {
 		return nil, CouldNotRun(err)
 	}
 	res = &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC()}

@@ -31,6 +31,10 @@ const (
 	LogsDir     = "logs"
 )
 
+// ScenarioFile is the scenario's source as the run read it (Options.Source), when it
+// had one: with plan.json, what `mscli shrink` plans again and rewrites.
+const ScenarioFile = "scenario.yaml"
+
 // DefaultRoot is where runs are recorded unless --out says otherwise.
 const DefaultRoot = ".mscli/runs"
 
@@ -76,6 +80,21 @@ func WritePlan(dir string, p *plan.Plan) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, PlanFile), b, 0o644)
+}
+
+// WriteScenario writes the scenario's source as scenario.yaml; nothing when there is
+// none (a scenario built in Go).
+func WriteScenario(dir string, src []byte) error {
+	if src == nil {
+		return nil
+	}
+	return os.WriteFile(filepath.Join(dir, ScenarioFile), src, 0o644)
+}
+
+// ReadScenario reads a run directory's scenario.yaml; fs.ErrNotExist when the run
+// kept none.
+func ReadScenario(dir string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(dir, ScenarioFile))
 }
 
 // ReadPlan reads a run directory's plan.json.

@@ -67,6 +67,7 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 		return nil, d.errs.err()
 	}
 	s = d.scenario(body)
+	s.Source = data
 	// Check the rest even after decoding problems: a file with a misspelt key and an
 	// unknown link reports both at once. What failed to decode is marked bad, and the
 	// checks that depend on it are skipped.

@@ -15,7 +15,11 @@ import (
 // Plan refuses an invalid one.
 type Scenario struct {
 	// File is where the scenario came from; errors name it.
-	File     string
+	File string
+	// Source is the file's bytes as Parse read them, nil for a Scenario built in Go: a
+	// run keeps them beside its plan (runner.Options.Source), so that what ran can be
+	// planned again and rewritten (WithFaults).
+	Source   []byte
 	Name     string
 	Summary  string
 	Duration plan.Duration
