@@ -53,6 +53,9 @@ type Plan struct {
 	// Catches maps a known bug of the fixtures to the invariant that must catch it (the
 	// scenario's catches:), so a run against a buggy fixture knows what to expect.
 	Catches map[string]string `json:"catches,omitempty"`
+	// Thresholds are the bounds on the run's metrics the scenario sets (threshold.go),
+	// judged after the invariants, each like one.
+	Thresholds []Threshold `json:"thresholds,omitempty"`
 }
 
 // Topology is the system under test: a broker, services with their replicas and

@@ -85,6 +85,13 @@ func (p *Plan) WriteTimeline(w io.Writer) error {
 		fmt.Fprintln(ew, line)
 	}
 
+	if len(p.Thresholds) > 0 {
+		fmt.Fprintf(ew, "\nthresholds\n")
+		for _, t := range p.Thresholds {
+			fmt.Fprintf(ew, "  %s\n", t.Text)
+		}
+	}
+
 	if len(p.Catches) > 0 {
 		fmt.Fprintf(ew, "\ncatches\n")
 		tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)

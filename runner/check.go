@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/invariants"
+	"github.com/mscli/mscli/plan"
 	"github.com/mscli/mscli/reports"
 )
 
@@ -39,9 +41,23 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 	r.Faults = reports.CountFaults(plan.Faults, in.Faults)
 	r.FaultFailures = reports.FaultFailures(plan.Faults, in.Faults)
 	r.Results = invariants.Check(ctx, in, Specs(plan))
+	if len(plan.Thresholds) > 0 {
+		r.Results = append(r.Results, invariants.CheckThresholds(invariants.NewIndex(in), plan.Thresholds, thresholdFacts(plan, r))...)
+	}
 	r.Verdict = reports.RunVerdict(&reports.Run{Results: r.Results, FaultFailures: r.FaultFailures,
 		Error: r.Error, Incomplete: r.Incomplete})
 	return r, nil
+}
+
+// thresholdFacts are what the thresholds' metrics read beyond the records: the plan,
+// the planned faults applied and healed (res.Faults), and the wait for the read
+// models (res.Converge; result.json's for a re-check).
+func thresholdFacts(pl *plan.Plan, res *reports.Run) invariants.RunFacts {
+	f := invariants.RunFacts{Plan: pl, FaultsPlanned: res.Faults.Planned, FaultsHealed: res.Faults.Healed}
+	if c := res.Converge; c != nil {
+		f.Converge = &invariants.Convergence{Converged: c.Converged, After: c.After, Polls: c.Polls}
+	}
+	return f
 }
 
 // countOps counts operations by outcome; rate and latency are kept from prev when the
@@ -57,7 +73,17 @@ func countOps(ops []history.Op, prev reports.OpCounts) reports.OpCounts {
 // describe is a one-line account of a check, for progress output, with the reason
 // of a verdict that is no pass.
 func describe(r *reports.Run, took time.Duration) string {
-	s := fmt.Sprintf("checked %d invariants in %s: %s", len(r.Results), took.Round(time.Millisecond), r.Verdict)
+	n := 0 // thresholds
+	for _, res := range r.Results {
+		if strings.HasPrefix(res.Name, invariants.ThresholdPrefix) {
+			n++
+		}
+	}
+	what := fmt.Sprintf("%d invariants", len(r.Results)-n)
+	if n > 0 {
+		what += fmt.Sprintf(" and %d thresholds", n)
+	}
+	s := fmt.Sprintf("checked %s in %s: %s", what, took.Round(time.Millisecond), r.Verdict)
 	if why := reports.VerdictReason(r); why != "" {
 		s += " — " + why
 	}

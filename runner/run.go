@@ -285,6 +285,12 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	res.Ops = countOps(in.Ops, res.Ops)
 	res.Faults = reports.CountFaults(pl.Faults, in.Faults)
 	res.FaultFailures = reports.FaultFailures(pl.Faults, in.Faults)
+	for _, r := range invariants.CheckThresholds(ix, pl.Thresholds, thresholdFacts(pl, res)) {
+		res.Results = append(res.Results, r)
+		if o.OnResult != nil {
+			o.OnResult(r)
+		}
+	}
 	res.Verdict = reports.Verdict(res.Results, res.FaultFailures)
 	o.progress(began, PhaseCheck, "%s", describe(res, time.Since(t0)))
 	return res, nil

@@ -83,7 +83,7 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 const extensionPrefix = "x-"
 
 var (
-	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches"}
+	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches", "thresholds"}
 	systemKeys  = []string{"broker", "compose", "services"}
 	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs", "options"}
 	probeKeys   = []string{"http", "tcp"}
@@ -132,6 +132,8 @@ func (d *decoder) scenario(body ast.Node) *Scenario {
 			d.invariants(s, e.val)
 		case "catches":
 			d.catches(s, e.val)
+		case "thresholds":
+			d.thresholds(s, e.val)
 		}
 	}
 	return s

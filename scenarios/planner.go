@@ -67,6 +67,7 @@ func (s *Scenario) Plan(seed int64) (*plan.Plan, error) {
 	if len(s.Catches) > 0 {
 		p.Catches = maps.Clone(s.Catches)
 	}
+	p.Thresholds = s.planThresholds()
 	return p, nil
 }
 

@@ -36,6 +36,9 @@ type Scenario struct {
 	// Catches maps a known bug of the fixtures to the invariant that must catch it: the
 	// scenario's claim, tested by running it against the fixture with that bug switched on.
 	Catches map[string]string
+	// Thresholds bound metrics of the run, each as written: "<metric> [during faults]
+	// <op> <bound>" (plan.ParseThreshold), e.g. "p99 < 2s".
+	Thresholds []string
 
 	// pos maps a structural path ("faults[1].for") to where it is written, so that checks
 	// made after decoding still report file:line:col; bad holds the paths that already

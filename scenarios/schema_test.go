@@ -289,6 +289,7 @@ func buildSchema() obj {
 				"propertyNames":        obj{"pattern": bugNameRE.String()},
 				"additionalProperties": obj{"enum": plan.InvariantKindNames()},
 			},
+			"thresholds": thresholdsSchema(),
 		},
 		"patternProperties":    obj{"^" + extensionPrefix: obj{"description": "ignored: a place for anchors the file reuses"}},
 		"additionalProperties": false,

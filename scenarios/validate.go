@@ -117,6 +117,7 @@ func (v *validator) check() {
 	v.workload()
 	listed := v.invariants()
 	v.catches(listed)
+	v.thresholds()
 	timingOK := s.Duration > 0 && !v.isBad("duration")
 	var t targets
 	if systemOK {
