@@ -41,6 +41,9 @@ type Run struct {
 	// Incomplete says why a re-checked run directory holds partial records: it has no
 	// result.json, so its mscli was stopped before the end (SIGKILL, a crash).
 	Incomplete string `json:"incomplete,omitempty"`
+	// File is the scenario file the run was planned from, as it was given, when it
+	// came from a file rather than the catalog ("" otherwise): annotations name it.
+	File string `json:"file,omitempty"`
 }
 
 // Partial says why the run's records are partial, "" when they are whole: a run that

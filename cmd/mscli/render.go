@@ -17,6 +17,7 @@ var formats = map[string]func(io.Writer, *reports.Run) error{
 	"junit":    reports.WriteJUnit,
 	"markdown": reports.WriteMarkdown,
 	"html":     writeHTML,
+	"github":   func(w io.Writer, r *reports.Run) error { return reports.WriteGitHub(w, r) },
 }
 
 var formatNames = func() string {

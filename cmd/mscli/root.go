@@ -38,6 +38,7 @@ Exit codes:
 		newValidateCmd(),
 		newRunCmd(),
 		newCheckCmd(),
+		newCompareCmd(),
 		newReportCmd(),
 		newExploreCmd(),
 		newCleanCmd(),
