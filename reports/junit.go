@@ -35,6 +35,7 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -59,6 +60,21 @@ const CompleteCase = "run complete"
 // (Run.Partial: it could not complete, or was cut short) has a first test case,
 // "run complete", that is an error saying why.
 func WriteJUnit(w io.Writer, r *Run) error {
+	s := junitSuiteOf(r)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitSuiteOf is one run's test suite (WriteJUnit).
+func junitSuiteOf(r *Run) junitSuite {
 	s := junitSuite{
 		Name:  "mscli." + r.Scenario,
 		Tests: len(r.Results),
@@ -101,16 +117,7 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		}
 		s.Cases = append(s.Cases, c)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return s
 }
 
 func witnessText(res invariants.Result) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/scenarios"
@@ -82,4 +83,30 @@ func CodeOf(err error) ExitCode {
 // planned fault being unknown) to its exit code.
 func CodeOfVerdict(v invariants.Verdict) ExitCode {
 	return invariants.ByVerdict(v, ExitOK, ExitViolated, ExitInconclusive)
+}
+
+// Precedence orders the exit codes from worst to best, for a suite of runs, whose exit
+// code is its worst run's: an interrupt, then input that could not be run at all, then a
+// violated invariant (a finding outranks the lack of one), then a run that could not
+// complete, then an inconclusive one, then a pass.
+var Precedence = []ExitCode{ExitInterrupted, ExitInvalidInput, ExitViolated, ExitCouldNotRun, ExitInconclusive, ExitOK}
+
+// Worst is the worst of codes by Precedence (ExitOK for none); a code outside the table
+// counts as could not run.
+func Worst(codes ...ExitCode) ExitCode {
+	rank := func(c ExitCode) int {
+		for i, p := range Precedence {
+			if c == p {
+				return i
+			}
+		}
+		return slices.Index(Precedence, ExitCouldNotRun)
+	}
+	worst := ExitOK
+	for _, c := range codes {
+		if rank(c) < rank(worst) {
+			worst = c
+		}
+	}
+	return worst
 }

@@ -69,6 +69,9 @@ type Options struct {
 	// Source is the scenario file the plan was made from (scenarios.Scenario.Source),
 	// kept in the run directory as scenario.yaml; nil keeps none.
 	Source []byte
+	// File is the scenario file as the command line named it ("" for a catalog
+	// scenario), recorded in the result (reports.Run.File) for annotations.
+	File string
 	// Progress receives every step of the run as an Event (the progress lines, the
 	// dashboard): the phases, the testbed's nodes, every fault record as the
 	// scheduler writes it; may be nil. It is called from several goroutines.
@@ -109,7 +112,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	if err := WriteScenario(dir, o.Source); err != nil {
 		return nil, CouldNotRun(err)
 	}
-	res = &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC()}
+	res = &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC(), File: o.File}
 	res.Faults.Planned = len(pl.Faults)
 	var checked *invariants.Input // the records the checkers read, for report.html
 	defer func() {

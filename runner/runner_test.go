@@ -16,3 +16,22 @@ func TestKnownInvariantsHaveCheckers(t *testing.T) {
 		t.Fatalf("checkers %v, scenario format knows %v", got, known)
 	}
 }
+
+func TestWorst(t *testing.T) {
+	for _, c := range []struct {
+		in   []ExitCode
+		want ExitCode
+	}{
+		{nil, ExitOK},
+		{[]ExitCode{ExitOK, ExitInconclusive}, ExitInconclusive},
+		{[]ExitCode{ExitCouldNotRun, ExitInconclusive, ExitOK}, ExitCouldNotRun},
+		{[]ExitCode{ExitCouldNotRun, ExitViolated}, ExitViolated},
+		{[]ExitCode{ExitViolated, ExitInvalidInput}, ExitInvalidInput},
+		{[]ExitCode{ExitInvalidInput, ExitInterrupted, ExitViolated}, ExitInterrupted},
+		{[]ExitCode{ExitOK, 77}, 77},
+	} {
+		if got := Worst(c.in...); got != c.want {
+			t.Errorf("Worst(%v) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}

@@ -17,20 +17,25 @@ import (
 )
 
 type runOptions struct {
-	seed    int64
-	dryRun  bool
-	testbed string
-	out     string
-	bugs    []string
-	format  string
-	binary  string
-	noTUI   bool
+	seed     int64
+	seeds    string
+	runs     int
+	parallel int
+	failFast bool
+	suiteDir string
+	dryRun   bool
+	testbed  string
+	out      string
+	bugs     []string
+	format   string
+	binary   string
+	noTUI    bool
 }
 
 func newRunCmd() *cobra.Command {
 	var o runOptions
 	c := &cobra.Command{
-		Use:   "run <scenario|file>",
+		Use:   "run <scenario|file|folder|glob>...",
 		Short: "Run a scenario: start the system, drive it, inject faults, check invariants",
 		Long: `run loads a scenario (a built-in name from 'mscli list' or a YAML file), plans it
 from the seed, starts the system on a testbed, drives the workload while the faults are
@@ -45,19 +50,50 @@ always give the same plan; timing in a real network still varies, so the plan �
 outcome — is what the seed reproduces.
 
 --inject-bug switches on a known bug of the fixtures ('mscli list' shows which
-invariant each one should trip): the run must then exit 1.`,
+invariant each one should trip): the run must then exit 1.
+
+Several scenarios (names, files, folders of them, globs such as 'saga-*'), or several
+seeds (--seeds 1-20, or --runs N for N seeds drawn and printed), make a suite: one run
+per scenario and seed, --parallel at a time, each with its own testbed, under a suite
+directory (<out>/<time>-suite-<tag>/, or --suite-dir) that also holds junit.xml (a test
+suite per scenario), summary.md (for a CI job summary) and suite.json. It ends with a
+table of seed × verdict, the invariants that failed on which seeds, and the command that
+reproduces each failing run; its exit code is the worst of its runs' (interrupted >
+invalid input > violated > could not run > inconclusive > ok).`,
 		Example: `  mscli run bank-idempotency
   mscli run bank-idempotency --seed 7 --dry-run
   mscli run bank-idempotency --inject-bug double-apply
   mscli run db-loss-restore --testbed docker
-  mscli run ./my-scenario.yaml --format json | jq .verdict`,
-		Args: exactArgs(1),
+  mscli run ./my-scenario.yaml --format json | jq .verdict
+  mscli run bank-idempotency db-loss-restore --seeds 1-5 --parallel 2
+  mscli run scenarios/ --runs 10 --inject-bug double-apply --format github`,
+		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runRun(c, args[0], o)
+			if err := o.checkSweep(c); err != nil {
+				return err
+			}
+			names, err := scenarios.Expand(args)
+			if err != nil {
+				return runner.InvalidInput("%v", err)
+			}
+			seeds, err := o.seedList(c)
+			if err != nil {
+				return err
+			}
+			if len(names) == 1 && len(seeds) == 1 && o.suiteDir == "" {
+				o.seed = seeds[0]
+				return runRun(c, names[0], o)
+			}
+			return runSuite(c, names, seeds, o)
 		},
 	}
 	f := c.Flags()
 	f.Int64Var(&o.seed, "seed", 1, "seed for the plan (fault timeline and operation sequence)")
+	f.StringVar(&o.seeds, "seeds", "", "run each scenario once per seed: a list of seeds and ranges, such as 1-20 or 1-5,8")
+	f.IntVar(&o.runs, "runs", 0, "run each scenario on N seeds drawn at random (and printed)")
+	f.IntVar(&o.parallel, "parallel", 1, "runs of a suite at once, each with its own testbed (ports, containers, labels)")
+	f.BoolVar(&o.failFast, "fail-fast", false, "start no more runs of a suite once one has not passed")
+	f.StringVar(&o.suiteDir, "suite-dir", "", "the suite directory to write (default <out>/<time>-suite-<tag>/); makes even one run a suite")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the planned timeline and start nothing")
 	f.StringVar(&o.testbed, "testbed", "auto", "where to run: auto (docker when an engine answers, else local), docker or local")
 	f.StringVar(&o.out, "out", runner.DefaultRoot, "folder that receives the run directory")
@@ -103,6 +139,8 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 		Testbed:     tb,
 		Bugs:        o.bugs,
 		Binary:      o.binary,
+		Source:      s.Source,
+		File:        scenarioFile(arg),
 	})
 	if res != nil && len(res.Results) > 0 {
 		if rerr := render(c.OutOrStdout(), res, o.format); rerr != nil && err == nil {

@@ -27,10 +27,16 @@ func Clean(ctx context.Context, o testbed.CleanOptions) ([]string, error) {
 	if runtime.GOOS != "linux" || !procAvailable() {
 		return nil, errors.New("clean: finding leftover processes needs /proc (Linux); on this system kill them by the pids in .mscli/runs/*/pids")
 	}
+	// A run of a suite is one folder down, in its suite directory.
 	files, err := filepath.Glob(filepath.Join(root, ".mscli", "runs", "*", "pids"))
 	if err != nil {
 		return nil, err
 	}
+	inSuites, err := filepath.Glob(filepath.Join(root, ".mscli", "runs", "*", "*", "pids"))
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, inSuites...)
 	var killed []string
 	var errs []error
 	seen := map[int]bool{}
