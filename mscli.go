@@ -367,6 +367,10 @@ func RegisterWorkload(decl plan.WorkloadKind, k workload.Kind) { workload.Regist
 // RegisterInvariant makes an invariant available to scenarios (invariants.Register).
 func RegisterInvariant(decl plan.InvariantKind, c invariants.Checker) { invariants.Register(decl, c) }
 
+// RegisterMetric makes a metric available to scenarios' thresholds
+// (invariants.RegisterMetric).
+func RegisterMetric(decl plan.MetricKind, m invariants.Metric) { invariants.RegisterMetric(decl, m) }
+
 // RegisterFault makes a fault kind available to scenarios (chaos.Register).
 func RegisterFault(kind plan.FaultKind, f chaos.Fault) { chaos.Register(kind, f) }
 

@@ -273,3 +273,6 @@ func cmpI64(a, b int64) int {
 	}
 	return 0
 }
+
+// IsThreshold says whether a result's name is a threshold's (ThresholdPrefix).
+func IsThreshold(name string) bool { return strings.HasPrefix(name, ThresholdPrefix) }

@@ -36,12 +36,19 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 			failed++
 		}
 	}
-	headline := fmt.Sprintf("all %d invariants hold", len(r.Results))
+	checks := "invariants"
+	for _, res := range r.Results {
+		if invariants.IsThreshold(res.Name) {
+			checks = "invariants and thresholds"
+			break
+		}
+	}
+	headline := fmt.Sprintf("all %d %s hold", len(r.Results), checks)
 	switch {
 	case len(r.Results) == 0:
 		headline = "no invariant was checked"
 	case failed > 0:
-		headline = fmt.Sprintf("%d of %d invariants do not hold", failed, len(r.Results))
+		headline = fmt.Sprintf("%d of %d %s do not hold", failed, len(r.Results), checks)
 	}
 	p.f("**%s** · testbed %s · %s", headline, mdText(r.Testbed), round(r.Wall))
 	if len(r.Bugs) > 0 {

@@ -80,3 +80,18 @@ func TestRunWithoutResultsIsNoPass(t *testing.T) {
 		t.Errorf("RunVerdict folds the results: %s", v)
 	}
 }
+
+func TestMarkdownCountsThresholds(t *testing.T) {
+	r := &Run{Scenario: "bank-idempotency", Seed: 1, Results: []invariants.Result{
+		{Name: "idempotent", Verdict: invariants.Pass},
+		{Name: invariants.ThresholdPrefix + "p99 < 1ms", Verdict: invariants.Fail, Summary: "p99 = 41ms, bound < 1ms"},
+	}}
+	r.Verdict = Verdict(r.Results, nil)
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "1 of 2 invariants and thresholds do not hold") || !strings.Contains(b.String(), "p99 = 41ms, bound < 1ms") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+}
