@@ -91,7 +91,7 @@ func TestMarkdownCountsThresholds(t *testing.T) {
 	if err := WriteMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "1 of 2 invariants and thresholds do not hold") || !strings.Contains(b.String(), "p99 = 41ms, bound < 1ms") {
+	if !strings.Contains(b.String(), "1 of 2 invariants and thresholds do not hold") || !strings.Contains(b.String(), `p99 = 41ms, bound \< 1ms`) {
 		t.Errorf("markdown:\n%s", b.String())
 	}
 }
