@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mscli/mscli/plan"
@@ -77,13 +78,30 @@ func (e *engine) imageOfBinary(ctx context.Context, sha string) (Image, error) {
 	if len(res.Items) == 0 {
 		return Image{}, nil
 	}
-	sort.Slice(res.Items, func(i, j int) bool { return res.Items[i].Created > res.Items[j].Created })
-	s := res.Items[0]
-	ref := s.ID
-	if len(s.RepoTags) > 0 {
-		ref = s.RepoTags[0]
+	// The newest tagged one: two builds of one binary at once (two runs of a suite, two
+	// CI jobs) leave the first without its tag ("<none>:<none>" on older engines), and
+	// the second may remove it.
+	tags := func(i int) []string {
+		var out []string
+		for _, t := range res.Items[i].RepoTags {
+			if t != "<none>:<none>" {
+				out = append(out, t)
+			}
+		}
+		return out
 	}
-	return Image{Ref: ref, Present: true, ID: s.ID, Tags: s.RepoTags, Size: s.Size, Created: time.Unix(s.Created, 0), Labels: s.Labels}, nil
+	sort.Slice(res.Items, func(i, j int) bool {
+		if ti, tj := len(tags(i)) > 0, len(tags(j)) > 0; ti != tj {
+			return ti
+		}
+		return res.Items[i].Created > res.Items[j].Created
+	})
+	s, t := res.Items[0], tags(0)
+	ref := s.ID
+	if len(t) > 0 {
+		ref = t[0]
+	}
+	return Image{Ref: ref, Present: true, ID: s.ID, Tags: t, Size: s.Size, Created: time.Unix(s.Created, 0), Labels: s.Labels}, nil
 }
 
 // BuildMscliImage builds mscli's image, tagged ref (images.MscliImage(version)), from
@@ -276,6 +294,8 @@ func missingPostgres(ref, asked string, pullErr error) error {
 
 // resolveMscli picks the image the Go roles run from: the one asked for, else the
 // image built from the binary (found by its digest label).
+var buildMu sync.Mutex
+
 func (e *engine) resolveMscli(ctx context.Context, asked string, bin images.Binary, progress func(string)) (string, error) {
 	if asked != "" {
 		img, err := e.inspectImage(ctx, asked)
@@ -290,6 +310,10 @@ func (e *engine) resolveMscli(ctx context.Context, asked string, bin images.Bina
 		}
 		return asked, nil
 	}
+	// One build at a time in this process: the runs of a suite that start together
+	// would each build the same image, and each build untags the one before.
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	img, err := e.imageOfBinary(ctx, bin.SHA256)
 	if err != nil {
 		return "", err
