@@ -39,6 +39,7 @@ Exit codes:
 		newRunCmd(),
 		newCheckCmd(),
 		newCompareCmd(),
+		newShrinkCmd(),
 		newReportCmd(),
 		newExploreCmd(),
 		newCleanCmd(),

@@ -71,8 +71,8 @@ func TestPlanIsTheContract(t *testing.T) {
 		"testbed/docker": {"scenarios", "chaos", "runner"},
 		"invariants":     {"scenarios", "runner"},
 		// A suite runs plans; the command line plans them. The runner runs one.
-		"suite":  {"scenarios"},
-		"runner": {"suite"},
+		"suite":  {"scenarios", "shrink"},
+		"runner": {"suite", "shrink"},
 	}
 	all := imports(t)
 	for pkg, bad := range forbidden {
