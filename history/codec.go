@@ -80,14 +80,43 @@ func (w *Writer) Close() error {
 }
 
 // Read decodes every JSON Lines record of r into a slice of T. Blank lines are
-// skipped; a malformed line is an error naming its line number.
+// skipped; a malformed line is an error naming its line number, except a last line
+// cut short (torn): Read returns the records before it with a *TornLine.
 func Read[T any](r io.Reader) ([]T, error) { return readLines(r, unmarshal[T], 0) }
 
 func unmarshal[T any](b []byte, v *T) error { return json.Unmarshal(b, v) }
 
+// TornLine is the error of a read whose last line does not decode and has no newline
+// to end it: a write cut short, as a killed process leaves the file its buffered
+// Writer was filling (the newline is the last byte of every record written). The
+// records before it are whole, and returned with it; a caller that can judge partial
+// records finds it with errors.As. A line that does not decode anywhere else, or a
+// last line that ends with its newline, is corruption, and an ordinary error.
+type TornLine struct {
+	Path string // the file, when one was read (ReadFile, ReadFileWith)
+	Line int    // the torn line's number, from 1
+	Err  error  // why it did not decode
+}
+
+func (e *TornLine) Error() string {
+	s := fmt.Sprintf("line %d: %v (the last line, cut short: no newline ends it)", e.Line, e.Err)
+	if e.Path != "" {
+		s = e.Path + ": " + s
+	}
+	return s
+}
+
+func (e *TornLine) Unwrap() error { return e.Err }
+
 func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]T, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	unterminated := false // the line just scanned is the last and has no newline
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		n, tok, err := bufio.ScanLines(data, atEOF)
+		unterminated = atEOF && n > 0 && data[n-1] != '\n'
+		return n, tok, err
+	})
 	out := make([]T, 0, lines)
 	var zero T
 	line := 0
@@ -99,13 +128,18 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 		}
 		out = append(out, zero)
 		if err := decode(b, &out[len(out)-1]); err != nil {
-			return out[:len(out)-1], fmt.Errorf("line %d: %w", line, err)
+			out = out[:len(out)-1]
+			if unterminated {
+				return out, &TornLine{Line: line, Err: err}
+			}
+			return out, fmt.Errorf("line %d: %w", line, err)
 		}
 	}
 	return out, sc.Err()
 }
 
-// ReadFile decodes a JSON Lines file; a missing file is an error.
+// ReadFile decodes a JSON Lines file; a missing file is an error, and a torn last
+// line a *TornLine (see Read).
 func ReadFile[T any](path string) ([]T, error) { return ReadFileWith(path, unmarshal[T]) }
 
 // ReadFileWith is ReadFile decoding each line with decode (Interner.DecodeOp and
@@ -126,6 +160,10 @@ func ReadFileWith[T any](path string, decode func([]byte, *T) error) ([]T, error
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	v, err := readLines(f, decode, lines)
+	if torn, ok := err.(*TornLine); ok {
+		torn.Path = path
+		return v, torn
+	}
 	if err != nil {
 		return v, fmt.Errorf("%s: %w", path, err)
 	}

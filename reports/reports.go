@@ -39,7 +39,8 @@ type Run struct {
 	// recorded before it stopped).
 	Error string `json:"error,omitempty"`
 	// Incomplete says why a re-checked run directory holds partial records: it has no
-	// result.json, so its mscli was stopped before the end (SIGKILL, a crash).
+	// result.json, so its mscli was stopped before the end (SIGKILL, a crash), or a file
+	// of its records ends in a line torn by such a stop.
 	Incomplete string `json:"incomplete,omitempty"`
 	// File is the scenario file the run was planned from, as it was given, when it
 	// came from a file rather than the catalog ("" otherwise): annotations name it.

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,23 +20,30 @@ import (
 // returns the result (keeping what result.json said about the run itself, when there
 // is one). A planned fault that failed to apply or heal leaves the verdict unknown,
 // as in Run, and so does a run that could not complete or has no result.json (cut
-// short: its records are partial). It writes nothing.
+// short: its records are partial), as does a file of records whose last line is torn
+// (TornRecords). It writes nothing.
 func Check(ctx context.Context, dir string) (*reports.Run, error) {
 	plan, err := ReadPlan(dir)
 	if err != nil {
 		return nil, InvalidInput("%s is not a run directory: %v", dir, err)
 	}
 	in, err := LoadRecorded(dir)
-	if err != nil {
+	var torn *TornRecords
+	if err != nil && !errors.As(err, &torn) {
 		return nil, InvalidInput("read run %s: %v", dir, err)
 	}
 	r, err := reports.ReadFile(filepath.Join(dir, ResultFile))
-	if err != nil {
-		if !os.IsNotExist(err) {
-			return nil, InvalidInput("%v", err)
-		}
+	switch {
+	case err != nil && !os.IsNotExist(err):
+		return nil, InvalidInput("%v", err)
+	case err != nil:
 		r = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Dir: dir,
 			Incomplete: "the run was cut short (no " + ResultFile + ": its mscli was stopped before the end); its records are partial"}
+		if torn != nil {
+			r.Incomplete += ": " + torn.Error()
+		}
+	case torn != nil:
+		r.Incomplete = "the run was cut short: " + torn.Error()
 	}
 	r.Ops = countOps(in.Ops, r.Ops)
 	r.Faults = reports.CountFaults(plan.Faults, in.Faults)

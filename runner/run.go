@@ -266,7 +266,11 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 
 	o.progress(began, PhaseCheck, "checking %d invariants", len(pl.Invariants))
 	in, err := LoadRecorded(dir)
-	if err != nil {
+	var torn *TornRecords
+	if errors.As(err, &torn) {
+		// The writers closed whole: something else cut a file. Judge it as Check does.
+		res.Incomplete = "the run was cut short: " + torn.Error()
+	} else if err != nil {
 		return res, CouldNotRun(err)
 	}
 	checked = in
@@ -295,6 +299,9 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		}
 	}
 	res.Verdict = reports.Verdict(res.Results, res.FaultFailures)
+	if res.Verdict == invariants.Pass && res.Incomplete != "" {
+		res.Verdict = invariants.Unknown
+	}
 	o.progress(began, PhaseCheck, "%s", describe(res, time.Since(t0)))
 	return res, nil
 }
@@ -430,9 +437,7 @@ const ReportFile = "report.html"
 func writeReportHTML(dir string, res *reports.Run, in *invariants.Input) error {
 	path := filepath.Join(dir, ReportFile)
 	if in == nil {
-		if rec, err := LoadRecorded(dir); err == nil {
-			in = rec
-		}
+		in, _ = LoadRecorded(dir) // records with a torn last line still draw
 	}
 	f, err := os.Create(path)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mscli/mscli/plan"
@@ -110,24 +111,70 @@ func ReadPlan(dir string) (*plan.Plan, error) {
 	return &p, nil
 }
 
-// LoadRecorded reads a run directory's history, faults and effects.
+// LoadRecorded reads a run directory's history, faults and effects. When a file ends
+// in a torn line (history.TornLine: its writer was killed mid-record) it reads the
+// others still and returns the records with a *TornRecords: whole records, but the
+// run was cut short, and is never a pass.
 func LoadRecorded(dir string) (*invariants.Input, error) {
 	in := &invariants.Input{}
-	var err error
+	var torn TornRecords
 	var strs history.Interner // op ids recur on effects: one copy each
-	if in.Ops, err = history.ReadFileWith(filepath.Join(dir, HistoryFile), strs.DecodeOp); err != nil {
+	var err error
+	in.Ops, err = history.ReadFileWith(filepath.Join(dir, HistoryFile), strs.DecodeOp)
+	if err = torn.add(err); err != nil {
 		return nil, err
 	}
-	if in.Faults, err = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile)); err != nil {
+	in.Faults, err = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile))
+	if err = torn.add(err); err != nil {
 		return nil, err
 	}
-	if in.Effects, err = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect); err != nil {
+	in.Effects, err = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect)
+	if err = torn.add(err); err != nil {
 		return nil, err
 	}
 	if pl, err := ReadPlan(dir); err == nil {
 		Declare(in, pl)
 	}
+	if len(torn.Lines) > 0 {
+		return in, &torn
+	}
 	return in, nil
+}
+
+// TornRecords is LoadRecorded's error when files of a run directory end in a torn
+// line, as a run killed while writing them leaves them; the records returned with it
+// are whole.
+type TornRecords struct {
+	Lines []*history.TornLine // one per torn file: history, faults, effects in order
+}
+
+// add keeps err when it is a torn line, returning nil; any other error it returns.
+func (t *TornRecords) add(err error) error {
+	var tl *history.TornLine
+	if errors.As(err, &tl) {
+		t.Lines = append(t.Lines, tl)
+		return nil
+	}
+	return err
+}
+
+// Error reads "the last line of history.jsonl was torn (line 1992: unexpected end of
+// JSON input)", one clause per file.
+func (t *TornRecords) Error() string {
+	s := make([]string, len(t.Lines))
+	for i, tl := range t.Lines {
+		s[i] = fmt.Sprintf("the last line of %s was torn (line %d: %v)", filepath.Base(tl.Path), tl.Line, tl.Err)
+	}
+	return strings.Join(s, "; ")
+}
+
+// Unwrap returns the torn lines.
+func (t *TornRecords) Unwrap() []error {
+	out := make([]error, len(t.Lines))
+	for i, tl := range t.Lines {
+		out[i] = tl
+	}
+	return out
 }
 
 // Declare tells the checkers what the plan's system promises to show: the views each

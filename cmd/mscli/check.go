@@ -16,8 +16,8 @@ runs the plan's invariants again, matches the fault records to the planned fault
 prints the verdicts, the faults that failed to apply or heal first. It starts nothing
 and writes nothing; the exit code is the verdict's (0 pass, 1 fail, 2 unknown: a
 checker returned unknown, a planned fault failed to apply or heal, or the records are
-partial — the run could not complete, or has no result.json because its mscli was
-stopped before the end).`,
+partial — the run could not complete, or has no result.json or a last record cut
+short because its mscli was stopped before the end).`,
 		Example: `  mscli check .mscli/runs/20261122T101500Z-bank-idempotency-1-3fa2
   mscli check ./run --format json | jq .verdict`,
 		Args: exactArgs(1),

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,5 +113,55 @@ func TestCheckWithoutChaosExitsTwo(t *testing.T) {
 	}
 	if code != 2 || r.Verdict != "unknown" || len(r.FaultFailures) != 2 || r.FaultFailures[1].Fault != "kill" {
 		t.Errorf("json: exit %d, verdict %s, fault_failures %+v", code, r.Verdict, r.FaultFailures)
+	}
+}
+
+// mscli check of a recording whose last history line was torn by a kill (the writer's
+// buffer half written): exit 2, saying so, where the whole recording passes; not exit
+// 4, which a bad line elsewhere still gets.
+func TestCheckTornHistoryExitsTwo(t *testing.T) {
+	dir := writeNoChaosRun(t)
+	faults, err := history.ReadFile[history.Fault](filepath.Join(dir, runner.FaultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range faults {
+		faults[i].Error = "" // every fault applied: the control passes
+	}
+	if err := history.WriteFile(filepath.Join(dir, runner.FaultsFile), faults); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := mscli(t, "check", dir); code != 0 {
+		t.Fatalf("the whole recording: exit %d, want 0\n%s\n%s", code, out, stderr)
+	}
+	path := filepath.Join(dir, runner.HistoryFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(data, []byte("\n"))
+	if err := os.WriteFile(path, data[:len(data)-20], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := mscli(t, "check", dir)
+	want := fmt.Sprintf("the run was cut short: the last line of history.jsonl was torn (line %d: unexpected end of JSON input)", lines)
+	if code != 2 || !strings.Contains(out, "verdict: UNKNOWN — inconclusive: "+want) {
+		t.Errorf("torn: exit %d, want 2 saying %q\n%s\n%s", code, want, out, stderr)
+	}
+	code, out, _ = mscli(t, "check", dir, "--format", "json")
+	var r reports.Run
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if code != 2 || r.Verdict != "unknown" || r.Incomplete != want {
+		t.Errorf("json: exit %d, verdict %s, incomplete %q", code, r.Verdict, r.Incomplete)
+	}
+
+	// The same line with its newline is corruption: invalid input.
+	if err := os.WriteFile(path, append(data[:len(data)-20], '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := mscli(t, "check", dir); code != 4 || !strings.Contains(stderr, fmt.Sprintf("line %d: unexpected end of JSON input", lines)) {
+		t.Errorf("a bad last line with its newline: exit %d, want 4\n%s\n%s", code, out, stderr)
 	}
 }

@@ -205,6 +205,9 @@ func recordsLine(r *openRun) string {
 	if r.hist.malformed > 0 {
 		s += fmt.Sprintf(" · %d malformed lines", r.hist.malformed)
 	}
+	if r.hist.torn {
+		s += " · its last line torn (the run was cut short)"
+	}
 	if r.fErr != nil {
 		s += " · faults: " + r.fErr.Error()
 	}

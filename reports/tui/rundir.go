@@ -140,6 +140,7 @@ type historyIndex struct {
 	// when every record's i is its number.
 	byI       map[int64]int
 	malformed int
+	torn      bool // the file's last line was cut short, and is left out
 	took      time.Duration
 }
 
@@ -192,10 +193,15 @@ func scanHistory(path string, tb *reports.TimelineBuilder) (*historyIndex, error
 			p += nl + 1
 		}
 		if eof {
-			if p < len(data) {
+			end := len(data)
+			if tail := bytes.TrimSpace(data[p:]); len(tail) > 0 && !json.Valid(tail) {
+				// A last line cut short with no newline (a killed run's buffered
+				// writer): not a record.
+				h.torn, end = true, p
+			} else if p < len(data) {
 				h.add(base+int64(p), data[p:], tb)
 			}
-			h.starts = append(h.starts, base+int64(len(data)))
+			h.starts = append(h.starts, base+int64(end))
 			break
 		}
 		carry = copy(buf, data[p:])
