@@ -19,6 +19,7 @@ type junitSuite struct {
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
 	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr,omitempty"`
 	Time     string      `xml:"time,attr"`
 	Props    []junitProp `xml:"properties>property,omitempty"`
 	Cases    []junitCase `xml:"testcase"`

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -36,8 +35,9 @@ type SuiteRun struct {
 	// bug was injected, or the scenario does not say).
 	Catches string `json:"catches,omitempty"`
 	// Repro is the command that makes this run again.
-	Repro   string `json:"repro"`
-	Skipped bool   `json:"skipped,omitempty"`
+	Repro string `json:"repro"`
+	// Skipped says why the run did not start ("" when it did).
+	Skipped string `json:"skipped,omitempty"`
 	// Error is why the run could not complete or start.
 	Error string `json:"error,omitempty"`
 	// Run is the run's result (its result.json); nil for a skipped run and a run that
@@ -113,7 +113,7 @@ func (s *Suite) of(scenario string) []SuiteRun {
 func (s *Suite) Failing() []SuiteRun {
 	var out []SuiteRun
 	for _, r := range s.Runs {
-		if !r.Skipped && r.Code != 0 {
+		if r.Skipped == "" && r.Code != 0 {
 			out = append(out, r)
 		}
 	}
@@ -132,8 +132,8 @@ func WriteSuiteText(w io.Writer, s *Suite) error {
 		for _, r := range runs {
 			v, failed := strings.ToUpper(string(r.Verdict())), strings.Join(r.Failed(), ", ")
 			switch {
-			case r.Skipped:
-				v, failed = "SKIPPED", "(--fail-fast)"
+			case r.Skipped != "":
+				v, failed = "SKIPPED", r.Skipped
 			case r.Error != "":
 				failed = r.Error
 			}
@@ -176,7 +176,7 @@ func (s *Suite) headline() string {
 	ran := 0
 	for _, r := range s.Runs {
 		switch {
-		case r.Skipped:
+		case r.Skipped != "":
 			counts["skipped"]++
 		case r.Run == nil || r.Run.Error != "":
 			counts["could not run"]++
@@ -245,8 +245,8 @@ func WriteSuiteMarkdown(w io.Writer, s *Suite) error {
 		for _, r := range runs {
 			icon, failed := verdictIcon(r.Verdict()), strings.Join(r.Failed(), ", ")
 			switch {
-			case r.Skipped:
-				icon, failed = "⏭️", "skipped (--fail-fast)"
+			case r.Skipped != "":
+				icon, failed = "⏭️", "skipped: "+r.Skipped
 			case r.Error != "":
 				failed = r.Error
 			}
@@ -299,10 +299,11 @@ func WriteSuiteJUnit(w io.Writer, s *Suite) error {
 				tag = fmt.Sprintf(" [seed %d]", r.Seed)
 			}
 			switch {
-			case r.Skipped:
+			case r.Skipped != "":
 				js.Tests++
+				js.Skipped++
 				js.Cases = append(js.Cases, junitCase{Name: "run" + tag, ClassName: js.Name, Time: "0.000",
-					Skipped: &junitMessage{Message: "not run: an earlier run failed and --fail-fast was given"}})
+					Skipped: &junitMessage{Message: "not run: " + r.Skipped}})
 				continue
 			case r.Run == nil:
 				js.Tests++
@@ -314,13 +315,17 @@ func WriteSuiteJUnit(w io.Writer, s *Suite) error {
 			one := junitSuiteOf(r.Run)
 			wall += r.Run.Wall
 			js.Tests += one.Tests
+			js.Skipped += one.Skipped
 			js.Failures += one.Failures
 			js.Errors += one.Errors
 			for _, c := range one.Cases {
 				c.Name += tag
 				c.ClassName = js.Name
 				if c.Failure != nil || c.Error != nil {
-					c.SystemOut = cmp.Or(c.SystemOut+"\n", "") + "reproduce: " + r.Repro
+					if c.SystemOut != "" {
+						c.SystemOut += "\n"
+					}
+					c.SystemOut += "reproduce: " + r.Repro
 				}
 				js.Cases = append(js.Cases, c)
 			}

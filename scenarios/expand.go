@@ -8,10 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/goccy/go-yaml"
 )
 
 // Expand resolves the scenarios a suite names: catalog names, files, folders (every
-// .yaml and .yml file in them, sorted) and globs (over files, and over catalog names:
+// .yaml and .yml file in them that looks like a scenario — a mapping with the keys
+// every scenario has, so a compose file beside them is left out —, sorted) and globs (over files, and over catalog names:
 // "saga-*"). It returns each scenario's argument as a run of it alone would take it, in
 // the order given, each once. A folder or glob that names no scenario is an error, so a
 // typo in a CI job does not pass with nothing run.
@@ -46,13 +49,14 @@ func expandOne(a string) ([]string, error) {
 			}
 			files = append(files, m...)
 		}
+		files = slices.DeleteFunc(files, func(f string) bool { return !looksLikeScenario(f) })
 		if len(files) == 0 {
-			return nil, fmt.Errorf("folder %s holds no scenario (*.yaml, *.yml)", a)
+			return nil, fmt.Errorf("folder %s holds no scenario (*.yaml, *.yml with name, duration, system and invariants)", a)
 		}
 		slices.Sort(files)
 		return files, nil
 	}
-	if !strings.ContainsAny(a, "*?[") {
+	if _, err := os.Stat(a); err == nil || !strings.ContainsAny(a, "*?[") {
 		return []string{a}, nil
 	}
 	files, err := filepath.Glob(a)
@@ -84,4 +88,23 @@ func expandOne(a string) ([]string, error) {
 		return nil, errors.New("pattern " + a + " matches no scenario file and no catalog name (" + strings.Join(all, ", ") + ")")
 	}
 	return out, nil
+}
+
+// looksLikeScenario says whether a file's top level has the keys every scenario has; a
+// file that does not parse is taken, so that loading it reports where it is wrong.
+func looksLikeScenario(file string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return true
+	}
+	var top map[string]any
+	if err := yaml.Unmarshal(b, &top); err != nil {
+		return true
+	}
+	for _, k := range []string{"name", "duration", "system", "invariants"} {
+		if _, ok := top[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

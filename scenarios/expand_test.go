@@ -10,8 +10,10 @@ import (
 
 func TestExpand(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"b.yaml", "a.yml", "notes.txt"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+	scenario := []byte("name: s\nduration: 5s\nsystem: {}\ninvariants: [durable]\n")
+	for f, text := range map[string][]byte{"b.yaml": scenario, "a.yml": []byte("name: [broken"), "notes.txt": scenario,
+		"docker-compose.yml": []byte("services: {web: {image: x}}\n")} {
+		if err := os.WriteFile(filepath.Join(dir, f), text, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -26,6 +28,14 @@ func TestExpand(t *testing.T) {
 	}
 	if got, err := Expand([]string{filepath.Join(dir, "*.yaml")}); err != nil || !slices.Equal(got, []string{filepath.Join(dir, "b.yaml")}) {
 		t.Fatalf("file glob = %q, %v", got, err)
+	}
+	// A file whose name looks like a pattern is that file.
+	odd := filepath.Join(dir, "odd[1].yaml")
+	if err := os.WriteFile(odd, scenario, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Expand([]string{odd}); err != nil || !slices.Equal(got, []string{odd}) {
+		t.Fatalf("file with brackets = %q, %v", got, err)
 	}
 	for _, bad := range []string{"nothing-*", t.TempDir()} {
 		if _, err := Expand([]string{bad}); err == nil || !strings.Contains(err.Error(), "no scenario") {

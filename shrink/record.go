@@ -113,7 +113,7 @@ func SuiteRunner(o suite.Options, bugs []string) Runner {
 		out := make([]Trial, 0, n)
 		for _, oc := range suite.Exec(ctx, jobs, so, nil) {
 			t := Trial{Run: oc.Run, Err: oc.Err}
-			if oc.Skipped && t.Err == nil {
+			if oc.Skipped != "" && t.Err == nil {
 				t.Err = ctx.Err()
 				if t.Err == nil {
 					t.Err = fmt.Errorf("the run was skipped")

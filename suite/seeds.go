@@ -40,10 +40,13 @@ func ParseSeeds(s string) ([]int64, error) {
 		if b-a >= MaxSeeds {
 			return nil, fmt.Errorf("seeds %q: more than %d seeds", s, MaxSeeds)
 		}
-		for x := a; x <= b; x++ {
+		for x := a; ; x++ { // to b included, with no overflow past the largest seed
 			if !seen[x] {
 				seen[x] = true
 				out = append(out, x)
+			}
+			if x == b {
+				break
 			}
 		}
 		if len(out) > MaxSeeds {

@@ -58,9 +58,17 @@ type Outcome struct {
 	Run  *reports.Run // nil when the run could not start (Err says why) or was skipped
 	Code runner.ExitCode
 	Err  error
-	// Skipped is a job FailFast did not start.
-	Skipped bool
+	// Skipped says why a job did not start, "" when it did: SkippedFailFast (its code
+	// is 0: the run that stopped the suite gives the suite's) or SkippedInterrupted
+	// (ExitInterrupted).
+	Skipped string
 }
+
+// Why a job was skipped (Outcome.Skipped).
+const (
+	SkippedFailFast    = "an earlier run did not pass and --fail-fast was given"
+	SkippedInterrupted = "interrupted before it started"
+)
 
 // Exec runs the jobs, at most o.Parallel at once, and returns their outcomes in the
 // jobs' order; done, when not nil, sees each outcome as it ends (from one goroutine at a
@@ -85,15 +93,20 @@ func Exec(ctx context.Context, jobs []Job, o Options, done func(Outcome)) []Outc
 			defer wg.Done()
 			for i := range next {
 				mu.Lock()
-				skip := stopped || ctx.Err() != nil
+				failFast := stopped
 				mu.Unlock()
-				oc := Outcome{Job: i, Skipped: true}
-				if !skip {
+				var oc Outcome
+				switch {
+				case ctx.Err() != nil:
+					oc = Outcome{Job: i, Skipped: SkippedInterrupted, Code: runner.ExitInterrupted}
+				case failFast:
+					oc = Outcome{Job: i, Skipped: SkippedFailFast}
+				default:
 					oc = one(ctx, i, jobs[i], o, run)
 				}
 				mu.Lock()
 				out[i] = oc
-				if o.FailFast && oc.Code != runner.ExitOK {
+				if o.FailFast && oc.Skipped == "" && oc.Code != runner.ExitOK {
 					stopped = true
 				}
 				if done != nil {
@@ -143,19 +156,26 @@ func one(ctx context.Context, i int, j Job, o Options, run func(context.Context,
 		oc.Err = errors.New("the run returned no result")
 		oc.Code = runner.ExitCouldNotRun
 	default:
-		oc.Code = runner.CodeOfVerdict(res.Verdict)
+		// As the reports judge it: partial records are never a pass.
+		oc.Code = runner.CodeOfVerdict(reports.RunVerdict(res))
+	}
+	// ^C while it ran (its checks, its teardown): the run was interrupted, whatever it
+	// judged.
+	if ctx.Err() != nil {
+		oc.Code = runner.Worst(oc.Code, runner.ExitInterrupted)
 	}
 	return oc
 }
 
-// Code is the suite's exit code: its worst run's (runner.Worst); skipped runs do not
-// count.
+// Code is the suite's exit code: its worst run's (runner.Worst), a run skipped by ^C
+// counting as interrupted. A suite of no run is no pass: inconclusive.
 func Code(outs []Outcome) runner.ExitCode {
+	if len(outs) == 0 {
+		return runner.ExitInconclusive
+	}
 	codes := make([]runner.ExitCode, 0, len(outs))
 	for _, oc := range outs {
-		if !oc.Skipped {
-			codes = append(codes, oc.Code)
-		}
+		codes = append(codes, oc.Code)
 	}
 	return runner.Worst(codes...)
 }

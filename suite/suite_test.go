@@ -67,7 +67,7 @@ func TestExecSuite(t *testing.T) {
 	}
 	wantCodes := []runner.ExitCode{0, 1, 0, 1, 3, 1}
 	for i, oc := range outs {
-		if oc.Job != i || oc.Code != wantCodes[i] || oc.Skipped {
+		if oc.Job != i || oc.Code != wantCodes[i] || oc.Skipped != "" {
 			t.Errorf("outcome %d = %+v, want code %d", i, oc, wantCodes[i])
 		}
 	}
@@ -119,7 +119,10 @@ func TestExecFailFast(t *testing.T) {
 	outs := Exec(context.Background(), jobsOf(1, 2, 3, 7, 9), Options{Parallel: 1, FailFast: true, Run: fakeRun(&inFlight, &most)}, nil)
 	var skipped []int64
 	for i, oc := range outs {
-		if oc.Skipped {
+		if oc.Skipped != "" {
+			if oc.Skipped != SkippedFailFast || oc.Code != runner.ExitOK {
+				t.Errorf("outcome %d: skipped %q, code %d", i, oc.Skipped, oc.Code)
+			}
 			skipped = append(skipped, int64(i))
 		}
 	}
@@ -139,9 +142,42 @@ func TestExecCancelled(t *testing.T) {
 		return nil, nil
 	}}, nil)
 	for _, oc := range outs {
-		if !oc.Skipped {
-			t.Errorf("outcome %+v, want skipped", oc)
+		if oc.Skipped != SkippedInterrupted {
+			t.Errorf("outcome %+v, want skipped by the interrupt", oc)
 		}
+	}
+	if Code(outs) != runner.ExitInterrupted {
+		t.Errorf("an interrupted suite exits %d, want 130", Code(outs))
+	}
+	if Code(nil) != runner.ExitInconclusive {
+		t.Errorf("a suite of no run exits %d, want 2", Code(nil))
+	}
+}
+
+// ^C while a run judges: that run, whatever it judged, and the suite are interrupted.
+func TestExecInterruptedDuringARun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	outs := Exec(ctx, jobsOf(1, 3), Options{Run: func(_ context.Context, pl *plan.Plan, _ runner.Options) (*reports.Run, error) {
+		cancel()
+		r := &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Results: []invariants.Result{{Name: "idempotent", Verdict: invariants.Pass}}}
+		r.Verdict = invariants.Pass
+		return r, nil
+	}}, nil)
+	if outs[0].Code != runner.ExitInterrupted || outs[1].Skipped != SkippedInterrupted || Code(outs) != runner.ExitInterrupted {
+		t.Errorf("outcomes %+v, want both interrupted", outs)
+	}
+}
+
+// A run whose records are partial is no pass, whatever its checks found.
+func TestExecPartialIsNoPass(t *testing.T) {
+	outs := Exec(context.Background(), jobsOf(1), Options{Run: func(_ context.Context, pl *plan.Plan, _ runner.Options) (*reports.Run, error) {
+		r := &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Incomplete: "the last line of history.jsonl was torn",
+			Results: []invariants.Result{{Name: "idempotent", Verdict: invariants.Pass}}}
+		r.Verdict = invariants.Pass
+		return r, nil
+	}}, nil)
+	if outs[0].Code != runner.ExitInconclusive {
+		t.Errorf("code %d, want 2", outs[0].Code)
 	}
 }
 
@@ -150,7 +186,10 @@ func TestParseSeeds(t *testing.T) {
 	if err != nil || !slices.Equal(got, []int64{1, 2, 3, 8, 10, 11}) {
 		t.Fatalf("ParseSeeds = %v, %v", got, err)
 	}
-	for _, bad := range []string{"", "a", "5-1", "1,,2", "1-5000"} {
+	if got, err := ParseSeeds("9223372036854775807"); err != nil || len(got) != 1 {
+		t.Fatalf("the largest seed: %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "a", "5-1", "1,,2", "1-5000", "-3", "9223372036854775800-9223372036854775807x"} {
 		if _, err := ParseSeeds(bad); err == nil {
 			t.Errorf("ParseSeeds(%q) accepted", bad)
 		}

@@ -153,7 +153,7 @@ func runRun(c *cobra.Command, arg string, o runOptions) error {
 		}
 		return err
 	}
-	return exitCode(runner.CodeOfVerdict(res.Verdict))
+	return exitCode(runner.CodeOfVerdict(reports.RunVerdict(res)))
 }
 
 // runWithProgress runs a plan with its progress on stderr: the live dashboard when

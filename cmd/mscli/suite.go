@@ -174,8 +174,8 @@ func suiteProgress(w io.Writer, jobs []suite.Job) func(int, runner.Event) {
 func outcomeLine(j suite.Job, oc suite.Outcome) string {
 	label := suite.Label(j)
 	switch {
-	case oc.Skipped:
-		return fmt.Sprintf("%s [%s] skipped", time.Now().Format("15:04:05"), label)
+	case oc.Skipped != "":
+		return fmt.Sprintf("%s [%s] skipped: %s", time.Now().Format("15:04:05"), label, oc.Skipped)
 	case oc.Run == nil:
 		return fmt.Sprintf("%s [%s] exit %d: %v", time.Now().Format("15:04:05"), label, oc.Code, oc.Err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,16 +28,10 @@ func Clean(ctx context.Context, o testbed.CleanOptions) ([]string, error) {
 	if runtime.GOOS != "linux" || !procAvailable() {
 		return nil, errors.New("clean: finding leftover processes needs /proc (Linux); on this system kill them by the pids in .mscli/runs/*/pids")
 	}
-	// A run of a suite is one folder down, in its suite directory.
-	files, err := filepath.Glob(filepath.Join(root, ".mscli", "runs", "*", "pids"))
+	files, err := pidFiles(filepath.Join(root, ".mscli", "runs"))
 	if err != nil {
 		return nil, err
 	}
-	inSuites, err := filepath.Glob(filepath.Join(root, ".mscli", "runs", "*", "*", "pids"))
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, inSuites...)
 	var killed []string
 	var errs []error
 	seen := map[int]bool{}
@@ -154,4 +149,26 @@ func groupLeft(en pidEntry) []int {
 		}
 	}
 	return out
+}
+
+// pidFiles finds the runs' pid files under runs: a run's own directory, or one inside a
+// suite's directory or a shrink's (<run>/shrink/runs/), at any depth; a run's data
+// and logs are not searched.
+func pidFiles(runs string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(runs, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		case d.IsDir() && (d.Name() == "logs" || d.Name() == "data"):
+			return filepath.SkipDir
+		case !d.IsDir() && d.Name() == "pids":
+			out = append(out, path)
+		}
+		return nil
+	})
+	return out, err
 }
