@@ -31,7 +31,7 @@ func init() {
 	RegisterMetric(plan.MetricKind{Name: "converge-time", Unit: plan.UnitDuration,
 		Doc: "from the end of the workload and the last heal until every read model agreed and every operation settled"}, convergeTime)
 	RegisterMetric(plan.MetricKind{Name: "faults-applied", Unit: plan.UnitRatio,
-		Doc: "share of the planned faults that were applied and healed"}, faultsApplied)
+		Doc: "share of the planned faults that were applied and healed, as the run's verdict requires (mscli compare's faults applied)"}, faultsApplied)
 }
 
 // nothingCompleted is why an operation metric has nothing to measure.

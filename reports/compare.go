@@ -74,7 +74,7 @@ const (
 type Figure struct {
 	Name string `json:"name"`
 	// Baseline and Current are the raw values (ops/s, nanoseconds, counts, the share of
-	// planned faults applied); nil when the run has none (no convergence wait, it never
+	// planned faults applied and healed); nil when the run has none (no convergence wait, it never
 	// converged, no fault planned).
 	Baseline *float64 `json:"baseline"`
 	Current  *float64 `json:"current"`
@@ -240,17 +240,18 @@ func (c *Comparison) figures(b, r *Run) {
 		f.Trend = TrendBetter
 	}
 
-	// Faults applied compare as a share of the planned ones: runs of two scenarios plan
-	// different numbers.
+	// Faults applied compare as a share of the planned ones (runs of two scenarios plan
+	// different numbers), and a fault counts when it was applied and healed: what the
+	// verdict requires, and the faults-applied threshold measures.
 	share := func(fc FaultCounts) *float64 {
 		if fc.Planned == 0 {
 			return nil
 		}
-		return num(float64(fc.Applied) / float64(fc.Planned))
+		return num(float64(fc.Healed) / float64(fc.Planned))
 	}
 	f = add("faults applied", HigherIsBetter, false, share(b.Faults), share(r.Faults), rate)
-	f.BaselineText = fmt.Sprintf("%d/%d", b.Faults.Applied, b.Faults.Planned)
-	f.CurrentText = fmt.Sprintf("%d/%d", r.Faults.Applied, r.Faults.Planned)
+	f.BaselineText = fmt.Sprintf("%d/%d", b.Faults.Healed, b.Faults.Planned)
+	f.CurrentText = fmt.Sprintf("%d/%d", r.Faults.Healed, r.Faults.Planned)
 	add("fault failures", LowerIsBetter, false, num(float64(len(b.FaultFailures))), num(float64(len(r.FaultFailures))), count)
 }
 

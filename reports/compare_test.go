@@ -210,11 +210,14 @@ func TestCompareViolationsAndMissingChecks(t *testing.T) {
 	}
 }
 
-// A run whose faults failed is unknown: worse than a passing baseline.
+// A run whose faults failed is unknown: worse than a passing baseline. Faults applied
+// counts those applied and healed, as the verdict does: one that failed to apply and
+// one that failed to heal leave 2 of 4.
 func TestCompareFaultFailuresWorsenTheVerdict(t *testing.T) {
 	cur := currentRun(func(r *Run) {
-		r.Faults.Applied = 2
-		r.FaultFailures = []FaultFailure{{Index: 0, Fault: "kill", Target: "bank/0", Phase: PhaseApply, Error: "no such process"}}
+		r.Faults.Applied, r.Faults.Healed = 3, 2
+		r.FaultFailures = []FaultFailure{{Index: 0, Fault: "kill", Target: "bank/0", Phase: PhaseApply, Error: "no such process"},
+			{Index: 2, Fault: "partition", Target: "bank->broker", Phase: PhaseHeal, Error: "proxy gone"}}
 		r.Verdict = invariants.Unknown
 	})
 	c := Compare(baselineRun(), cur, DefaultTolerance)

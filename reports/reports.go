@@ -45,6 +45,9 @@ type Run struct {
 	// File is the scenario file the run was planned from, as it was given, when it
 	// came from a file rather than the catalog ("" otherwise): annotations name it.
 	File string `json:"file,omitempty"`
+	// FileDir is File's folder, absolute: what the file's relative paths resolve
+	// against, for a later mscli shrink of the run made from another folder.
+	FileDir string `json:"file_dir,omitempty"`
 }
 
 // Partial says why the run's records are partial, "" when they are whole: a run that

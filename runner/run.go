@@ -113,6 +113,9 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		return nil, CouldNotRun(err)
 	}
 	res = &reports.Run{Scenario: pl.Scenario, Seed: pl.Seed, Testbed: o.TestbedName, Bugs: o.Bugs, Dir: dir, Started: began.UTC(), File: o.File}
+	if o.File != "" {
+		res.FileDir, _ = filepath.Abs(filepath.Dir(o.File))
+	}
 	res.Faults.Planned = len(pl.Faults)
 	var checked *invariants.Input // the records the checkers read, for report.html
 	defer func() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mscli/mscli/plan"
 
@@ -83,7 +84,7 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 const extensionPrefix = "x-"
 
 var (
-	rootKeys    = []string{"name", "summary", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches", "thresholds"}
+	rootKeys    = []string{"name", "summary", "dir", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches", "thresholds"}
 	systemKeys  = []string{"broker", "compose", "services"}
 	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs", "options"}
 	probeKeys   = []string{"http", "tcp"}
@@ -101,7 +102,7 @@ var (
 )
 
 func (d *decoder) scenario(body ast.Node) *Scenario {
-	s := &Scenario{File: d.file, System: System{Broker: KnownBrokers[0]}, Workload: DefaultWorkload(), pos: d.pos, bad: d.bad}
+	s := &Scenario{File: d.file, Dir: d.dir, System: System{Broker: KnownBrokers[0]}, Workload: DefaultWorkload(), pos: d.pos, bad: d.bad}
 	es, ok := d.mapping("", body, "a mapping (name:, duration:, system:, invariants: …)")
 	if !ok {
 		// Nothing else can be checked, and nothing else should be reported.
@@ -111,6 +112,12 @@ func (d *decoder) scenario(body ast.Node) *Scenario {
 		return s
 	}
 	d.checkKeys("", body, es, "the scenario", rootKeys, []string{"name", "duration", "system", "invariants"})
+	// dir: first: what system: names resolves against it, wherever it is written.
+	for _, e := range es {
+		if e.key == "dir" {
+			d.baseDir(s, e.val)
+		}
+	}
 	for _, e := range es {
 		p := e.key
 		switch e.key {
@@ -137,6 +144,49 @@ func (d *decoder) scenario(body ast.Node) *Scenario {
 		}
 	}
 	return s
+}
+
+// baseDir reads dir:, the folder the file's relative paths resolve against and its
+// commands run in, instead of the file's own: absolute, or relative to the file's
+// folder. It must be a folder that exists.
+func (d *decoder) baseDir(s *Scenario, raw ast.Node) {
+	const p = "dir"
+	v, ok := d.str(p, raw)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(v) == "" {
+		d.errorf(raw, p, "dir: empty: give a folder, absolute or relative to this file's")
+		return
+	}
+	shown, abs := v, v
+	if !filepath.IsAbs(v) {
+		shown = filepath.Join(d.folder(), v)
+		base := d.dir
+		if base == "" {
+			base, _ = filepath.Abs(".")
+		}
+		abs = filepath.Join(base, v)
+	}
+	switch fi, err := os.Stat(abs); {
+	case err != nil:
+		d.errorf(raw, p, "dir %s: no such folder (the folder this file's relative paths resolve against)", shown)
+		return
+	case !fi.IsDir():
+		d.errorf(raw, p, "dir %s: not a folder", shown)
+		return
+	}
+	d.dir, d.shown = filepath.Clean(abs), shown
+	s.Dir = d.dir
+}
+
+// folder is the folder relative paths resolve against as errors name it: dir:, or
+// the file's own.
+func (d *decoder) folder() string {
+	if d.shown != "" {
+		return d.shown
+	}
+	return filepath.Dir(d.file)
 }
 
 // named reads a list item that is either a bare name ("latency") or a one-key mapping

@@ -73,13 +73,14 @@ func (c *composeFile) pos(svc string, keys ...string) position {
 func (d *decoder) composeSystem(s *Scenario, raw ast.Node) {
 	const p = "system.compose"
 	rel, ok := d.str(p, raw)
-	if !ok {
+	if !ok || d.bad["dir"] {
+		// With a bad dir:, where the file is is unknown: that error is reported.
 		d.bad["system.services"] = true
 		return
 	}
 	name, abs := rel, rel
 	if !filepath.IsAbs(rel) {
-		name = filepath.Join(filepath.Dir(d.file), rel)
+		name = filepath.Join(d.folder(), rel)
 		if d.dir != "" {
 			abs = filepath.Join(d.dir, rel)
 		}

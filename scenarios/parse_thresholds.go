@@ -39,8 +39,8 @@ func (d *decoder) thresholds(s *Scenario, raw ast.Node) {
 	}
 }
 
-// thresholds checks every threshold against the registered metrics, and that none is
-// listed twice.
+// thresholds checks every threshold against the registered metrics, that each can
+// both hold and fail (vacuous), and that none is listed twice.
 func (v *validator) thresholds() {
 	seen := map[plan.Threshold]int{}
 	for i, text := range v.s.Thresholds {
@@ -59,6 +59,10 @@ func (v *validator) thresholds() {
 			v.report(p, false, "%s", msg)
 			continue
 		}
+		if why := vacuous(t); why != "" {
+			v.report(p, false, "threshold %q %s", text, why)
+			continue
+		}
 		key := t
 		key.Text = ""
 		if j, dup := seen[key]; dup {
@@ -67,6 +71,28 @@ func (v *validator) thresholds() {
 		}
 		seen[key] = i
 	}
+}
+
+// vacuous says why a threshold can never fail, or never pass, "" when it can do
+// both: every metric is 0 or more, and a ratio at most 100%. A check that cannot fail
+// gates nothing; one that cannot pass fails every run.
+func vacuous(t plan.Threshold) string {
+	bound, err := t.Value()
+	if err != nil {
+		return ""
+	}
+	zero, top := plan.FormatValue(t.Unit, 0), plan.FormatValue(t.Unit, 1) // 0s, 0%, 0; 100%
+	switch {
+	case t.Op == ">=" && bound == 0:
+		return fmt.Sprintf("can never fail: %s is never below %s, so it holds in every run (a check must be able to fail: did you mean > %s?)", t.Label(), zero, zero)
+	case t.Op == "<" && bound == 0:
+		return fmt.Sprintf("can never pass: %s is never below %s, so every run would fail it", t.Label(), zero)
+	case t.Unit == plan.UnitRatio && t.Op == "<=" && bound == 1:
+		return fmt.Sprintf("can never fail: %s is a share, never above %s, so it holds in every run (a check must be able to fail: did you mean < %s?)", t.Label(), top, top)
+	case t.Unit == plan.UnitRatio && t.Op == ">" && bound == 1:
+		return fmt.Sprintf("can never pass: %s is a share, never above %s, so every run would fail it", t.Label(), top)
+	}
+	return ""
 }
 
 // planThresholds are the scenario's thresholds as the plan carries them; Validate

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,54 +30,12 @@ import (
 // The file must be a block mapping at the top (as every scenario is written); a file
 // whose top level is one flow mapping ({name: …, …}) is refused.
 func WithFaults(src []byte, faults []plan.Fault, comment string) ([]byte, error) {
-	file, err := parser.ParseBytes(src, 0)
+	t, err := topLevelOf(src)
 	if err != nil {
-		return nil, fmt.Errorf("rewrite scenario: %w", err)
+		return nil, err
 	}
-	var body ast.Node
-	for _, doc := range file.Docs {
-		if doc != nil && doc.Body != nil {
-			body = doc.Body
-			break
-		}
-	}
-	var entries []*ast.MappingValueNode
-	switch v := body.(type) {
-	case *ast.MappingNode:
-		if v.IsFlowStyle {
-			return nil, errors.New("rewrite scenario: its top level is a flow mapping ({…}); write it as a block mapping")
-		}
-		entries = v.Values
-	case *ast.MappingValueNode:
-		entries = []*ast.MappingValueNode{v}
-	default:
-		return nil, errors.New("rewrite scenario: the file is not a mapping")
-	}
-	lines := splitLines(src)
-	type span struct{ from, to int } // 0-based line indexes, to exclusive
-	starts := make([]int, len(entries))
-	col := 1
-	for i, e := range entries {
-		tk := e.Key.GetToken()
-		if tk == nil || tk.Position == nil {
-			return nil, errors.New("rewrite scenario: a top-level key without a position")
-		}
-		starts[i] = tk.Position.Line - 1
-		col = tk.Position.Column
-	}
-	// An entry runs from its key's line to the next key's, less the blank lines and the
-	// top-level comments just before that key (they belong to it) and a document marker.
-	spanOf := func(i int) span {
-		to := len(lines)
-		if i+1 < len(entries) {
-			to = starts[i+1]
-		}
-		for to > starts[i]+1 && trailer(lines[to-1], col) {
-			to--
-		}
-		return span{starts[i], to}
-	}
-	var faultsAt, nemesisAt *span
+	lines, entries, col, spanOf := t.lines, t.entries, t.col, t.spanOf
+	var faultsAt, nemesisAt *lineSpan
 	for i, e := range entries {
 		switch keyOf(e) {
 		case "faults":
@@ -98,8 +57,8 @@ func WithFaults(src []byte, faults []plan.Fault, comment string) ([]byte, error)
 		}
 	}
 	at := 0
-	var cuts []span
-	var insert *span // where the new faults go
+	var cuts []lineSpan
+	var insert *lineSpan // where the new faults go
 	switch {
 	case faultsAt != nil:
 		insert = faultsAt
@@ -110,7 +69,7 @@ func WithFaults(src []byte, faults []plan.Fault, comment string) ([]byte, error)
 	if nemesisAt != nil {
 		cuts = append(cuts, *nemesisAt)
 	}
-	slices.SortFunc(cuts, func(a, b span) int { return a.from - b.from })
+	slices.SortFunc(cuts, func(a, b lineSpan) int { return a.from - b.from })
 	for _, c := range cuts {
 		emit(at, c.from)
 		if insert != nil && c == *insert {
@@ -126,6 +85,126 @@ func WithFaults(src []byte, faults []plan.Fault, comment string) ([]byte, error)
 		out.WriteString(text)
 	}
 	return out.Bytes(), nil
+}
+
+// lineSpan is a range of lines: 0-based indexes, to exclusive.
+type lineSpan struct{ from, to int }
+
+// topLevel is a scenario file's top-level entries, as lines.
+type topLevel struct {
+	lines   []string
+	entries []*ast.MappingValueNode
+	starts  []int // the line index of each entry's key
+	col     int   // the column of the top-level keys
+}
+
+// topLevelOf reads the top level of a scenario file, a block mapping.
+func topLevelOf(src []byte) (*topLevel, error) {
+	file, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, fmt.Errorf("rewrite scenario: %w", err)
+	}
+	var body ast.Node
+	for _, doc := range file.Docs {
+		if doc != nil && doc.Body != nil {
+			body = doc.Body
+			break
+		}
+	}
+	t := &topLevel{lines: splitLines(src), col: 1}
+	switch v := body.(type) {
+	case *ast.MappingNode:
+		if v.IsFlowStyle {
+			return nil, errors.New("rewrite scenario: its top level is a flow mapping ({…}); write it as a block mapping")
+		}
+		t.entries = v.Values
+	case *ast.MappingValueNode:
+		t.entries = []*ast.MappingValueNode{v}
+	default:
+		return nil, errors.New("rewrite scenario: the file is not a mapping")
+	}
+	t.starts = make([]int, len(t.entries))
+	for i, e := range t.entries {
+		tk := e.Key.GetToken()
+		if tk == nil || tk.Position == nil {
+			return nil, errors.New("rewrite scenario: a top-level key without a position")
+		}
+		t.starts[i] = tk.Position.Line - 1
+		t.col = tk.Position.Column
+	}
+	return t, nil
+}
+
+// spanOf is the lines of entry i: from its key's line to the next key's, less the
+// blank lines and the top-level comments just before that key (they belong to it) and
+// a document marker.
+func (t *topLevel) spanOf(i int) lineSpan {
+	to := len(t.lines)
+	if i+1 < len(t.entries) {
+		to = t.starts[i+1]
+	}
+	for to > t.starts[i]+1 && trailer(t.lines[to-1], t.col) {
+		to--
+	}
+	return lineSpan{t.starts[i], to}
+}
+
+// WithDir rewrites a scenario file so that it reads the same from any folder: it sets
+// the top-level dir: — the folder its relative paths (a service's command,
+// system.compose) resolve against and its commands run in — to dir, an absolute
+// folder, replacing the dir: it has or adding one after name: and summary:.
+// Everything else is left byte for byte as it was. comment, when not empty, is
+// written as comment lines above it.
+func WithDir(src []byte, dir, comment string) ([]byte, error) {
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("rewrite scenario: dir %s is not absolute", dir)
+	}
+	t, err := topLevelOf(src)
+	if err != nil {
+		return nil, err
+	}
+	indent := strings.Repeat(" ", t.col-1)
+	var text strings.Builder
+	if comment != "" {
+		for _, l := range strings.Split(comment, "\n") {
+			text.WriteString(strings.TrimRight(indent+"# "+l, " ") + "\n")
+		}
+	}
+	text.WriteString(indent + "dir: " + yamlString(filepath.Clean(dir)) + "\n")
+	cut := lineSpan{-1, -1}
+	at := len(t.lines)
+	for i, e := range t.entries {
+		switch k := keyOf(e); {
+		case k == "dir":
+			cut = t.spanOf(i)
+		case at == len(t.lines) && k != "name" && k != "summary":
+			// After the entry before it, above that key's own comments.
+			at = t.starts[i]
+			if i > 0 {
+				at = t.spanOf(i - 1).to
+			}
+		}
+	}
+	if cut.from >= 0 {
+		at = cut.from
+	}
+	var out strings.Builder
+	for i, l := range t.lines {
+		if i == at {
+			out.WriteString(text.String())
+		}
+		if i >= cut.from && i < cut.to {
+			continue
+		}
+		out.WriteString(l)
+	}
+	if at == len(t.lines) {
+		if out.Len() > 0 && !strings.HasSuffix(out.String(), "\n") {
+			out.WriteByte('\n')
+		}
+		out.WriteString(text.String())
+	}
+	return []byte(out.String()), nil
 }
 
 // splitLines splits src after each newline, keeping them, so that joining the lines

@@ -19,7 +19,11 @@ type Scenario struct {
 	// Source is the file's bytes as Parse read them, nil for a Scenario built in Go: a
 	// run keeps them beside its plan (runner.Options.Source), so that what ran can be
 	// planned again and rewritten (WithFaults).
-	Source   []byte
+	Source []byte
+	// Dir is the absolute folder the file's relative paths (a service's command,
+	// system.compose) resolve against and its commands run in: the file's own, or its
+	// dir:. "" for a Scenario built in Go or parsed without a file name.
+	Dir      string
 	Name     string
 	Summary  string
 	Duration plan.Duration

@@ -253,8 +253,10 @@ func buildSchema() obj {
 		"type":        "object",
 		"required":    []string{"name", "duration", "system", "invariants"},
 		"properties": obj{
-			"name":     obj{"type": "string", "pattern": scenarioNameRE.String()},
-			"summary":  obj{"type": "string"},
+			"name":    obj{"type": "string", "pattern": scenarioNameRE.String()},
+			"summary": obj{"type": "string"},
+			"dir": obj{"type": "string", "minLength": 1,
+				"description": "the folder this file's relative paths (a service's command, system.compose) resolve against and its commands run in, absolute or relative to this file's; default this file's folder"},
 			"duration": obj{"$ref": "#/$defs/duration"},
 			"system": obj{
 				"type": "object",

@@ -32,6 +32,23 @@ func TestThresholdErrors(t *testing.T) {
 		{"a number", head + "thresholds:\n  - 42\n", []string{`8:5: expected a threshold, <metric> [during faults] <op> <bound> (e.g. p99 < 2s), got integer 42`}},
 		{"not a list", head + "thresholds: p99 < 2s\n", []string{`7:13: thresholds: expected a list, got string "p99 < 2s"`}},
 		{"twice", head + "thresholds:\n  - p99 < 2s\n  - p99 <  2000ms\n", []string{`9:5: threshold "p99 <  2000ms" is listed twice (thresholds[0] says the same)`}},
+		// A check must be able to fail (and to pass): every metric is 0 or more, a
+		// share at most 100%.
+		{"never fails", head + "thresholds:\n  - ok-count >= 0\n  - error-rate <= 100%\n  - faults-applied >= 0%\n  - p99 >= 0s\n  - error-rate during faults >= 0\n  - faults-applied <= 1\n  - converge-time >= 0ms\n", []string{
+			`8:5: threshold "ok-count >= 0" can never fail: ok-count is never below 0, so it holds in every run (a check must be able to fail: did you mean > 0?)`,
+			`9:5: threshold "error-rate <= 100%" can never fail: error-rate is a share, never above 100%, so it holds in every run (a check must be able to fail: did you mean < 100%?)`,
+			`10:5: threshold "faults-applied >= 0%" can never fail: faults-applied is never below 0%`,
+			`11:5: threshold "p99 >= 0s" can never fail: p99 is never below 0s`,
+			`12:5: threshold "error-rate during faults >= 0" can never fail: error-rate during faults is never below 0%`,
+			`13:5: threshold "faults-applied <= 1" can never fail: faults-applied is a share, never above 100%`,
+			`14:5: threshold "converge-time >= 0ms" can never fail`,
+		}},
+		{"never passes", head + "thresholds:\n  - ok-count < 0\n  - error-rate > 100%\n  - max < 0s\n", []string{
+			`8:5: threshold "ok-count < 0" can never pass: ok-count is never below 0, so every run would fail it`,
+			`9:5: threshold "error-rate > 100%" can never pass: error-rate is a share, never above 100%`,
+			`10:5: threshold "max < 0s" can never pass`,
+		}},
+		{"can fail", head + "thresholds:\n  - ok-count > 0\n  - error-rate < 100%\n  - error-rate == 0%\n  - faults-applied >= 1%\n  - p99 > 0s\n  - ok-count <= 0\n  - faults-applied == 100%\n", nil},
 		{"misspelt key", head + "threshold: [p99 < 2s]\n", []string{`7:1: unknown key "threshold" in the scenario; did you mean "thresholds"?`}},
 		// A bad item does not shift the positions of the ones after it.
 		{"after a bad item", head + "thresholds:\n  - {p99: 1}\n  - p9 < 1s\n", []string{

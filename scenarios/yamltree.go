@@ -23,7 +23,8 @@ type anchorDef struct {
 // decoder turns a YAML syntax tree into a Scenario, collecting every problem.
 type decoder struct {
 	file    string
-	dir     string // the file's directory, absolute: a service's command runs there
+	dir     string // the file's directory (or its dir:), absolute: a service's command runs there
+	shown   string // dir: as errors name it ("" without one)
 	errs    ErrorList
 	pos     map[string]position // see Scenario.pos
 	bad     map[string]bool     // see Scenario.bad

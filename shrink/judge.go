@@ -21,6 +21,9 @@ type Job struct {
 	Plan   *plan.Plan
 	Source []byte
 	Root   string
+	// File is the scenario file the plan was loaded from, for the runs' results; ""
+	// for a candidate, which is never written as a file of its own.
+	File string
 }
 
 // Trial is how one run ended: its result, or the error that kept it from finishing.

@@ -105,7 +105,7 @@ func SuiteRunner(o suite.Options, bugs []string) Runner {
 	return func(ctx context.Context, j Job, n int) []Trial {
 		jobs := make([]suite.Job, n)
 		for i := range jobs {
-			jobs[i] = suite.Job{Plan: j.Plan, Bugs: bugs, Source: j.Source}
+			jobs[i] = suite.Job{Plan: j.Plan, Bugs: bugs, Source: j.Source, File: j.File}
 		}
 		so := o
 		so.Root = j.Root

@@ -10,6 +10,7 @@
 package shrink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,9 @@ const (
 	RunsFolder   = "runs"
 )
 
-// Options configure a shrink.
+// Options configure a shrink. A zero Tries, Rate, Confirm, Budget or MinWindow is
+// its default; Check says whether values are usable as given, as the command line
+// gives them (where 0 is not a default but a mistake).
 type Options struct {
 	// Tries is how many runs judge a candidate at most (DefaultTries).
 	Tries int
@@ -79,6 +82,7 @@ func (o Options) now() time.Time {
 	return time.Now()
 }
 
+// defaults fills in the zero fields, then checks them.
 func (o *Options) defaults() error {
 	if o.Tries == 0 {
 		o.Tries = DefaultTries
@@ -96,17 +100,33 @@ func (o *Options) defaults() error {
 		o.MinWindow = DefaultMinWindow
 	}
 	o.Parallel = max(o.Parallel, 1)
+	if err := o.Check(); err != nil {
+		return err
+	}
+	if o.Run == nil {
+		return errors.New("shrink: no Runner")
+	}
+	return nil
+}
+
+// Check says whether the options' values can be used as they are, named as the flags
+// of `mscli shrink` name them (invalid input, exit 4): Tries and Confirm from 1 to
+// 100, Rate more than 0 and at most 1, Budget and MinWindow more than 0, Parallel at
+// least 1.
+func (o Options) Check() error {
 	switch {
 	case o.Tries < 1 || o.Tries > 100:
 		return runner.InvalidInput("--tries %d: want 1 to 100", o.Tries)
 	case o.Confirm < 1 || o.Confirm > 100:
 		return runner.InvalidInput("--confirm %d: want 1 to 100", o.Confirm)
 	case o.Rate <= 0 || o.Rate > 1 || math.IsNaN(o.Rate):
-		return runner.InvalidInput("--rate %v: want more than 0, at most 1", o.Rate)
-	case o.Budget < 0 || o.MinWindow < 0:
-		return runner.InvalidInput("--budget and --min-window must not be negative")
-	case o.Run == nil:
-		return errors.New("shrink: no Runner")
+		return runner.InvalidInput("--rate %v: want more than 0, at most 1 (the share of a candidate's runs that must fail)", o.Rate)
+	case o.Budget <= 0:
+		return runner.InvalidInput("--budget %s: want more than 0 (the time for the whole shrink)", o.Budget)
+	case o.MinWindow <= 0:
+		return runner.InvalidInput("--min-window %s: want more than 0 (the shortest window the window pass halves a fault to)", o.MinWindow)
+	case o.Parallel < 1:
+		return runner.InvalidInput("--parallel %d: want 1 or more", o.Parallel)
 	}
 	return nil
 }
@@ -125,6 +145,9 @@ func Shrink(ctx context.Context, in *Input, o Options) (*Report, error) {
 	if o.Out == "" {
 		o.Out = filepath.Join(in.Dir, Folder)
 	}
+	// The candidates are read as the file the shrink writes.
+	written := filepath.Join(o.Out, ScenarioFile)
+	in.File = written
 	if _, err := os.Stat(o.Out); err == nil {
 		return nil, runner.InvalidInput("%s already exists (an earlier shrink): remove it to shrink again", o.Out)
 	}
@@ -181,16 +204,21 @@ func Shrink(ctx context.Context, in *Input, o Options) (*Report, error) {
 		return finish(best, err)
 	}
 
-	// The confirmation: runs of the scenario file itself.
+	// The confirmation: runs of the scenario file itself, loaded from where it is
+	// written, as `mscli run` will load it.
 	job, err := j.prepare(best, true)
 	if err != nil {
 		rep.Result = "stopped: " + err.Error()
 		return finish(best, runner.CouldNotRun(fmt.Errorf("write the smallest schedule as a scenario: %w", err)))
 	}
-	if err := os.WriteFile(filepath.Join(o.Out, ScenarioFile), job.Source, 0o644); err != nil {
+	if err := os.WriteFile(written, job.Source, 0o644); err != nil {
 		return finish(best, runner.CouldNotRun(err))
 	}
-	j.logf("confirming %s with %d runs of %s", describe(best, len(all)), o.Confirm, filepath.Join(o.Out, ScenarioFile))
+	if job, err = confirmJob(written, job); err != nil {
+		rep.Result = "stopped: " + err.Error()
+		return finish(best, runner.CouldNotRun(err))
+	}
+	j.logf("confirming %s with %d runs of %s", describe(best, len(all)), o.Confirm, written)
 	step := Step{N: len(j.steps) + 1, Phase: "confirm", Faults: numbers(best.Keep), For: shortFor(best.Short)}
 	for done := 0; done < o.Confirm; {
 		n := min(o.Parallel, o.Confirm-done)
@@ -219,6 +247,25 @@ func Shrink(ctx context.Context, in *Input, o Options) (*Report, error) {
 	j.steps = append(j.steps, step)
 	rep.Result = fmt.Sprintf("fails %s in %d/%d re-runs", in.Target, step.Fails, o.Confirm)
 	return finish(best, nil)
+}
+
+// confirmJob is the confirmation's job: the scenario file written at path, loaded and
+// planned with the seed as `mscli run <path>` would, which must be the job's plan.
+func confirmJob(path string, job Job) (Job, error) {
+	s, err := scenarios.Load(path)
+	if err != nil {
+		return job, fmt.Errorf("the scenario written as %s does not load: %w", path, err)
+	}
+	p, err := s.Plan(job.Plan.Seed)
+	if err != nil {
+		return job, fmt.Errorf("the scenario written as %s does not plan: %w", path, err)
+	}
+	a, _ := p.JSON()
+	b, _ := job.Plan.JSON()
+	if !bytes.Equal(a, b) {
+		return job, fmt.Errorf("the scenario written as %s plans to another plan than the candidate it was written from", path)
+	}
+	return Job{Plan: p, Source: s.Source, Root: job.Root, File: path}, nil
 }
 
 // estimateConfirm is the tail of a confirmation progress line.

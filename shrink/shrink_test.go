@@ -62,6 +62,8 @@ type fakeRuns struct {
 	plans []*plan.Plan
 	errs  int // the next runs that cannot finish
 	srcs  [][]byte
+	files []string
+	kind  string // the fault kind that makes a run fail ("duplicate" when "")
 }
 
 func (f *fakeRuns) clock() time.Time {
@@ -83,15 +85,20 @@ func (f *fakeRuns) run(ctx context.Context, j Job, n int) []Trial {
 		f.now = f.now.Add(30 * time.Second)
 		f.plans = append(f.plans, j.Plan)
 		f.srcs = append(f.srcs, j.Source)
+		f.files = append(f.files, j.File)
 		dir := filepath.Join(j.Root, fmt.Sprintf("run-%d", f.runs))
 		if f.errs > 0 {
 			f.errs--
 			out = append(out, Trial{Run: &reports.Run{Dir: dir, Wall: 30 * time.Second, Error: "testbed down"}, Err: runner.CouldNotRun(errors.New("testbed down"))})
 			continue
 		}
+		kind := f.kind
+		if kind == "" {
+			kind = "duplicate"
+		}
 		dup := false
 		for _, fl := range j.Plan.Faults {
-			dup = dup || fl.Kind == "duplicate"
+			dup = dup || fl.Kind == kind
 		}
 		v := invariants.Pass
 		if dup && (f.p >= 1 || f.rng.Float64() < f.p) {
@@ -328,7 +335,12 @@ func TestLoadFromCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.File != "catalog/bank-idempotency.yaml" || in.Target != "idempotent" || in.Testbed != "local" {
-		t.Errorf("file %q, target %q, testbed %q", in.File, in.Target, in.Testbed)
+	catalog, err := scenarios.Find("bank-idempotency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.origin != "catalog/bank-idempotency.yaml" || !bytes.Equal(in.Source, catalog.Source) || in.Base != "" ||
+		in.Target != "idempotent" || in.Testbed != "local" {
+		t.Errorf("from %q (base %q), target %q, testbed %q", in.origin, in.Base, in.Target, in.Testbed)
 	}
 }

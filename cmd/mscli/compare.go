@@ -20,7 +20,7 @@ func newCompareCmd() *cobra.Command {
 		Short: "Set a run's figures and verdicts beside a baseline run's; exit 1 on a regression",
 		Long: `compare reads the result.json of two run directories and prints their figures side
 by side with the change: ops/s, ok/fail/info counts, p50 and p99 latency, the time to
-converge, faults applied of planned, each invariant's and threshold's verdict and
+converge, faults applied (and healed) of planned, each invariant's and threshold's verdict and
 violations (matched by name), and the verdict. Runs of different scenarios, testbeds
 or injected bugs are compared with a warning.
 

@@ -34,15 +34,18 @@ absolute start times, so removing one does not move the others.
 
 The smallest schedule is written as <run-dir>/shrink/scenario.yaml: the run's scenario
 file with its faults: replaced by the kept faults, each at its start on its concrete
-target, and its nemesis removed (comments elsewhere kept). It is confirmed by --confirm
-runs of that file. <run-dir>/shrink/shrink.json records every candidate and run, and
+target, and its nemesis removed (comments elsewhere kept), and dir: set to the folder
+of the run's scenario file, so that its relative paths (a service's command, a compose
+file) resolve there: the file runs from where it is. It is confirmed by --confirm runs
+of that file, loaded from there. <run-dir>/shrink/shrink.json records every candidate and run, and
 shrink/runs/ holds their run directories. Progress, with an estimate of the runs and
 time left, goes to stderr; --budget bounds the time: when it is up, the shrink stops
 and confirms the smallest schedule found by then.
 
 Exit codes: 0 the smallest schedule fails the invariant at the rate in the
 confirmation; 1 it does not (the files are written all the same); 3 a run could not
-finish, twice; 4 invalid input (a run that did not fail); 130 interrupted.`,
+finish, twice; 4 invalid input (a run that did not fail, a flag out of range: 0 is
+never a default); 130 interrupted.`,
 		Example: `  mscli run bank-idempotency --inject-bug double-apply --testbed local
   mscli shrink .mscli/runs/20261122T101500Z-bank-idempotency-1-3fa2
   mscli shrink ./run --invariant durable --tries 5 --rate 0.6 --budget 1h --parallel 2
@@ -61,15 +64,16 @@ finish, twice; 4 invalid input (a run that did not fail); 130 interrupted.`,
 	f.IntVar(&so.o.Parallel, "parallel", 1, "runs at once")
 	f.DurationVar(&so.o.MinWindow, "min-window", shrink.DefaultMinWindow, "shortest window the window pass halves a fault to")
 	f.StringVar(&so.testbed, "testbed", "", "where the candidates run (default: the run's testbed)")
-	f.StringVar(&so.scenario, "scenario", "", "the scenario file the run was planned from, when the run directory keeps none")
+	f.StringVar(&so.scenario, "scenario", "", "the scenario file the run was planned from, when the run directory keeps none or does not record its folder")
 	f.StringVar(&so.binary, "binary", "", "mscli binary that runs the nodes (default: this one)")
 	_ = f.MarkHidden("binary")
 	return c
 }
 
 func runShrink(c *cobra.Command, dir string, so shrinkOptions) error {
-	if so.o.Parallel < 1 {
-		return runner.InvalidInput("--parallel %d: want 1 or more", so.o.Parallel)
+	// The flags hold their defaults unless typed: a 0 typed is refused, not a default.
+	if err := so.o.Check(); err != nil {
+		return err
 	}
 	in, err := shrink.Load(dir, so.invariant, so.scenario)
 	if err != nil {

@@ -119,3 +119,13 @@ func TestShrinkRefusesAPassingRun(t *testing.T) {
 		t.Error("a refused shrink made its folder")
 	}
 }
+
+// A 0 typed for a flag is refused, not taken as its default: exit 4, naming it.
+func TestShrinkRefusesZeroFlags(t *testing.T) {
+	for _, flag := range []string{"--tries", "--rate", "--confirm", "--budget", "--min-window", "--parallel"} {
+		code, _, stderr := mscli(t, "shrink", t.TempDir(), flag, "0")
+		if code != 4 || !strings.Contains(stderr, flag+" 0") || !strings.Contains(stderr, "want") {
+			t.Errorf("%s 0: exit %d, want 4:\n%s", flag, code, stderr)
+		}
+	}
+}
