@@ -1,6 +1,7 @@
 package invariants
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -245,7 +246,7 @@ func mergedWindows(ix *Index) [][2]int64 {
 		}
 		ws = append(ws, [2]int64{w.from, to})
 	}
-	slices.SortFunc(ws, func(a, b [2]int64) int { return cmpI64(a[0], b[0]) })
+	slices.SortFunc(ws, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 	var out [][2]int64
 	for _, w := range ws {
 		if n := len(out); n > 0 && w[0] <= out[n-1][1] {
@@ -260,18 +261,8 @@ func mergedWindows(ix *Index) [][2]int64 {
 // overlaps says whether [from, to] meets any of the disjoint, ordered windows.
 func overlaps(ws [][2]int64, from, to int64) bool {
 	// The first window that ends at or after from; it overlaps if it starts by to.
-	i, _ := slices.BinarySearchFunc(ws, from, func(w [2]int64, t int64) int { return cmpI64(w[1], t) })
+	i, _ := slices.BinarySearchFunc(ws, from, func(w [2]int64, t int64) int { return cmp.Compare(w[1], t) })
 	return i < len(ws) && ws[i][0] <= to
-}
-
-func cmpI64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // IsThreshold says whether a result's name is a threshold's (ThresholdPrefix).

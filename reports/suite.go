@@ -81,6 +81,29 @@ func (s SuiteRun) Caught() bool {
 	return false
 }
 
+// didNotHold is a row's cell: why the run was skipped or could not complete, else what
+// did not hold, with caught appended when the injected bug was caught.
+func (s SuiteRun) didNotHold(caught string) string {
+	out := strings.Join(s.Failed(), ", ")
+	switch {
+	case s.Skipped != "":
+		out = "skipped: " + s.Skipped
+	case s.Error != "":
+		out = s.Error
+	}
+	if s.Caught() {
+		out += caught
+	}
+	return out
+}
+
+func (s SuiteRun) dir() string {
+	if s.Run == nil {
+		return ""
+	}
+	return s.Run.Dir
+}
+
 func suffix(v invariants.Verdict) string {
 	if v == invariants.Unknown {
 		return " (unknown)"
@@ -130,21 +153,11 @@ func WriteSuiteText(w io.Writer, s *Suite) error {
 		p.f("%s\n", name)
 		p.f("  %-8s %-8s %-4s %-40s %s\n", "seed", "verdict", "exit", "did not hold", "run directory")
 		for _, r := range runs {
-			v, failed := strings.ToUpper(string(r.Verdict())), strings.Join(r.Failed(), ", ")
-			switch {
-			case r.Skipped != "":
-				v, failed = "SKIPPED", r.Skipped
-			case r.Error != "":
-				failed = r.Error
+			v := strings.ToUpper(string(r.Verdict()))
+			if r.Skipped != "" {
+				v = "SKIPPED"
 			}
-			if r.Caught() {
-				failed += " ← caught"
-			}
-			dir := ""
-			if r.Run != nil {
-				dir = r.Run.Dir
-			}
-			p.f("  %-8d %-8s %-4d %-40s %s\n", r.Seed, v, r.Code, clipText(failed, 60), dir)
+			p.f("  %-8d %-8s %-4d %-40s %s\n", r.Seed, v, r.Code, clipText(r.didNotHold(" ← caught"), 60), r.dir())
 		}
 		for _, inv := range failedOn(runs) {
 			p.f("  %s did not hold on %s %s\n", inv.name, map[bool]string{true: "seeds", false: "seed"}[len(inv.seeds) > 1], joinSeeds(inv.seeds))
@@ -243,21 +256,11 @@ func WriteSuiteMarkdown(w io.Writer, s *Suite) error {
 		runs := s.of(name)
 		p.f("## %s\n\n| seed | | exit | did not hold | run directory |\n|---:|---|---:|---|---|\n", mdText(name))
 		for _, r := range runs {
-			icon, failed := verdictIcon(r.Verdict()), strings.Join(r.Failed(), ", ")
-			switch {
-			case r.Skipped != "":
-				icon, failed = "⏭️", "skipped: "+r.Skipped
-			case r.Error != "":
-				failed = r.Error
+			icon := verdictIcon(r.Verdict())
+			if r.Skipped != "" {
+				icon = "⏭️"
 			}
-			if r.Caught() {
-				failed += " (caught)"
-			}
-			dir := ""
-			if r.Run != nil {
-				dir = r.Run.Dir
-			}
-			p.f("| %d | %s | %d | %s | %s |\n", r.Seed, icon, r.Code, mdCell(failed), mdCode(dir))
+			p.f("| %d | %s | %d | %s | %s |\n", r.Seed, icon, r.Code, mdCell(r.didNotHold(" (caught)")), mdCode(r.dir()))
 		}
 		p.f("\n")
 	}
