@@ -45,10 +45,15 @@ type RunID struct {
 	Bugs     []string           `json:"bugs,omitempty"`
 	Dir      string             `json:"dir"`
 	Verdict  invariants.Verdict `json:"verdict"`
+	// Seeds is how many runs a suite's median stands for (CompareSuites); 0 for a run.
+	Seeds int `json:"seeds,omitempty"`
 }
 
 func (id RunID) String() string {
 	s := fmt.Sprintf("%s seed %d", id.Scenario, id.Seed)
+	if id.Seeds > 0 {
+		s = fmt.Sprintf("%s, median of %d seed(s)", id.Scenario, id.Seeds)
+	}
 	if id.Testbed != "" {
 		s += " on " + id.Testbed
 	}

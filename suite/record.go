@@ -90,3 +90,16 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// ReadFile reads a suite directory's suite.json.
+func ReadFile(dir string) (*reports.Suite, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SuiteFile))
+	if err != nil {
+		return nil, err
+	}
+	var s reports.Suite
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SuiteFile), err)
+	}
+	return &s, nil
+}

@@ -92,7 +92,7 @@ func TestCompareRefusesWhatIsNoFinishedRun(t *testing.T) {
 	}{
 		{[]string{base, cutShort}, "has no result.json: compare needs a run that finished"},
 		{[]string{filepath.Join(base, "nope"), base}, "is no run directory: pass one under .mscli/runs"},
-		{[]string{base, suite}, "is a suite directory: compare one of the run directories in it"},
+		{[]string{base, suite}, "compare a suite with a suite, or a run with a run"},
 		{[]string{garbled, base}, "its result.json cannot be read"},
 		{[]string{base, base, "--tolerance", "20"}, `--tolerance: tolerance "20": write it as a percentage`},
 		{[]string{base, base, "--format", "junit"}, `unknown format "junit": want one of text|json|markdown`},
