@@ -300,49 +300,6 @@ func TestCleanAfterKillDocker(t *testing.T) {
 	}
 }
 
-// A clean while two runs are under way on one testbed leaves both alone: each ends as
-// it would alone (exit 0), and clean says it left each alone.
-func TestCleanDuringRuns(t *testing.T) {
-	for _, tb := range []string{"local", "docker"} {
-		t.Run(tb, func(t *testing.T) {
-			if tb == "docker" {
-				dockerImages(t)
-			}
-			root := t.TempDir()
-			out := filepath.Join(root, ".mscli", "runs")
-			var cmds []*exec.Cmd
-			var working []<-chan struct{}
-			for range 2 {
-				c, w := launchRun(t, tb, out)
-				cmds, working = append(cmds, c), append(working, w)
-			}
-			for i, c := range cmds {
-				waitWorking(t, c, working[i])
-			}
-			dirs, _ := filepath.Glob(filepath.Join(out, "*"))
-			if len(dirs) != 2 {
-				t.Fatalf("want two run directories, found %v", dirs)
-			}
-			// --run: a clean of every run would also sweep what other tests hold.
-			for _, d := range dirs {
-				run := filepath.Base(d)
-				msg, err := exec.Command(mscliBinary(t), "clean", "--root", root, "--run", run).CombinedOutput()
-				if err != nil {
-					t.Errorf("mscli clean --run %s: %v\n%s", run, err, msg)
-				}
-				if !strings.Contains(string(msg), "left run "+run+" alone") {
-					t.Errorf("clean did not say it left run %s alone:\n%s", run, msg)
-				}
-			}
-			for i, c := range cmds {
-				if err := c.Wait(); err != nil {
-					t.Errorf("run %d after the clean: %v (want exit 0)", i, err)
-				}
-			}
-		})
-	}
-}
-
 func summary(r *reports.Run) string {
 	var b bytes.Buffer
 	_ = reports.WriteText(&b, r)
@@ -477,27 +434,67 @@ func startRun(t *testing.T, tb, out string) *exec.Cmd {
 // The run is killed when the test ends, if it still runs.
 func launchRun(t *testing.T, tb, out string) (*exec.Cmd, <-chan struct{}) {
 	t.Helper()
-	cmd := exec.Command(mscliBinary(t), "run", "bank-idempotency", "--testbed", tb, "--out", out)
-	stderr, err := cmd.StderrPipe()
+	r := launch(t, tb, out)
+	return r.cmd, r.working
+}
+
+// launched is a run under way: its command, a channel closed when its workload runs,
+// and what it printed (stdout whole, stderr's lines, both read to the end).
+type launched struct {
+	cmd     *exec.Cmd
+	working chan struct{}
+	stdout  bytes.Buffer
+	mu      sync.Mutex
+	stderr  []string
+	read    sync.WaitGroup // the stderr reader; wait for it before reading stderr
+}
+
+// launch starts `mscli run bank-idempotency --testbed tb --out out extra...`.
+func launch(t *testing.T, tb, out string, extra ...string) *launched {
+	t.Helper()
+	r := &launched{working: make(chan struct{})}
+	r.cmd = exec.Command(mscliBinary(t), append([]string{"run", "bank-idempotency", "--testbed", tb, "--out", out}, extra...)...)
+	r.cmd.Stdout = &r.stdout
+	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	found := make(chan struct{})
+	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
+	r.read.Add(1)
 	go func() {
+		defer r.read.Done()
 		sc := bufio.NewScanner(stderr)
 		closed := false
 		for sc.Scan() { // to the end, so the run never blocks on a full pipe
+			r.mu.Lock()
+			r.stderr = append(r.stderr, sc.Text())
+			r.mu.Unlock()
 			if !closed && strings.Contains(sc.Text(), " workload ") {
-				close(found)
+				close(r.working)
 				closed = true
 			}
 		}
 	}()
-	return cmd, found
+	return r
+}
+
+// wait waits for the run's end: its exit code (-1 if it did not exit) and stderr.
+func (r *launched) wait() (int, []string) {
+	err := r.cmd.Wait()
+	r.read.Wait()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return code, r.stderr
 }
 
 func waitWorking(t *testing.T, cmd *exec.Cmd, working <-chan struct{}) {
