@@ -6,7 +6,7 @@ BIN     := bin/mscli
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
 
-.PHONY: all build test test-short demo bench fuzz deps image images examples clean-runs
+.PHONY: all build test test-short demo bench fuzz soak deps image images examples clean-runs
 
 all: build
 
@@ -62,6 +62,12 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./scenarios
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./history
+
+## soak: SOAK_RUNS (50) runs interrupted at random points with SIGINT or SIGKILL on both testbeds, one mscli clean, zero leftovers asserted; then SOAK_PAIRS (20) pairs of runs at once, each with the verdicts of the scenario alone (about 40 minutes)
+SOAK_RUNS  ?= 50
+SOAK_PAIRS ?= 20
+soak: build images
+	SOAK_RUNS=$(SOAK_RUNS) SOAK_PAIRS=$(SOAK_PAIRS) MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -tags soak -count=1 -run '^TestSoak$$' -v -timeout 3h ./cmd/mscli
 
 ## clean-runs: remove recorded runs
 clean-runs:
