@@ -82,6 +82,11 @@ type Service struct {
 	// Env is added to the environment the testbed gives a user's service (Vars);
 	// templates allowed.
 	Env map[string]string `json:"env,omitempty"`
+	// Secrets name environment variables whose values the service is given from
+	// mscli's own environment when the run starts. Only the names are in the plan:
+	// the values never are, and every output of the run redacts them
+	// (internal/redact).
+	Secrets []string `json:"secrets,omitempty"`
 	// Port is the TCP port a user's service listens on in its container; on the local
 	// testbed every replica gets a free one instead, given as $PORT or {{.Port}}. 0: it
 	// serves nothing the workload or a probe reaches.

@@ -22,6 +22,7 @@ import (
 	_ "github.com/mscli/mscli/fixtures/saga"      // registers the saga fixtures
 	_ "github.com/mscli/mscli/fixtures/telemetry" // registers the telemetry fixture
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/redact"
 	"github.com/mscli/mscli/internal/timing"
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
@@ -94,6 +95,11 @@ type Options struct {
 // always brought down, on success, failure, error and ^C.
 func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err error) {
 	began := time.Now()
+	sec, err := Secrets(pl, o.File, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	o = o.redacting(sec)
 	dir := o.Dir
 	if dir == "" {
 		root := o.Root
@@ -119,6 +125,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	res.Faults.Planned = len(pl.Faults)
 	var checked *invariants.Input // the records the checkers read, for report.html
 	defer func() {
+		err = sec.Error(err) // its message goes to result.json and to whoever prints it
 		res.Wall = time.Since(began)
 		if err != nil {
 			res.Error = err.Error()
@@ -150,6 +157,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		Binary:   o.Binary,
 		Bugs:     o.Bugs,
 		Progress: o.testbedProgress(began, &down),
+		Secrets:  sec,
 	})
 	if sys != nil {
 		defer func() {
@@ -171,7 +179,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	}
 	o.progress(began, PhaseTestbed, "ready after %s", time.Since(began).Round(time.Millisecond))
 
-	recs, err := openRecords(dir, o.OnOp)
+	recs, err := openRecords(dir, o.OnOp, sec)
 	if err != nil {
 		return res, CouldNotRun(err)
 	}
@@ -341,17 +349,17 @@ type records struct {
 	closed                   bool
 }
 
-func openRecords(dir string, onOp func(history.Op)) (*records, error) {
+func openRecords(dir string, onOp func(history.Op), sec *redact.Secrets) (*records, error) {
 	r := &records{}
 	var err error
-	if r.history, err = createHistory(filepath.Join(dir, HistoryFile), onOp); err != nil {
+	if r.history, err = createHistory(filepath.Join(dir, HistoryFile), onOp, sec); err != nil {
 		return nil, err
 	}
-	if r.faults, err = history.Create(filepath.Join(dir, FaultsFile)); err != nil {
+	if r.faults, err = createRecords(filepath.Join(dir, FaultsFile), nil, sec); err != nil {
 		r.history.Close()
 		return nil, err
 	}
-	if r.effects, err = history.Create(filepath.Join(dir, EffectsFile)); err != nil {
+	if r.effects, err = createRecords(filepath.Join(dir, EffectsFile), nil, sec); err != nil {
 		r.history.Close()
 		r.faults.Close()
 		return nil, err
@@ -370,9 +378,10 @@ func (r *records) close() error {
 // createHistory creates history.jsonl; with onOp, every record written through is
 // also decoded and handed to onOp on a goroutine of its own (the live dashboard), so
 // the workload's writes do not wait on the decoding unless 256 writes are queued.
-func createHistory(path string, onOp func(history.Op)) (*history.Writer, error) {
+// Both see the records redacted.
+func createHistory(path string, onOp func(history.Op), sec *redact.Secrets) (*history.Writer, error) {
 	if onOp == nil {
-		return history.Create(path)
+		return createRecords(path, nil, sec)
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -380,7 +389,7 @@ func createHistory(path string, onOp func(history.Op)) (*history.Writer, error) 
 	}
 	t := &opTap{f: f, ch: make(chan []byte, 256), done: make(chan struct{})}
 	go t.decode(onOp)
-	return history.NewWriter(t), nil
+	return createRecords(path, t, sec)
 }
 
 // opTap writes to the file and passes a copy of the bytes to its decoder.

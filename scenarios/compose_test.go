@@ -139,7 +139,7 @@ func TestComposeErrors(t *testing.T) {
 		want     []string
 	}{
 		{"compose file problems", "name: x\nduration: 20s\nsystem:\n  compose: compose-bad/docker-compose.yml\n  services:\n    app: {image: other:1, replicas: 2, env: {A: b}}\ninvariants: [durable]\n", []string{
-			"6:11: image: service app comes from the compose file, which says how it runs; here give only ready, replicas, observe and bugs",
+			"6:11: image: service app comes from the compose file, which says how it runs; here give only ready, replicas, observe, bugs and secrets",
 			"6:40: env: service app comes from the compose file",
 			bad + "4:5: compose service web: network_mode: host: mscli runs every service on the run's own network",
 			bad + "8:9: compose service files: volumes: /etc/conf (bind): mscli mounts nothing of the host",

@@ -86,7 +86,7 @@ const extensionPrefix = "x-"
 var (
 	rootKeys    = []string{"name", "summary", "dir", "duration", "system", "workload", "faults", "nemesis", "invariants", "catches", "thresholds"}
 	systemKeys  = []string{"broker", "compose", "services"}
-	serviceKeys = []string{"fixture", "image", "command", "env", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs", "options"}
+	serviceKeys = []string{"fixture", "image", "command", "env", "secrets", "port", "ready", "depends-on", "observe", "replicas", "database", "bugs", "options"}
 	probeKeys   = []string{"http", "tcp"}
 	observeKeys = []string{"http", "sql"}
 	sqlKeys     = []string{"url", "effects", "states", "operations"}

@@ -28,7 +28,7 @@ import (
 // ready, replicas, observe, bugs — and services of its own beside them.
 
 // overlayKeys are what system.services may give a service of the compose file.
-var overlayKeys = []string{"ready", "replicas", "observe", "bugs"}
+var overlayKeys = []string{"ready", "replicas", "observe", "bugs", "secrets"}
 
 // composeFile is a compose file being mapped: where it is, as errors name it, and its
 // syntax tree, for the positions of what it says.
@@ -206,6 +206,9 @@ func (d *decoder) mergeCompose(s *Scenario, raw ast.Node, services []plan.Servic
 		}
 		if given("bugs") {
 			c.Bugs = own.Bugs
+		}
+		if given("secrets") {
+			c.Secrets = own.Secrets
 		}
 		s.System.Services[i] = c
 	}

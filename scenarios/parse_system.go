@@ -65,6 +65,8 @@ func (d *decoder) services(s *Scenario, raw ast.Node) {
 				svc.Command = d.command(fp, f.val)
 			case "env":
 				svc.Env = d.strMap(fp, f.val, "a mapping of variable names to values")
+			case "secrets":
+				svc.Secrets = d.strList(fp, f.val)
 			case "port":
 				set(&svc.Port, d.smallInt, fp, f.val)
 			case "ready":

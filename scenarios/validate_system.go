@@ -49,6 +49,7 @@ func (v *validator) service(svc plan.Service, p string) {
 		// What a user's service declares, a fixture knows of itself.
 		for key, set := range map[string]bool{"command": false, "env": svc.Env != nil, "port": svc.Port != 0,
 			"ready": svc.Ready != (plan.Probe{}), "depends-on": svc.DependsOn != nil && !fx.Upstreams, "bugs": svc.Bugs != nil,
+			"secrets": svc.Secrets != nil,
 			"observe": svc.Observe != (plan.Observe{HTTP: DefaultObserve}) && svc.Observe.Observed()} {
 			if set {
 				v.report(p+"."+key, true, "%s: is for a service of your own; fixture %s declares it itself", key, svc.Fixture)
@@ -94,6 +95,7 @@ func (v *validator) service(svc plan.Service, p string) {
 		}
 		template(p+".env."+k, svc.Env[k])
 	}
+	v.secrets(svc, p)
 	switch o := svc.Observe; {
 	case o.HTTP != "" && o.SQL != nil:
 		v.report(p+".observe", false, "observe takes http: or sql:, not both")
@@ -255,3 +257,37 @@ func (v *validator) someTestbedRuns() {
 	}
 	v.report("system.services", false, "no testbed can start every service: %s", strings.Join(whys, "; "))
 }
+
+// secrets checks a service's secrets: names of variables of mscli's environment (never
+// their values: a plan does not depend on the shell that made it, and validate reads
+// no environment; run checks that each is set), each once, and none a variable the
+// service is given otherwise.
+func (v *validator) secrets(svc plan.Service, p string) {
+	seen := map[string]bool{}
+	for i, name := range svc.Secrets {
+		ip := index(p+".secrets", i)
+		switch {
+		case !envNameRE.MatchString(name):
+			v.report(ip, false, "invalid variable name %q", name)
+		case seen[name]:
+			v.report(ip, false, "secret %s is listed twice", name)
+		case hasKey(svc.Env, name) || slices.ContainsFunc(svc.Bugs, func(b plan.Bug) bool { _, ok := b.Env[name]; return ok }):
+			v.report(ip, false, "%s is both a secret and in env:; a secret's value comes from mscli's environment only", name)
+		case reservedEnv(name, svc):
+			v.report(ip, false, "%s is a variable the testbed gives the service itself; name another", name)
+		}
+		seen[name] = true
+	}
+}
+
+// reservedEnv reports whether name is a variable a testbed sets for a service
+// (plan.Service.Environ, MSCLI_RUN, MSCLI_NODE).
+func reservedEnv(name string, svc plan.Service) bool {
+	switch {
+	case name == "PORT", name == "NATS_URL", name == "DATABASE_URL", strings.HasPrefix(name, "MSCLI_"):
+		return true
+	}
+	return slices.ContainsFunc(svc.DependsOn, func(d string) bool { return plan.EnvName(d) == name })
+}
+
+func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/mscli/mscli/internal/redact"
 	"github.com/mscli/mscli/sut"
 )
 
@@ -47,6 +48,11 @@ type Options struct {
 	// StopGrace is how long a node has to exit after SIGTERM before SIGKILL; 0 means
 	// DefaultStopGrace.
 	StopGrace time.Duration
+	// Secrets are the values a service's secrets: name (plan.Service.Secrets): each
+	// such service is started with them in its environment, and every node's log is
+	// written through them (redacted), as is any of its lines an error or event
+	// quotes. nil: none.
+	Secrets *redact.Secrets
 }
 
 // WithDefaults fills the zero durations.

@@ -478,6 +478,7 @@ func (e *Env) saveLogs(ctx context.Context) {
 		}
 		b, _ := io.ReadAll(rc)
 		rc.Close()
+		b = e.opts.Secrets.Bytes(b) // what a node printed of a secret's value
 		_ = os.WriteFile(filepath.Join(dir, alias(n.name)+".log"), b, 0o644)
 	}
 }

@@ -189,6 +189,7 @@ func (n *node) logTail() string {
 	}
 	defer rc.Close()
 	b, _ := io.ReadAll(rc)
+	b = n.env.opts.Secrets.Bytes(b)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(lines) > 20 {
 		lines = lines[len(lines)-20:]

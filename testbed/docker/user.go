@@ -155,6 +155,7 @@ func (e *Env) userNode(s plan.Service, svc *service, i int, proxyOf map[[2]strin
 	if err != nil {
 		return nil, fmt.Errorf("docker testbed: %s: %w", rep, err)
 	}
+	environ = append(environ, e.opts.Secrets.Env(s.Secrets)...)
 	env := make(map[string]string, len(environ))
 	for _, kv := range environ {
 		k, val, _ := strings.Cut(kv, "=")

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -133,13 +134,23 @@ func (p *process) startLocked(ctx context.Context) error {
 	}
 	cmd.Env = append(base, "MSCLI_RUN="+p.env.opts.RunID, "MSCLI_NODE="+p.name)
 	cmd.Env = append(cmd.Env, p.environ...)
-	cmd.Stdout, cmd.Stderr = logf, logf
+	var out io.WriteCloser = logf
+	if sec := p.env.opts.Secrets; !sec.Empty() {
+		// Through a pipe, redacted (a value split across two writes included), so a
+		// secret a node prints never reaches its log; the pipe's copy ends with the
+		// process group, or a second after the process when something else holds it.
+		out = sec.Writer(logf)
+		cmd.WaitDelay = time.Second
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	if p.user != nil {
 		cmd.SysProcAttr = withUser(cmd.SysProcAttr, p.user)
 	}
 	err = cmd.Start()
-	logf.Close() // the child holds its own descriptor
+	if out == logf || err != nil {
+		out.Close() // the child holds its own descriptor, or there is none
+	}
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
@@ -147,6 +158,9 @@ func (p *process) startLocked(ctx context.Context) error {
 	p.cmd, p.done, p.exit, p.paused = cmd, done, nil, false
 	go func() {
 		err := cmd.Wait()
+		if out != logf {
+			out.Close() // what was held back, then the log
+		}
 		p.exit = err // read only after done is closed
 		close(done)
 	}()

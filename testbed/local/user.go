@@ -148,6 +148,7 @@ func (e *Env) startUser(ctx context.Context, s plan.Service) error {
 		if err != nil {
 			return fmt.Errorf("local testbed: %w", err)
 		}
+		environ = append(environ, e.opts.Secrets.Env(s.Secrets)...)
 		p := &process{env: e, name: node, program: argv[0], args: argv[1:], environ: environ, workDir: s.Dir,
 			ready: ready, log: filepath.Join(e.dir, "logs", logName(node))}
 		svc.replicas = append(svc.replicas, p)
