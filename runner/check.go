@@ -2,8 +2,10 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,17 +35,26 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 		return nil, InvalidInput("read run %s: %v", dir, err)
 	}
 	r, err := reports.ReadFile(filepath.Join(dir, ResultFile))
+	var syntax *json.SyntaxError
 	switch {
-	case err != nil && !os.IsNotExist(err):
+	case err != nil && !os.IsNotExist(err) && !errors.As(err, &syntax) && !errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, InvalidInput("%v", err)
 	case err != nil:
+		why := "no " + ResultFile + ": its mscli was stopped before the end"
+		if !os.IsNotExist(err) { // a result.json cut off as it was written (a full disk)
+			why = ResultFile + " is cut off: " + err.Error()
+		}
 		r = &reports.Run{Scenario: plan.Scenario, Seed: plan.Seed, Dir: dir,
-			Incomplete: "the run was cut short (no " + ResultFile + ": its mscli was stopped before the end); its records are partial"}
+			Incomplete: "the run was cut short (" + why + "); its records are partial"}
 		if torn != nil {
 			r.Incomplete += ": " + torn.Error()
 		}
+	case torn != nil && r.Incomplete != "":
+		r.Incomplete += "; " + torn.Error()
 	case torn != nil:
 		r.Incomplete = "the run was cut short: " + torn.Error()
+	case r.Error != "" && r.Incomplete == "":
+		r.Incomplete = cutShort(r.Error) // a result.json of an mscli before Incomplete was set on errors
 	}
 	r.Ops = countOps(in.Ops, r.Ops)
 	r.Faults = reports.CountFaults(plan.Faults, in.Faults)

@@ -128,10 +128,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		err = sec.Error(err) // its message goes to result.json and to whoever prints it
 		res.Wall = time.Since(began)
 		if err != nil {
-			res.Error = err.Error()
-			if res.Verdict == invariants.Pass {
-				res.Verdict = invariants.Unknown // checks of what was recorded before it stopped
-			}
+			markCutShort(res, err)
 		}
 		if werr := WriteResults(dir, res); werr != nil && err == nil {
 			err = CouldNotRun(werr)
@@ -173,11 +170,13 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return res, stopped(ctx)
 		}
 		return res, CouldNotRun(fmt.Errorf("start testbed: %w", err))
 	}
 	o.progress(began, PhaseTestbed, "ready after %s", time.Since(began).Round(time.Millisecond))
+	ctx, unwatch := watchLost(ctx, sys) // the testbed's loss ends the run as an error
+	defer unwatch()
 
 	recs, err := openRecords(dir, o.OnOp, sec)
 	if err != nil {
@@ -211,7 +210,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	res.Ops = reports.OpCounts{Rate: stats.OpsPerSec, P50: stats.P50, P99: stats.P99}
 	o.progress(began, PhaseHeal, "workload stopped; every fault healed")
 	if ctx.Err() != nil {
-		return res, ctx.Err()
+		return res, stopped(ctx)
 	}
 	if werr != nil && !errors.Is(werr, context.DeadlineExceeded) && !errors.Is(werr, context.Canceled) {
 		return res, CouldNotRun(fmt.Errorf("workload: %w", werr))
@@ -235,7 +234,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		conv, cerr := obs.converge(ctx, start, heal, time.Until(deadline), 100*time.Millisecond, recs.effects)
 		res.Converge = conv
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return res, stopped(ctx)
 		}
 		if cerr != nil {
 			return res, CouldNotRun(cerr)
@@ -251,7 +250,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 			return res, CouldNotRun(fmt.Errorf("final reads: %w", err))
 		}
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return res, stopped(ctx)
 		}
 		final, err := obs.observeAll(ctx, start)
 		if err != nil {

@@ -112,9 +112,10 @@ func ReadPlan(dir string) (*plan.Plan, error) {
 }
 
 // LoadRecorded reads a run directory's history, faults and effects. When a file ends
-// in a torn line (history.TornLine: its writer was killed mid-record) it reads the
-// others still and returns the records with a *TornRecords: whole records, but the
-// run was cut short, and is never a pass.
+// in a torn line (history.TornLine: its writer was killed mid-record), or is missing
+// (the run stopped before it began recording: its testbed did not start), it reads
+// the others still and returns the records with a *TornRecords: whole records, but
+// the run was cut short, and is never a pass.
 func LoadRecorded(dir string) (*invariants.Input, error) {
 	in := &invariants.Input{}
 	var torn TornRecords
@@ -135,7 +136,7 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 	if pl, err := ReadPlan(dir); err == nil {
 		Declare(in, pl)
 	}
-	if len(torn.Lines) > 0 {
+	if len(torn.Lines) > 0 || len(torn.Missing) > 0 {
 		return in, &torn
 	}
 	return in, nil
@@ -146,13 +147,21 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 // are whole.
 type TornRecords struct {
 	Lines []*history.TornLine // one per torn file: history, faults, effects in order
+	// Missing are the files of records the run never wrote (history.jsonl, …).
+	Missing []string
 }
 
-// add keeps err when it is a torn line, returning nil; any other error it returns.
+// add keeps err when it is a torn line or a missing file, returning nil; any other
+// error it returns.
 func (t *TornRecords) add(err error) error {
 	var tl *history.TornLine
-	if errors.As(err, &tl) {
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &tl):
 		t.Lines = append(t.Lines, tl)
+		return nil
+	case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pe):
+		t.Missing = append(t.Missing, filepath.Base(pe.Path))
 		return nil
 	}
 	return err
@@ -161,9 +170,12 @@ func (t *TornRecords) add(err error) error {
 // Error reads "the last line of history.jsonl was torn (line 1992: unexpected end of
 // JSON input)", one clause per file.
 func (t *TornRecords) Error() string {
-	s := make([]string, len(t.Lines))
-	for i, tl := range t.Lines {
-		s[i] = fmt.Sprintf("the last line of %s was torn (line %d: %v)", filepath.Base(tl.Path), tl.Line, tl.Err)
+	var s []string
+	if len(t.Missing) > 0 {
+		s = append(s, "it recorded no "+strings.Join(t.Missing, ", "))
+	}
+	for _, tl := range t.Lines {
+		s = append(s, fmt.Sprintf("the last line of %s was torn (line %d: %v)", filepath.Base(tl.Path), tl.Line, tl.Err))
 	}
 	return strings.Join(s, "; ")
 }
@@ -219,6 +231,8 @@ func Specs(p *plan.Plan) []invariants.Spec {
 // WriteResults writes result.json and junit.xml into the run directory.
 func WriteResults(dir string, r *reports.Run) error {
 	if err := reports.WriteFile(filepath.Join(dir, ResultFile), r); err != nil {
+		// No half a result.json (a full disk): without one, check says the run was cut short.
+		_ = os.Remove(filepath.Join(dir, ResultFile))
 		return fmt.Errorf("write %s: %w", ResultFile, err)
 	}
 	f, err := os.Create(filepath.Join(dir, JUnitFile))

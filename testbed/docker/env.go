@@ -61,6 +61,7 @@ type Env struct {
 	mu       sync.Mutex
 	downOnce sync.Once
 	downErr  error
+	watch    watch // the engine's, while the run uses the testbed (watch.go)
 	noFreeze error // set by tests: what every pause answers, as on an engine without a freezer
 	// ReadyAfter is how long the topology took to become ready.
 	ReadyAfter time.Duration
@@ -95,6 +96,7 @@ func Up(ctx context.Context, pl *plan.Plan, opts testbed.Options) (*Env, error) 
 		return e, err
 	}
 	e.ReadyAfter = time.Since(began)
+	e.watchEngine()
 	return e, nil
 }
 
@@ -439,9 +441,12 @@ func (s *service) databaseURL(addr string) string {
 // container, network and volume of the run. It is idempotent.
 func (e *Env) Down(ctx context.Context) error {
 	e.downOnce.Do(func() {
-		ctx := context.WithoutCancel(ctx)
-		e.saveLogs(ctx)
-		_, err := e.eng.removeRun(ctx, e.opts.RunID)
+		e.stopWatch()
+		// Not cut short by the run's end, yet bounded: an engine that does not answer
+		// is waited for (removeAll) a minute at most.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		err := e.removeAll(ctx)
 		e.downErr = err
 		e.eng.Close()
 		if err == nil {

@@ -28,7 +28,7 @@ func (e *Env) startUserServices(ctx context.Context, top plan.Topology) error {
 		svc := &service{name: s.Name}
 		if s.Port != 0 {
 			for range s.Replicas {
-				addr, err := testbed.FreeAddr()
+				addr, err := freeAddr()
 				if err != nil {
 					return err
 				}
@@ -113,6 +113,11 @@ func (e *Env) startUser(ctx context.Context, s plan.Service) error {
 	}
 	for i := range s.Replicas {
 		node := plan.ReplicaNode(s.Name, i)
+		if s.Port != 0 {
+			if err := e.claimPort(svc, i, node); err != nil {
+				return err
+			}
+		}
 		vars := plan.Vars{Service: s.Name, Replica: i, Addrs: map[string]string{}}
 		for _, dep := range deps {
 			up, err := e.upstream(svc, i, dep)

@@ -6,7 +6,8 @@
 // server answers GET /path with); /whoami, "<service>/<replica>" from MSCLI_SERVICE
 // and MSCLI_REPLICA. Without $PORT it reports every 200ms
 // on stdout whether $WATCH_ADDR answers HTTP. $USERAPP_DELAY (a duration) holds it
-// back before it listens.
+// back before it listens. $USERAPP_FAIL makes it print that line on stderr and exit 1
+// at once: a node that dies as it starts.
 package main
 
 import (
@@ -29,6 +30,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if msg := os.Getenv("USERAPP_FAIL"); msg != "" {
+		fmt.Fprintln(os.Stderr, msg)
+		os.Exit(1)
+	}
 	if d, err := time.ParseDuration(os.Getenv("USERAPP_DELAY")); err == nil {
 		time.Sleep(d)
 	}
