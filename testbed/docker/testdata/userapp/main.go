@@ -6,13 +6,16 @@
 // server answers GET /path with); /whoami, "<service>/<replica>" from MSCLI_SERVICE
 // and MSCLI_REPLICA. Without $PORT it reports every 200ms
 // on stdout whether $WATCH_ADDR answers HTTP. $USERAPP_DELAY (a duration) holds it
-// back before it listens. $USERAPP_FAIL makes it print that line on stderr and exit 1
-// at once: a node that dies as it starts.
+// back before it listens. $USERAPP_PRINT names a variable whose value it prints at
+// start, on stdout and on stderr, with the value's SHA-256 (a secret's redaction).
+// $USERAPP_FAIL makes it print that line on stderr and exit 1 at once: a node that
+// dies as it starts.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -30,6 +33,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if name := os.Getenv("USERAPP_PRINT"); name != "" {
+		v := os.Getenv(name)
+		fmt.Printf("%s=%s\n", name, v)
+		fmt.Fprintf(os.Stderr, "on stderr: %s\n", v)
+		fmt.Printf("sha256 %x\n", sha256.Sum256([]byte(v)))
+	}
 	if msg := os.Getenv("USERAPP_FAIL"); msg != "" {
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
