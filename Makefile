@@ -57,11 +57,12 @@ demo: image
 bench: images
 	MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m $(PKGS)
 
-## fuzz: fuzz the scenario loader and the record decoder, FUZZTIME each (default 60s; a count such as 10000000x works too)
+## fuzz: fuzz the scenario loader, the record decoder and the observation's decoders, FUZZTIME each (default 60s; a count such as 10000000x works too)
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./scenarios
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./history
+	$(GO) test -run '^$$' -fuzz FuzzObserve -fuzztime $(FUZZTIME) ./runner
 
 ## soak: SOAK_RUNS (50) runs interrupted at random points with SIGINT or SIGKILL on both testbeds, one mscli clean, zero leftovers asserted; then SOAK_PAIRS (20) pairs of runs at once, each with the verdicts of the scenario alone (about 40 minutes)
 SOAK_RUNS  ?= 50

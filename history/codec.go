@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,8 @@ func (w *Writer) Close() error {
 
 // Read decodes every JSON Lines record of r into a slice of T. Blank lines are
 // skipped; a malformed line is an error naming its line number, except a last line
-// cut short (torn): Read returns the records before it with a *TornLine.
+// cut short (torn): Read returns the records before it with a *TornLine. A line
+// longer than 16 MiB is an error naming it: Read holds no more of one.
 func Read[T any](r io.Reader) ([]T, error) { return readLines(r, unmarshal[T], 0) }
 
 func unmarshal[T any](b []byte, v *T) error { return json.Unmarshal(b, v) }
@@ -110,7 +112,7 @@ func (e *TornLine) Unwrap() error { return e.Err }
 
 func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]T, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	unterminated := false // the line just scanned is the last and has no newline
 	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
 		n, tok, err := bufio.ScanLines(data, atEOF)
@@ -135,8 +137,16 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 			return out, fmt.Errorf("line %d: %w", line, err)
 		}
 	}
-	return out, sc.Err()
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return out, fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line+1, maxLine>>20)
+	} else if err != nil {
+		return out, fmt.Errorf("line %d: %w", line+1, err)
+	}
+	return out, nil
 }
+
+// maxLine bounds a line Read reads: its buffer grows to it, never more.
+const maxLine = 16 << 20
 
 // ReadFile decodes a JSON Lines file; a missing file is an error, and a torn last
 // line a *TornLine (see Read).

@@ -2,6 +2,7 @@ package history_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,4 +124,24 @@ func TestReadTornLastLine(t *testing.T) {
 	if err != nil || len(ops) != 3 {
 		t.Errorf("a whole last line without its newline: %+v, %v", ops, err)
 	}
+}
+
+// A line longer than Read holds is an error naming it, after the records before it,
+// and Read stops there: it does not hold the line.
+func TestReadLongLine(t *testing.T) {
+	body := io.MultiReader(strings.NewReader("{\"i\":1}\n{\"i\":2}\n{\"f\":\""), endless('x'))
+	ops, err := history.Read[history.Op](body)
+	if err == nil || err.Error() != "line 3: longer than 16 MiB, the most a record may be" || len(ops) != 2 {
+		t.Fatalf("%d records, %v", len(ops), err)
+	}
+}
+
+// endless is a reader of one byte without end.
+type endless byte
+
+func (e endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(e)
+	}
+	return len(p), nil
 }

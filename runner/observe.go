@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"sort"
 	"strings"
 	"time"
@@ -108,17 +109,27 @@ func sourceOf(s plan.Service, sys System) source {
 // httpSource reads the effects endpoint (history.Effect JSON Lines), trying each
 // replica until one answers: any replica reports the whole service. While converging
 // it asks for ?kind=state&kind=operation; an endpoint that ignores the filter is
-// fine.
+// fine. An answer is read within limits, bytes and time (the service under test is
+// untrusted): an error names the replica and the bound its answer broke.
 type httpSource struct {
 	client *http.Client
 	urls   []string // the endpoint on each replica
+	limits readLimits
+	// stall bounds the wait for the answer to start and for each next bytes of it;
+	// total the whole answer, so a trickle that never stalls ends too.
+	stall, total time.Duration
 }
+
+// observeTotal bounds one whole answer of an effects endpoint: a service that
+// reports a million operations sends ~330 MB, which mscli decodes at tens of MB/s.
+const observeTotal = time.Minute
 
 func newHTTPSource(urls []string) *httpSource {
 	// A redirect is an answer, never followed: the service under test does not send
 	// mscli elsewhere.
 	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &httpSource{client: &http.Client{Timeout: observeTimeout, CheckRedirect: noRedirects}, urls: urls}
+	return &httpSource{client: &http.Client{CheckRedirect: noRedirects}, urls: urls,
+		limits: defaultLimits, stall: observeTimeout, total: observeTotal}
 }
 
 func (h *httpSource) read(ctx context.Context, converging bool) ([]history.Effect, error) {
@@ -138,7 +149,7 @@ func (h *httpSource) read(ctx context.Context, converging bool) ([]history.Effec
 		if err == nil {
 			return effs, nil
 		}
-		errs = append(errs, err.Error())
+		errs = append(errs, fmt.Sprintf("GET %s: %v", u, err))
 	}
 	return nil, fmt.Errorf("no replica answered: %s", strings.Join(errs, "; "))
 }
@@ -151,36 +162,76 @@ func (h *httpSource) close() error {
 	return nil
 }
 
+// get reads one replica's answer (its errors leave the URL to the caller).
 func (h *httpSource) get(ctx context.Context, url string) ([]history.Effect, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ctx, stop := context.WithTimeoutCause(ctx, h.total, errTooSlow)
+	defer stop()
+	stalled := time.AfterFunc(h.stall, func() { cancel(errStalled) })
+	defer stalled.Stop()
+	body := &progressReader{progress: func() { stalled.Reset(h.stall) }}
+	// why is err, or what cut the request short: a bound, or the caller.
+	why := func(err error) error {
+		if ctx.Err() == nil {
+			return err
+		}
+		switch cause := context.Cause(ctx); cause {
+		case errStalled:
+			return fmt.Errorf("the service sent nothing for %s (after %d bytes of its answer)", h.stall, body.n)
+		case errTooSlow:
+			return fmt.Errorf("the service took longer than %s to send its answer (%d bytes so far)", h.total, body.n)
+		default:
+			return cause
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, err
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // the caller names the URL
+		}
+		return nil, why(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("%s: %q", resp.Status, strings.TrimSpace(string(b)))
 	}
-	// The service under test is untrusted: an endless answer ends at maxEffectBytes.
-	body := &io.LimitedReader{R: resp.Body, N: maxEffectBytes + 1}
-	effs, err := history.Read[history.Effect](body)
-	if body.N <= 0 {
-		err = fmt.Errorf("GET %s: more than %d MiB of effects: mscli reads no more", url, maxEffectBytes>>20)
+	body.r = resp.Body
+	effs, err := decodeEffects(body, h.limits)
+	if err != nil {
+		return nil, why(err)
 	}
-	return effs, err
+	return effs, nil
 }
 
-// maxEffectBytes and maxEffectRows bound what one observation reads from a service:
-// far more than a million operations' effects, far less than what would exhaust the
-// machine.
-const (
-	maxEffectBytes = 4 << 30
-	maxEffectRows  = 20_000_000
+// The bounds of an answer's time, as the causes of its request's end.
+var (
+	errStalled = errors.New("stalled")
+	errTooSlow = errors.New("too slow")
 )
+
+// progressReader counts what it reads and calls progress on every read that
+// returns bytes.
+type progressReader struct {
+	r        io.Reader
+	n        int64
+	progress func()
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.progress()
+	}
+	return n, err
+}
 
 // converge polls every service's state until each read view equals its write view and
 // every operation the service knows has settled (history.Settled), or until the

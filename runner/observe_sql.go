@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx"
 
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/plan"
@@ -22,14 +23,18 @@ import (
 // sqlSource reads a service's effects with the scenario's queries (plan.SQLObserve) on
 // the service's own PostgreSQL, connected to directly. The queries of one read run in
 // one read-only repeatable-read transaction, so they see one instant: the effects
-// summed up agree with the states they made. Each query is bounded by timeout.
+// summed up agree with the states they made. Each query is bounded by timeout, and
+// what a read's rows hold by limits: a row (the PostgreSQL message that carries it),
+// the bytes of all rows, their number.
 type sqlSource struct {
 	dsn     string
 	queries []sqlQuery
 	timeout time.Duration
+	limits  readLimits
 
-	mu sync.Mutex
-	db *sql.DB // opened on the first read
+	mu    sync.Mutex
+	db    *sql.DB // opened on the first read
+	where string  // the database, host:port/name, for an error that names it
 }
 
 // sqlQuery is one of a service's observation queries and the record each row makes.
@@ -120,7 +125,7 @@ var (
 // newSQLSource reads with the queries q on the database at dsn ("" when the system
 // gives the service none: every read says so).
 func newSQLSource(dsn string, q plan.SQLObserve) *sqlSource {
-	s := &sqlSource{dsn: dsn, timeout: observeTimeout}
+	s := &sqlSource{dsn: dsn, timeout: observeTimeout, limits: defaultLimits}
 	add := func(name, text string, converging bool, cols []sqlColumn, fixed func(*history.Effect)) {
 		if strings.TrimSpace(text) != "" {
 			s.queries = append(s.queries, sqlQuery{name, text, converging, cols, fixed})
@@ -164,12 +169,16 @@ func (s *sqlSource) open() (*sql.DB, error) {
 		return nil, errors.New("no PostgreSQL database to run the observation queries on (observe: sql needs database: postgres, or a url: naming a node whose port this testbed reaches from the host)")
 	}
 	if s.db == nil {
-		db, err := sql.Open("pgx", s.dsn)
+		cfg, err := pgx.ParseConfig(s.dsn)
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(2)
-		s.db = db
+		// A row longer than a record may be fails as it arrives, before its bytes
+		// are read.
+		cfg.MaxProtocolMessageBodyLen = s.limits.line
+		s.where = fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+		s.db = stdlib.OpenDB(*cfg)
+		s.db.SetMaxOpenConns(2)
 	}
 	return s.db, nil
 }
@@ -210,23 +219,32 @@ func (s *sqlSource) read(ctx context.Context, converging bool) ([]history.Effect
 	}
 	defer tx.Rollback()
 	var out []history.Effect
+	var size int64 // the bytes of the rows read
 	for _, q := range s.queries {
 		if converging && !q.converging {
 			continue
 		}
-		if out, err = s.run(ctx, tx, q, out); err != nil {
+		if out, err = s.run(ctx, tx, q, out, &size); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// run runs one query and appends a record per row.
-func (s *sqlSource) run(ctx context.Context, tx *sql.Tx, q sqlQuery, out []history.Effect) ([]history.Effect, error) {
+// run runs one query and appends a record per row, adding the rows' bytes to size.
+func (s *sqlSource) run(ctx context.Context, tx *sql.Tx, q sqlQuery, out []history.Effect, size *int64) ([]history.Effect, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	fail := func(err error) error {
-		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
+		// The query ends now: closing its rows would otherwise read an endless
+		// answer to the timeout.
+		cancel()
+		var long *pgproto3.ExceededMaxBodyLenErr
+		switch {
+		case errors.As(err, &long):
+			err = fmt.Errorf("the database %s sent a row of %d bytes, longer than %s, the most mscli reads of one record",
+				s.where, long.ActualBodyLen, sizeOf(int64(s.limits.line)))
+		case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
 			err = fmt.Errorf("no answer within %s: %w", s.timeout, err)
 		}
 		return fmt.Errorf("%s query %s: %w", q.name, abbreviate(q.text), err)
@@ -250,11 +268,17 @@ func (s *sqlSource) run(ctx context.Context, tx *sql.Tx, q sqlQuery, out []histo
 		ptrs[i] = &vals[i]
 	}
 	for n := 1; rows.Next(); n++ {
-		if len(out) >= maxEffectRows {
-			return out, fail(fmt.Errorf("more than %d rows: mscli reads no more", maxEffectRows))
+		if len(out) >= s.limits.rows {
+			return out, fail(fmt.Errorf("the database %s sent more than %d rows, the most mscli reads of one observation", s.where, s.limits.rows))
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return out, fail(err)
+		}
+		for _, v := range vals {
+			*size += valueSize(v)
+		}
+		if *size > s.limits.bytes {
+			return out, fail(fmt.Errorf("the database %s sent more than %s, the most mscli reads of one observation", s.where, sizeOf(s.limits.bytes)))
 		}
 		var e history.Effect
 		q.fixed(&e)
@@ -339,18 +363,35 @@ func describeColumns(cols []sqlColumn) string {
 	return out
 }
 
+// valueSize is what a column's value costs: its text, or a number's 8 bytes.
+func valueSize(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x))
+	case []byte:
+		return int64(len(x))
+	}
+	return 8
+}
+
 // sqlText is a text column's value: text (or a type PostgreSQL sends as text: uuid,
 // numeric), bytes, or an integer in decimal.
 func sqlText(v any) (string, error) {
+	var s string
 	switch x := v.(type) {
 	case string:
-		return x, nil
+		s = x
 	case []byte:
-		return string(x), nil
+		s = string(x)
 	case int64:
 		return strconv.FormatInt(x, 10), nil
+	default:
+		return "", fmt.Errorf("want text, got %T %v", v, v)
 	}
-	return "", fmt.Errorf("want text, got %T %v", v, v)
+	if strings.IndexByte(s, 0) >= 0 { // bytea can hold one
+		return "", fmt.Errorf("a NUL character in %s: a record's fields are text", quoteStart([]byte(s)))
+	}
+	return s, nil
 }
 
 // sqlInt is an integer column's value: any integer type, or a numeric or floating
@@ -372,15 +413,18 @@ func sqlInt(v any) (int64, error) {
 		return sqlInt(float64(x))
 	case []byte:
 		return sqlInt(string(x))
-	case string: // numeric
+	case string: // numeric: digits, a point, digits (PostgreSQL's text of one)
 		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
 			return n, nil
 		}
-		r, ok := new(big.Rat).SetString(strings.TrimSpace(x))
-		if !ok || !r.IsInt() || !r.Num().IsInt64() {
-			return 0, fmt.Errorf("%q is not an integer", x)
+		// A whole number with a fraction of zeros ("40.00"). No exponent: a service's
+		// text "1e999999999" would make a number of a billion digits.
+		whole, frac, _ := strings.Cut(strings.TrimSpace(x), ".")
+		n, err := strconv.ParseInt(whole, 10, 64)
+		if err != nil || strings.Trim(frac, "0") != "" {
+			return 0, fmt.Errorf("%s is not an integer", quoteStart([]byte(x)))
 		}
-		return r.Num().Int64(), nil
+		return n, nil
 	}
 	return 0, fmt.Errorf("want an integer, got %T %v", v, v)
 }
