@@ -110,12 +110,27 @@ func (s *Secrets) Env(names []string) []string {
 
 // redact appends b, every secret in it replaced, to dst. Unless final, it stops where
 // what is left of b could be the start of a secret that the next bytes complete, and
-// returns the length it consumed; the caller keeps the rest for then.
-func (s *Secrets) redact(dst, b []byte, final bool) ([]byte, int) {
+// returns the length it consumed; the caller keeps the rest for then. With inJSON, b
+// is the inside of a JSON string: a match never starts within an escape sequence
+// (after its backslash), where the marker would leave the backslash escaping '['.
+func (s *Secrets) redact(dst, b []byte, final, inJSON bool) ([]byte, int) {
 	i, plain := 0, 0
+	next := func() int { // past b[i], and past the rest of an escape it begins
+		if inJSON && b[i] == '\\' && i+1 < len(b) {
+			if b[i+1] == 'u' {
+				return min(i+6, len(b))
+			}
+			return i + 2
+		}
+		return i + 1
+	}
 	for i < len(b) {
 		if !s.first[b[i]] {
-			i++
+			if inJSON && b[i] == '\\' {
+				i = next()
+			} else {
+				i++
+			}
 			continue
 		}
 		// Longest first: a longer secret that the next bytes may complete wins over a
@@ -131,7 +146,7 @@ func (s *Secrets) redact(dst, b []byte, final bool) ([]byte, int) {
 			}
 		}
 		if match == nil {
-			i++
+			i = next()
 			continue
 		}
 		dst = append(append(dst, b[plain:i]...), match.marker...)
@@ -146,7 +161,7 @@ func (s *Secrets) Bytes(b []byte) []byte {
 	if s.Empty() {
 		return b
 	}
-	out, _ := s.redact(make([]byte, 0, len(b)), b, true)
+	out, _ := s.redact(make([]byte, 0, len(b)), b, true, false)
 	return out
 }
 
@@ -202,7 +217,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	in := append(w.held, p...)
 	var n int
-	w.buf, n = w.s.redact(w.buf[:0], in, false)
+	w.buf, n = w.s.redact(w.buf[:0], in, false, false)
 	w.held = append(w.held[:0:0], in[n:]...)
 	if len(w.buf) > 0 {
 		if _, err := w.w.Write(w.buf); err != nil {
@@ -212,15 +227,17 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Flush writes the bytes held back, as they are: the stream ended before they became
-// a secret.
+// Flush writes the bytes held back: the stream ended before they became the secret
+// they could have begun. They are still redacted, as they may hold a whole shorter
+// secret (a value that begins another, longer one).
 func (w *Writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.held) == 0 {
 		return nil
 	}
-	_, err := w.w.Write(w.held)
+	out, _ := w.s.redact(nil, w.held, true, false)
+	_, err := w.w.Write(out)
 	w.held = nil
 	return err
 }
@@ -257,7 +274,7 @@ func (s *Secrets) JSON(b []byte) []byte {
 		}
 		end = min(end, len(b))
 		out = append(out, b[i:start]...)
-		out, _ = s.redact(out, b[start:end], true)
+		out, _ = s.redact(out, b[start:end], true, true)
 		i = end
 		if i < len(b) {
 			out = append(out, '"')

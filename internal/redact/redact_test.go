@@ -168,3 +168,49 @@ func TestEnv(t *testing.T) {
 		t.Errorf("Env = %q", got)
 	}
 }
+
+// A stream that ends with a whole secret which also begins a longer one (a password,
+// and a URL holding it) is held back until the end, and still redacted then.
+func TestWriterFlushRedactsWhatItHeld(t *testing.T) {
+	s := secrets() // DB_PASS begins LONGER
+	for _, tail := range []string{"hunter22hunter", "hunter22hunter-and", "pw tok-3f9a\"c/1&x"} {
+		var out bytes.Buffer
+		w := s.Writer(&out)
+		if _, err := w.Write([]byte("pw=" + tail)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "hunter22hunter") || strings.Contains(out.String(), "tok-3f9a") {
+			t.Errorf("the stream ending %q wrote %q", tail, out.String())
+		}
+	}
+}
+
+// Inside a JSON string a value is matched where a character begins, never in the
+// middle of an escape: a string holding a newline then the rest of a secret that
+// begins with 'n' is not a match (a marker there would leave "\[", no longer JSON),
+// while the value after an escape, or escaped itself, still is.
+func TestJSONEscapes(t *testing.T) {
+	s := New(map[string]string{"N": "nimbus-token-1", "U": "u0041-secret-2", "Q": "\"quoted-value"})
+	for _, c := range []struct{ in, want string }{
+		{"a\nimbus-token-1", "a\nimbus-token-1"},                 // a newline, then not the secret
+		{"a\nnimbus-token-1", "a\n[secret N]"},                   // a newline, then the secret
+		{"\\nimbus-token-1", "\\[secret N]"},                      // a backslash, then the secret
+		{"x\u0001u0041-secret-2", "x\u0001[secret U]"},           // after a \u escape
+		{"say \"quoted-value", "say [secret Q]"},                  // the value's own escape
+		{"\t\"quoted-value\\nimbus-token-1", "\t[secret Q]\\[secret N]"},
+	} {
+		b, _ := json.Marshal(map[string]string{"e": c.in})
+		got := s.JSON(b)
+		var m map[string]string
+		if err := json.Unmarshal(got, &m); err != nil {
+			t.Errorf("%q: %s is no longer JSON: %v", c.in, got, err)
+			continue
+		}
+		if m["e"] != c.want {
+			t.Errorf("%q: got %q, want %q", c.in, m["e"], c.want)
+		}
+	}
+}
