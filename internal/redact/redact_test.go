@@ -195,11 +195,11 @@ func TestWriterFlushRedactsWhatItHeld(t *testing.T) {
 func TestJSONEscapes(t *testing.T) {
 	s := New(map[string]string{"N": "nimbus-token-1", "U": "u0041-secret-2", "Q": "\"quoted-value"})
 	for _, c := range []struct{ in, want string }{
-		{"a\nimbus-token-1", "a\nimbus-token-1"},                 // a newline, then not the secret
-		{"a\nnimbus-token-1", "a\n[secret N]"},                   // a newline, then the secret
-		{"\\nimbus-token-1", "\\[secret N]"},                      // a backslash, then the secret
-		{"x\u0001u0041-secret-2", "x\u0001[secret U]"},           // after a \u escape
-		{"say \"quoted-value", "say [secret Q]"},                  // the value's own escape
+		{"a\nimbus-token-1", "a\nimbus-token-1"},       // a newline, then not the secret
+		{"a\nnimbus-token-1", "a\n[secret N]"},         // a newline, then the secret
+		{"\\nimbus-token-1", "\\[secret N]"},           // a backslash, then the secret
+		{"x\u0001u0041-secret-2", "x\u0001[secret U]"}, // after a \u escape
+		{"say \"quoted-value", "say [secret Q]"},       // the value's own escape
 		{"\t\"quoted-value\\nimbus-token-1", "\t[secret Q]\\[secret N]"},
 	} {
 		b, _ := json.Marshal(map[string]string{"e": c.in})
