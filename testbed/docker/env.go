@@ -62,7 +62,10 @@ type Env struct {
 	downOnce sync.Once
 	downErr  error
 	watch    watch // the engine's, while the run uses the testbed (watch.go)
-	noFreeze error // set by tests: what every pause answers, as on an engine without a freezer
+	// interrupt is the Done of the context Up was given: once it is closed (^C),
+	// Down no longer waits for an engine that does not answer (removeAll).
+	interrupt <-chan struct{}
+	noFreeze  error // set by tests: what every pause answers, as on an engine without a freezer
 	// ReadyAfter is how long the topology took to become ready.
 	ReadyAfter time.Duration
 }
@@ -91,7 +94,7 @@ func Up(ctx context.Context, pl *plan.Plan, opts testbed.Options) (*Env, error) 
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{opts: opts, eng: eng, services: map[string]*service{}}
+	e := &Env{opts: opts, eng: eng, services: map[string]*service{}, interrupt: ctx.Done()}
 	if err := e.up(ctx, pl); err != nil {
 		return e, err
 	}
@@ -443,7 +446,7 @@ func (e *Env) Down(ctx context.Context) error {
 	e.downOnce.Do(func() {
 		e.stopWatch()
 		// Not cut short by the run's end, yet bounded: an engine that does not answer
-		// is waited for (removeAll) a minute at most.
+		// is waited for (removeAll) a minute at most, and not after a ^C.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		err := e.removeAll(ctx)
