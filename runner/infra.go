@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/mscli/mscli/invariants"
 	"github.com/mscli/mscli/reports"
@@ -25,7 +26,8 @@ func (e *errLost) Error() string { return e.err.Error() }
 func (e *errLost) Unwrap() error { return e.err }
 
 // watchLost returns a context cancelled with the testbed's loss when sys reports one,
-// and the function that stops watching.
+// and the function that stops watching (and cancels that context); it may be called
+// more than once.
 func watchLost(ctx context.Context, sys System) (context.Context, func()) {
 	w, ok := sys.(Watched)
 	if !ok {
@@ -42,7 +44,8 @@ func watchLost(ctx context.Context, sys System) (context.Context, func()) {
 		case <-done:
 		}
 	}()
-	return ctx, func() { close(done); cancel(nil) }
+	var once sync.Once
+	return ctx, func() { once.Do(func() { close(done); cancel(nil) }) }
 }
 
 // stopped is the error of a run whose context ended: the testbed's loss (could not

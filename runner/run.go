@@ -175,7 +175,10 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		return res, CouldNotRun(fmt.Errorf("start testbed: %w", err))
 	}
 	o.progress(began, PhaseTestbed, "ready after %s", time.Since(began).Round(time.Millisecond))
-	ctx, unwatch := watchLost(ctx, sys) // the testbed's loss ends the run as an error
+	// The testbed's loss ends the run as an error while the run uses it, up to the
+	// last observation; the checks then read the records only, under the run's own ctx.
+	judgeCtx := ctx
+	ctx, unwatch := watchLost(ctx, sys)
 	defer unwatch()
 
 	recs, err := openRecords(dir, o.OnOp, sec)
@@ -246,13 +249,16 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		rctx, cancel := context.WithDeadline(ctx, deadline)
 		err := wl.ReadAll(rctx)
 		cancel()
+		if ctx.Err() != nil {
+			return res, stopped(ctx) // the interrupt or the loss, not what it did to the reads
+		}
 		if err != nil {
 			return res, CouldNotRun(fmt.Errorf("final reads: %w", err))
 		}
+		final, err := obs.observeAll(ctx, start)
 		if ctx.Err() != nil {
 			return res, stopped(ctx)
 		}
-		final, err := obs.observeAll(ctx, start)
 		if err != nil {
 			return res, CouldNotRun(err)
 		}
@@ -270,6 +276,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 		}
 		break
 	}
+	unwatch() // the testbed is no longer used: its loss now is Down's to report
 	if err := recs.close(); err != nil {
 		return res, CouldNotRun(err)
 	}
@@ -288,7 +295,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	if timeout == 0 {
 		timeout = time.Minute
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := context.WithTimeout(judgeCtx, timeout)
 	defer cancel()
 	t0 := time.Now()
 	ix := invariants.NewIndex(in)
