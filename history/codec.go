@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"unsafe"
 )
 
 // Writer appends records as JSON Lines. It is safe for concurrent use.
@@ -128,7 +129,11 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 		if len(b) == 0 {
 			continue
 		}
-		out = append(out, zero)
+		if len(out) < cap(out) {
+			out = out[:len(out)+1] // zero: made so, and never written
+		} else {
+			out = append(out, zero)
+		}
 		if err := decode(b, &out[len(out)-1]); err != nil {
 			out = out[:len(out)-1]
 			if unterminated {
@@ -198,25 +203,22 @@ func countLines(r io.Reader) (int, error) {
 // Interner makes equal strings of decoded records share one copy. A history repeats
 // the same few names (types, functions, views, states), the same keys and each op id
 // on several lines; at a million operations the separate copies are a third of the
-// memory a loaded run takes. The zero value is ready to use; it is not safe for
-// concurrent use.
+// memory a loaded run takes. It remembers the strings it saw last in a table of fixed
+// size (see intern.go) rather than every string: a name or a key recurs on every few
+// lines and stays in it, an op id recurs on lines near each other (its invoke and its
+// completion, its effects), and a table that never grows costs no more at a million
+// operations than at ten. The zero value is ready to use; it is not safe for
+// concurrent use: goroutines decoding side by side take one each.
 type Interner struct {
-	strs map[string]string
-	vals map[string]json.RawMessage
+	strs strTable
+	vals valTable
 }
 
 func (in *Interner) str(s string) string {
 	if s == "" {
 		return ""
 	}
-	if in.strs == nil {
-		in.strs = map[string]string{}
-	}
-	if v, ok := in.strs[s]; ok {
-		return v
-	}
-	in.strs[s] = s
-	return s
+	return in.strs.intern(unsafe.Slice(unsafe.StringData(s), len(s)), s)
 }
 
 // Op interns an operation's strings and its value (values are shared read-only):
@@ -225,14 +227,7 @@ func (in *Interner) Op(o *Op) {
 	o.Type = OpType(in.str(string(o.Type)))
 	o.F, o.Key, o.ID, o.Error = in.str(o.F), in.str(o.Key), in.str(o.ID), in.str(o.Error)
 	if len(o.Value) > 0 && len(o.Value) <= 64 {
-		if in.vals == nil {
-			in.vals = map[string]json.RawMessage{}
-		}
-		if v, ok := in.vals[string(o.Value)]; ok {
-			o.Value = v
-		} else {
-			in.vals[string(o.Value)] = o.Value
-		}
+		o.Value = in.vals.intern(o.Value, true)
 	}
 	for i, e := range o.Errors {
 		o.Errors[i] = in.str(e)

@@ -14,26 +14,32 @@ import (
 // fast path accepts only what encoding/json would decode to the same record
 // (FuzzDecode checks exactly that).
 
-// DecodeOp decodes one history line into o.
-func (in *Interner) DecodeOp(b []byte, o *Op) error { return decode(b, o, in.fastOp, in.Op) }
-
-// DecodeEffect decodes one effects line into e.
-func (in *Interner) DecodeEffect(b []byte, e *Effect) error {
-	return decode(b, e, in.fastEffect, in.Effect)
-}
-
-// decode tries the fast path, then encoding/json (interning what it decoded).
-func decode[T any](b []byte, v *T, fast func([]byte, *T) bool, intern func(*T)) error {
-	var zero T
-	*v = zero
-	if fast(b, v) {
+// DecodeOp decodes one history line into o: the fast path, else encoding/json
+// (interning what it decoded).
+func (in *Interner) DecodeOp(b []byte, o *Op) error {
+	*o = Op{}
+	if in.fastOp(b, o) {
 		return nil
 	}
-	*v = zero
-	if err := json.Unmarshal(b, v); err != nil {
+	*o = Op{}
+	if err := json.Unmarshal(b, o); err != nil {
 		return err
 	}
-	intern(v)
+	in.Op(o)
+	return nil
+}
+
+// DecodeEffect decodes one effects line into e, as DecodeOp does.
+func (in *Interner) DecodeEffect(b []byte, e *Effect) error {
+	*e = Effect{}
+	if in.fastEffect(b, e) {
+		return nil
+	}
+	*e = Effect{}
+	if err := json.Unmarshal(b, e); err != nil {
+		return err
+	}
+	in.Effect(e)
 	return nil
 }
 
@@ -319,20 +325,12 @@ func (in *Interner) plainList(v []byte) ([]string, bool) {
 	return out, true
 }
 
-// bytes interns a string given as bytes, allocating only the first time it is seen.
+// bytes interns a string given as bytes, allocating only when it is not in the table.
 func (in *Interner) bytes(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if in.strs == nil {
-		in.strs = map[string]string{}
-	}
-	if s, ok := in.strs[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	in.strs[s] = s
-	return s
+	return in.strs.intern(b, "")
 }
 
 // raw interns a raw JSON value.
@@ -340,15 +338,7 @@ func (in *Interner) raw(v []byte) json.RawMessage {
 	if len(v) > 64 {
 		return append(json.RawMessage(nil), v...)
 	}
-	if in.vals == nil {
-		in.vals = map[string]json.RawMessage{}
-	}
-	if r, ok := in.vals[string(v)]; ok {
-		return r
-	}
-	r := append(json.RawMessage(nil), v...)
-	in.vals[string(r)] = r
-	return r
+	return in.vals.intern(v, false)
 }
 
 // DecodeOpHead reads what an index of a history needs of one line — its position,

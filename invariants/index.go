@@ -1,8 +1,11 @@
 package invariants
 
 import (
+	"runtime"
 	"sort"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/mscli/mscli/history"
 )
@@ -138,12 +141,94 @@ func (ix *Index) num(id string) int32 {
 	return n
 }
 
+// numCache remembers the op numbers of the ids NewIndex met last, by the address of
+// their bytes: an id recurs on lines near each other (its invoke and completion, its
+// effects), and a decoder's interner hands the same copy each time, so most lookups
+// are a comparison of two words instead of a probe of a map of a million ids. An id
+// it does not hold (another copy, or one forgotten) goes to the map.
+type numCache [1 << 12]struct {
+	p *byte
+	l int
+	n int32
+}
+
+func (c *numCache) num(ix *Index, id string) int32 {
+	p := unsafe.StringData(id)
+	slot := &c[uintptr(unsafe.Pointer(p))>>4&uintptr(len(c)-1)]
+	if slot.p == p && slot.l == len(id) && p != nil {
+		return slot.n
+	}
+	n := ix.num(id)
+	slot.p, slot.l, slot.n = p, len(id), n
+	return n
+}
+
+// lookup is num for an id already numbered, -1 for one that is not: it only reads
+// the index, and so goroutines may look up side by side, each with its own cache.
+func (c *numCache) lookup(ix *Index, id string) int32 {
+	p := unsafe.StringData(id)
+	slot := &c[uintptr(unsafe.Pointer(p))>>4&uintptr(len(c)-1)]
+	if slot.p == p && slot.l == len(id) && p != nil {
+		return slot.n
+	}
+	n, ok := ix.nums[id]
+	if !ok {
+		return -1
+	}
+	slot.p, slot.l, slot.n = p, len(id), n
+	return n
+}
+
+// numbersEffect tells whether an effect's kind names an operation NewIndex numbers.
+func numbersEffect(kind string) bool {
+	return kind != history.KindState && kind != history.KindCalls && kind != history.KindBreaker
+}
+
+// effectNums looks up, with workers goroutines side by side, the op numbers of the
+// effects that name an operation the history numbered already: most of the effects,
+// and most of the indexing's time, a probe each of a map of every op id. An effect
+// whose id is not numbered yet (-1; or one of no operation) is NewIndex's to number,
+// in order. Nil for one worker: NewIndex then numbers them all itself.
+func (ix *Index) effectNums(workers int) []int32 {
+	effs := ix.In.Effects
+	if workers < 2 || len(effs) == 0 {
+		return nil
+	}
+	out := make([]int32, len(effs))
+	per := (len(effs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for from := 0; from < len(effs); from += per {
+		to := min(from+per, len(effs))
+		wg.Go(func() {
+			cache := new(numCache)
+			for i := from; i < to; i++ {
+				out[i] = -1
+				if e := &effs[i]; numbersEffect(e.Kind) {
+					out[i] = cache.lookup(ix, e.ID)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
 // NewIndex indexes a run.
 func NewIndex(in *Input) *Index {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if len(in.Effects) < 1<<16 {
+		workers = 1 // too few effects to be worth goroutines
+	}
+	return newIndex(in, workers)
+}
+
+// newIndex is NewIndex looking up the effects' op numbers with workers goroutines.
+func newIndex(in *Input, workers int) *Index {
 	est := len(in.Ops)/2 + 1
 	ix := &Index{In: in, nums: make(map[string]int32, est), ids: make([]string, 0, est),
 		infos: make([]opInfo, 0, est), viewsBy: map[viewKey]*view{}}
 	pendingReads := map[int]int32{} // process → its read's invoke line
+	cache := new(numCache)
 	for i := range in.Ops {
 		o := &in.Ops[i]
 		ix.lastOp = max(ix.lastOp, o.Time)
@@ -162,7 +247,7 @@ func NewIndex(in *Input) *Index {
 			continue
 		}
 		ix.lastWrite = max(ix.lastWrite, o.Time)
-		info := &ix.infos[ix.num(o.ID)]
+		info := &ix.infos[cache.num(ix, o.ID)]
 		info.invoked = true
 		if o.Type == history.Invoke {
 			info.invoke = int32(i)
@@ -172,10 +257,20 @@ func NewIndex(in *Input) *Index {
 		}
 	}
 	ix.invoked = len(ix.ids)
+	pre := ix.effectNums(workers)
+	effectNum := func(i int, id string) int32 {
+		if pre != nil && pre[i] >= 0 {
+			return pre[i]
+		}
+		return cache.num(ix, id)
+	}
+	var v *view
 	for i := range in.Effects {
 		e := &in.Effects[i]
 		k := viewKey{e.Service, e.View}
-		v := ix.viewsBy[k]
+		if v == nil || v.viewKey != k {
+			v = ix.viewsBy[k]
+		}
 		if v == nil {
 			v = &view{viewKey: k, states: map[string]int32{}, extra: map[int32][]int32{}, names: []string{""}}
 			v.grow(len(ix.ids))
@@ -194,18 +289,18 @@ func NewIndex(in *Input) *Index {
 				v.states[e.Key] = int32(i)
 			}
 		case history.KindOperation:
-			n := ix.num(e.ID)
+			n := effectNum(i, e.ID)
 			v.grow(int(n) + 1)
 			v.setState(n, e.State)
 		case history.KindDeadLetter, history.KindDeadLetterFile, history.KindRedrive:
 			// A parked or re-driven message is no effect of its operation: the
 			// checkers of dead letters read these records from the Input.
-			ix.num(e.ID)
+			effectNum(i, e.ID)
 		case history.KindCalls, history.KindBreaker:
 			// Counts of calls and a breaker's states are no operation's: the
 			// checkers of a gateway read them from the Input.
 		default:
-			n := ix.num(e.ID)
+			n := effectNum(i, e.ID)
 			v.grow(int(n) + 1)
 			v.applied = append(v.applied, int32(i))
 			if v.first[n] >= 0 {

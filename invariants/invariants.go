@@ -96,7 +96,12 @@ func Names() []string { return checkers.Names() }
 // A checker still running when ctx is done yields Unknown. Checkers only read the
 // index, so they run side by side, one per processor at most.
 func Check(ctx context.Context, in *Input, specs []Spec) []Result {
-	ix := NewIndex(in)
+	return CheckIndex(ctx, NewIndex(in), specs)
+}
+
+// CheckIndex is Check over a prepared index, for a caller that reads the index again
+// (thresholds) and so builds it once.
+func CheckIndex(ctx context.Context, ix *Index, specs []Spec) []Result {
 	out := make([]Result, len(specs))
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup

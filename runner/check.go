@@ -59,9 +59,10 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 	r.Ops = countOps(in.Ops, r.Ops)
 	r.Faults = reports.CountFaults(plan.Faults, in.Faults)
 	r.FaultFailures = reports.FaultFailures(plan.Faults, in.Faults)
-	r.Results = invariants.Check(ctx, in, Specs(plan))
+	ix := invariants.NewIndex(in) // built once: the invariants and the thresholds read it
+	r.Results = invariants.CheckIndex(ctx, ix, Specs(plan))
 	if len(plan.Thresholds) > 0 {
-		r.Results = append(r.Results, invariants.CheckThresholds(invariants.NewIndex(in), plan.Thresholds, thresholdFacts(plan, r))...)
+		r.Results = append(r.Results, invariants.CheckThresholds(ix, plan.Thresholds, thresholdFacts(plan, r))...)
 	}
 	r.Verdict = reports.RunVerdict(&reports.Run{Results: r.Results, FaultFailures: r.FaultFailures,
 		Error: r.Error, Incomplete: r.Incomplete})

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mscli/mscli/plan"
@@ -119,19 +120,22 @@ func ReadPlan(dir string) (*plan.Plan, error) {
 func LoadRecorded(dir string) (*invariants.Input, error) {
 	in := &invariants.Input{}
 	var torn TornRecords
-	var strs history.Interner // op ids recur on effects: one copy each
-	var err error
-	in.Ops, err = history.ReadFileWith(filepath.Join(dir, HistoryFile), strs.DecodeOp)
-	if err = torn.add(err); err != nil {
-		return nil, err
-	}
-	in.Faults, err = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile))
-	if err = torn.add(err); err != nil {
-		return nil, err
-	}
-	in.Effects, err = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect)
-	if err = torn.add(err); err != nil {
-		return nil, err
+	// The history and the effects decode side by side, each with an interner of its
+	// own (an Interner is for one goroutine); the few faults alongside the history.
+	var opsErr, faultsErr, effectsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var strs history.Interner
+		in.Effects, effectsErr = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect)
+	})
+	var strs history.Interner
+	in.Ops, opsErr = history.ReadFileWith(filepath.Join(dir, HistoryFile), strs.DecodeOp)
+	in.Faults, faultsErr = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile))
+	wg.Wait()
+	for _, err := range []error{opsErr, faultsErr, effectsErr} {
+		if err = torn.add(err); err != nil {
+			return nil, err
+		}
 	}
 	if pl, err := ReadPlan(dir); err == nil {
 		Declare(in, pl)

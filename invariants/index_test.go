@@ -1,0 +1,51 @@
+package invariants
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/mscli/mscli/history"
+)
+
+// Looking the effects' op numbers up side by side builds the very index the one
+// goroutine builds: the same numbers, in the same order, for ids the history names,
+// ids only effects name (new ones amid known ones, one named twice), dead letters,
+// and effects of no operation; ids given as separate copies of equal strings, as a
+// decoder hands them, as well as shared ones.
+func TestNewIndexSideBySideMatchesOneGoroutine(t *testing.T) {
+	in := synth(20_000, 50, 7)
+	for i := range in.Effects {
+		if i%5 == 0 && in.Effects[i].ID != "" {
+			in.Effects[i].ID = string([]byte(in.Effects[i].ID)) // another copy
+		}
+	}
+	extra := []history.Effect{
+		{Service: "bank", View: history.WriteView, Kind: "credit", Key: "acct-1", ID: "only-effects-1", Amount: 1},
+		{Service: "bank", View: history.WriteView, Kind: history.KindDeadLetter, ID: "parked-1"},
+		{Service: "bank", View: history.WriteView, Kind: history.KindCalls, ID: "op-0000001"},
+		{Service: "bank", View: history.WriteView, Kind: history.KindOperation, ID: "only-effects-2", State: history.StateApplied},
+		{Service: "bank", View: history.ReadView, Kind: "credit", Key: "acct-1", ID: "only-effects-1", Amount: 1},
+		{Service: "other", View: history.WriteView, Kind: "credit", Key: "k", ID: "op-0000003", Amount: 2},
+	}
+	at := len(in.Effects) / 2
+	in.Effects = append(in.Effects[:at], append(extra, in.Effects[at:]...)...)
+	one := newIndex(in, 1)
+	for _, workers := range []int{2, 3, 8} {
+		if side := newIndex(in, workers); !reflect.DeepEqual(one, side) {
+			t.Fatalf("%d workers: the index differs from one goroutine's", workers)
+		}
+	}
+	if n, ok := one.nums["only-effects-1"]; !ok || one.ids[n] != "only-effects-1" || n < int32(one.invoked) {
+		t.Errorf("an id only effects name: number %d (%v), %d invoked", n, ok, one.invoked)
+	}
+	specs := []Spec{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}}
+	a, b := CheckIndex(context.Background(), one, specs), CheckIndex(context.Background(), newIndex(in, 4), specs)
+	for i := range a {
+		a[i].Elapsed, b[i].Elapsed = 0, 0
+	}
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("results differ:\n%+v\n%+v", a, b)
+	}
+}
