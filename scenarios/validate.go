@@ -143,8 +143,8 @@ func (v *validator) targetsSound() bool {
 	}
 	for _, svc := range v.s.System.Services {
 		p := "system.services." + svc.Name
-		if svc.Replicas < 1 || v.isBad(p) {
-			return false
+		if svc.Replicas < 1 || svc.Replicas > maxComposeReplicas || v.isBad(p) {
+			return false // a count refused already: its replicas are not enumerated
 		}
 		for _, k := range []string{"replicas", "database", "fixture", "image"} {
 			if v.s.bad[p+"."+k] {
