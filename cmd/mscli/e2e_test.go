@@ -444,6 +444,7 @@ type launched struct {
 	cmd     *exec.Cmd
 	working chan struct{}
 	stdout  bytes.Buffer
+	errBuf  bytes.Buffer // stderr, when it is kept whole rather than read by lines
 	mu      sync.Mutex
 	stderr  []string
 	read    sync.WaitGroup // the stderr reader; wait for it before reading stderr

@@ -27,7 +27,8 @@ import (
 // mscli clean, asserting that nothing of any of them is left; then pairs of runs at
 // once, each pair's verdicts the same as the scenario's alone on that seed and testbed.
 //
-//	SOAK_RUNS (50) interrupted runs, SOAK_PAIRS (20) pairs, SOAK_SEED (time) the draws.
+//	SOAK_RUNS (50) interrupted runs, SOAK_PAIRS (20) pairs, SOAK_SEED (time) the draws,
+//	SOAK_TESTBEDS (local,docker) and SOAK_SCENARIOS (bank-idempotency,db-loss-restore).
 func TestSoak(t *testing.T) {
 	dockerImages(t)
 	runs, pairs := soakEnv(t, "SOAK_RUNS", 50), soakEnv(t, "SOAK_PAIRS", 20)
@@ -39,6 +40,12 @@ func TestSoak(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	testbeds := []string{"local", "docker"}
 	scenarios := []string{"bank-idempotency", "db-loss-restore"}
+	if s := os.Getenv("SOAK_TESTBEDS"); s != "" {
+		testbeds = strings.Split(s, ",")
+	}
+	if s := os.Getenv("SOAK_SCENARIOS"); s != "" {
+		scenarios = strings.Split(s, ",")
+	}
 
 	t.Run("interrupted", func(t *testing.T) {
 		root := t.TempDir()
@@ -47,7 +54,7 @@ func TestSoak(t *testing.T) {
 		tallies := map[string]*tally{}
 		start := time.Now()
 		for i := range runs {
-			tb, sc := testbeds[i%2], scenarios[(i/2)%2]
+			tb, sc := testbeds[i%len(testbeds)], scenarios[(i/len(testbeds))%len(scenarios)]
 			sig := []syscall.Signal{syscall.SIGINT, syscall.SIGKILL}[rng.IntN(2)]
 			after := time.Duration(rng.Int64N(int64(35 * time.Second)))
 			before, _ := filepath.Glob(filepath.Join(out, "*"))
@@ -126,7 +133,7 @@ func TestSoak(t *testing.T) {
 		start := time.Now()
 		same := 0
 		for i := range pairs {
-			tb, sc := testbeds[i%2], scenarios[(i/2)%2]
+			tb, sc := testbeds[i%len(testbeds)], scenarios[(i/len(testbeds))%len(scenarios)]
 			key := tb + " " + sc
 			if alone[key] == nil {
 				code, v := verdictsOf(t, launchScenario(t, tb, sc, out))
@@ -171,8 +178,7 @@ func launchScenario(t *testing.T, tb, sc, out string) *launched {
 	r := &launched{working: make(chan struct{})}
 	r.cmd = exec.Command(mscliBinary(t), "run", sc, "--testbed", tb, "--out", out, "--seed", "1", "--format", "json")
 	r.cmd.Stdout = &r.stdout
-	var stderr bytes.Buffer
-	r.cmd.Stderr = &stderr
+	r.cmd.Stderr = &r.errBuf
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +192,11 @@ func verdictsOf(t *testing.T, r *launched) (int, map[string]string) {
 	code := exitOf(r.cmd.Wait())
 	var res reports.Run
 	if err := json.Unmarshal(r.stdout.Bytes(), &res); err != nil {
-		t.Errorf("exit %d; stdout is not a result: %v", code, err)
+		t.Errorf("exit %d; stdout is not a result: %v\nstderr:\n%s", code, err, tail(r.errBuf.String(), 30))
 		return code, nil
+	}
+	if code != 0 {
+		t.Logf("exit %d:\n%s", code, tail(r.errBuf.String(), 30))
 	}
 	v := map[string]string{}
 	for _, c := range res.Results {
