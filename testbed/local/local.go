@@ -35,6 +35,7 @@ type Env struct {
 	dir     string // absolute run directory
 	binary  string
 	proxies *testbed.Proxies
+	ports   testbed.Ports // the nodes' ports, leased until Down
 
 	broker     *brokerNode
 	brokerAddr string // NATS, direct
@@ -147,11 +148,11 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	}
 
 	// The broker first: every service needs it to become ready.
-	natsAddr, err := testbed.FreeAddr()
+	natsAddr, err := e.ports.Addr()
 	if err != nil {
 		return err
 	}
-	httpAddr, err := testbed.FreeAddr()
+	httpAddr, err := e.ports.Addr()
 	if err != nil {
 		return err
 	}
@@ -231,7 +232,7 @@ func (e *Env) startService(ctx context.Context, s plan.Service) error {
 		if err != nil {
 			return err
 		}
-		addr, err := testbed.FreeAddr()
+		addr, err := e.ports.Addr()
 		if err != nil {
 			return err
 		}
@@ -356,6 +357,7 @@ func (e *Env) Down(ctx context.Context) error {
 	if err := e.proxies.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close proxies: %w", err))
 	}
+	e.ports.Release() // a node that would not stop still holds its port: no one else can listen there
 	e.downE = errors.Join(errs...)
 	if e.downE == nil {
 		e.opts.Progressf("testbed down")

@@ -4,13 +4,21 @@ import (
 	"fmt"
 	"net"
 	"slices"
-
-	"github.com/mscli/mscli/testbed"
 )
 
-// freeAddr picks the port of a user's service replica (testbed.FreeAddr; a test puts
-// a taken one first).
-var freeAddr = testbed.FreeAddr
+// freeAddr, when a test sets it, picks the ports of users' service replicas in place
+// of the run's leases (a test puts a taken one first).
+var freeAddr func() (string, error)
+
+// addr picks a user's service replica's port: a lease of the run's (testbed.Ports, as
+// for every node the testbed starts), kept until Down, so neither another run nor an
+// outgoing connection takes it before the replica listens.
+func (e *Env) addr() (string, error) {
+	if freeAddr != nil {
+		return freeAddr()
+	}
+	return e.ports.Addr()
+}
 
 // portTries bounds how many other ports a replica whose port was taken is offered.
 const portTries = 5
@@ -31,7 +39,7 @@ func (e *Env) claimPort(svc *service, i int, node string) error {
 		return fmt.Errorf("local testbed: port %s of %s is taken by another process (%v), and links already lead to it", addr, node, err)
 	}
 	for range portTries {
-		other, ferr := freeAddr()
+		other, ferr := e.addr()
 		if ferr != nil {
 			return ferr
 		}

@@ -47,7 +47,7 @@ func (e *Env) newPostgres(ctx context.Context, svc *service) (*pgNode, error) {
 	}
 	name := plan.DatabaseNode(svc.name)
 	root := filepath.Join(e.dir, "data", fileName(name))
-	addr, err := testbed.FreeAddr()
+	addr, err := e.ports.Addr()
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (e *Env) startUserServices(ctx context.Context, top plan.Topology) error {
 		svc := &service{name: s.Name}
 		if s.Port != 0 {
 			for range s.Replicas {
-				addr, err := freeAddr()
+				addr, err := e.addr()
 				if err != nil {
 					return err
 				}
