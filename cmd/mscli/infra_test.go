@@ -37,14 +37,7 @@ type infraRun struct {
 func (r *infraRun) runID() string { return filepath.Base(r.dir) }
 
 // infraScenario writes a scenario into a temporary folder and returns its path.
-func infraScenario(t *testing.T, yaml string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "infra.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func infraScenario(t *testing.T, yaml string) string { return writeScenario(t, yaml) }
 
 // infraScenarioYAML is a short scenario: one service of the user's, driven over HTTP
 // for duration, its probe and workload on /healthz; more goes under the service.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -18,13 +16,7 @@ import (
 func TestSecretsRedactedDocker(t *testing.T) {
 	dockerImages(t)
 	image := userAppImage(t)
-	raw := make([]byte, 12)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	token := "tok-" + hex.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
-	marker := "[secret E2E_API_TOKEN]"
+	token, sum, marker := newSecret(t)
 	scenario := func(extra string) string {
 		return infraScenario(t, infraScenarioYAML("2s", fmt.Sprintf(`      image: %s
       port: 8080

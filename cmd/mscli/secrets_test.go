@@ -98,18 +98,23 @@ func noSecret(t *testing.T, value, dir string, outputs ...string) string {
 	return all.String()
 }
 
+// newSecret is a random secret for E2E_API_TOKEN, its SHA-256 and its marker.
+func newSecret(t *testing.T) (token string, sum [sha256.Size]byte, marker string) {
+	t.Helper()
+	raw := make([]byte, 12)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	token = "tok-" + hex.EncodeToString(raw)
+	return token, sha256.Sum256([]byte(token)), "[secret E2E_API_TOKEN]"
+}
+
 // A service's secret reaches it from mscli's environment, and its value appears in
 // nothing the run writes: not the run directory's files (plan, logs, records,
 // reports), not stdout, not stderr — where it was printed, the marker is.
 func TestSecretsRedacted(t *testing.T) {
 	mscliBinary(t)
-	raw := make([]byte, 12)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	token := "tok-" + hex.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
-	marker := "[secret E2E_API_TOKEN]"
+	token, sum, marker := newSecret(t)
 
 	t.Run("run", func(t *testing.T) {
 		out := t.TempDir()
