@@ -52,7 +52,20 @@ func runBank(t *testing.T, out string, extra ...string) (int, *reports.Run, stri
 func runScenario(t *testing.T, tb, scenario, out string, extra ...string) (int, *reports.Run, string) {
 	t.Helper()
 	args := append([]string{"run", scenario, "--testbed", tb, "--seed", "1", "--format", "json", "--out", out}, extra...)
+	code, stdout, stderr := runMscli(t, nil, args...)
+	var res reports.Run
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("exit %d; stdout is not a result: %v\n%s\nstderr:\n%s", code, err, stdout, stderr)
+	}
+	return code, &res, stderr
+}
+
+// runMscli runs the mscli binary with args, env added to this process's environment,
+// and returns its exit code, stdout and stderr; a binary that does not start fails t.
+func runMscli(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(mscliBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -63,11 +76,7 @@ func runScenario(t *testing.T, tb, scenario, out string, extra ...string) (int, 
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	var res reports.Run
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		t.Fatalf("exit %d; stdout is not a result: %v\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
-	}
-	return code, &res, stderr.String()
+	return code, stdout.String(), stderr.String()
 }
 
 func verdicts(r *reports.Run) map[string]invariants.Verdict {

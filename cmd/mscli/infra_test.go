@@ -63,19 +63,8 @@ invariants: [idempotent]
 // run directory it made.
 func runInfra(t *testing.T, out string, env []string, args ...string) *infraRun {
 	t.Helper()
-	cmd := exec.Command(mscliBinary(t), append(args, "--out", out, "--format", "json", "--no-tui")...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	r := &infraRun{}
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	r.stdout, r.stderr = stdout.String(), stderr.String()
+	r.code, r.stdout, r.stderr = runMscli(t, env, append(args, "--out", out, "--format", "json", "--no-tui")...)
 	r.dir = runDirIn(t, out)
 	return r
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,19 +49,7 @@ func runSecret(t *testing.T, scenario, out string, env ...string) (int, string, 
 	if err := os.WriteFile(file, []byte(scenario), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(mscliBinary(t), "run", file, "--testbed", "local", "--seed", "1", "--format", "json", "--out", out)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout.String(), stderr.String()
+	return runMscli(t, env, "run", file, "--testbed", "local", "--seed", "1", "--format", "json", "--out", out)
 }
 
 // noSecret fails if value shows in any output or in any file under dir, and returns
