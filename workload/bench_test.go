@@ -2,31 +2,53 @@ package workload
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
+	tpclient "github.com/Shopify/toxiproxy/v2/client"
+
+	"github.com/mscli/mscli/fixtures/toxiproxy"
 	"github.com/mscli/mscli/testbed"
 )
 
-// BenchmarkProxyOverhead measures what crossing a toxiproxy proxy (no toxics) costs the
-// workload: the same PUT to a local HTTP server, direct and through a proxy, with one
-// client and with 8 concurrent ones. It reports requests per second both ways and
-// their ratio (proxy/direct: 1 means free).
+// BenchmarkProxyOverhead measures what crossing a link costs the workload, against its
+// floor: the same PUT to a local HTTP server sent four ways in one run —
+//
+//   - direct: straight to the server;
+//   - forwarder: through a plain TCP forwarder (two io.Copy goroutines per connection),
+//     the least any proxy in between can cost;
+//   - toxiproxy: through a proxy of toxiproxy's own server, created through its HTTP API
+//     (the server the docker testbed runs, `mscli fixture toxiproxy`);
+//   - links: through the local testbed's in-process links (testbed.Proxies).
+//
+// One iteration is a round of perRound requests on each path in turn, so a machine
+// that slows down in the middle slows them all alike, and
+// each path takes each place in the round in turn. It reports each path's requests per second and the ratios
+// forwarder/direct, toxiproxy/direct, links/direct and links/toxiproxy (what mscli adds
+// on top of toxiproxy's own cost: 1 means nothing).
 func BenchmarkProxyOverhead(b *testing.B) {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer hs.Close()
+	upstream := hs.Listener.Addr().String()
+
+	fwd := forwarder(b, upstream)
+	tp := toxiproxyServer(b, upstream)
 	px := testbed.NewProxies()
 	defer px.Close()
-	l, err := px.Add("client->bank/0", hs.Listener.Addr().String())
+	l, err := px.Add("client->bank/0", upstream)
 	if err != nil {
 		b.Fatal(err)
 	}
-	direct, proxied := hs.URL, "http://"+l.Listen()
+	paths := []struct{ name, url string }{
+		{"direct", hs.URL}, {"forwarder", "http://" + fwd}, {"toxiproxy", "http://" + tp}, {"links", "http://" + l.Listen()},
+	}
 	op := Planned{ID: "d-000001", F: FDeposit, Key: "acct-1", Amount: 1}
 
 	for _, clients := range []int{1, 8} {
@@ -49,16 +71,89 @@ func BenchmarkProxyOverhead(b *testing.B) {
 				wg.Wait()
 				return time.Since(began)
 			}
-			// Warm both paths' keep-alive connections.
-			run(direct, clients)
-			run(proxied, clients)
+			// Warm every path's keep-alive connections.
+			for _, p := range paths {
+				run(p.url, 4*clients)
+			}
 			b.ResetTimer()
-			dt := run(direct, b.N)
-			pt := run(proxied, b.N)
-			dRate, pRate := float64(b.N)/dt.Seconds(), float64(b.N)/pt.Seconds()
-			b.ReportMetric(dRate, "direct-req/s")
-			b.ReportMetric(pRate, "proxy-req/s")
-			b.ReportMetric(pRate/dRate, "proxy/direct")
+			const perRound = 2000
+			took := make([]time.Duration, len(paths))
+			for r := range b.N {
+				for k := range paths {
+					i := (r + k) % len(paths) // each path goes first in turn
+					took[i] += run(paths[i].url, perRound)
+				}
+			}
+			b.StopTimer()
+			rate := make(map[string]float64, len(paths))
+			for i, p := range paths {
+				rate[p.name] = float64(b.N*perRound) / took[i].Seconds()
+				b.ReportMetric(rate[p.name], p.name+"-req/s")
+			}
+			b.ReportMetric(rate["forwarder"]/rate["direct"], "forwarder/direct")
+			b.ReportMetric(rate["toxiproxy"]/rate["direct"], "toxiproxy/direct")
+			b.ReportMetric(rate["links"]/rate["direct"], "links/direct")
+			b.ReportMetric(rate["links"]/rate["toxiproxy"], "links/toxiproxy")
 		})
 	}
+}
+
+// forwarder serves a plain TCP forwarder to upstream on 127.0.0.1 until the benchmark
+// ends and returns its address.
+func forwarder(b *testing.B, upstream string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer down.Close()
+				up, err := net.Dial("tcp", upstream)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				done := make(chan struct{})
+				go func() {
+					io.Copy(up, down)
+					up.(*net.TCPConn).CloseWrite()
+					close(done)
+				}()
+				io.Copy(down, up)
+				down.(*net.TCPConn).CloseWrite()
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// toxiproxyServer runs toxiproxy's server behind its HTTP API until the benchmark
+// ends, creates a proxy to upstream through that API, as the docker testbed does, and
+// returns the proxy's address.
+func toxiproxyServer(b *testing.B, upstream string) string {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- toxiproxy.Run(ctx, toxiproxy.Options{Listen: "127.0.0.1:0", Log: io.Discard, Ready: func(a string) { ready <- a }})
+	}()
+	b.Cleanup(func() { cancel(); <-done })
+	var api string
+	select {
+	case api = <-ready:
+	case err := <-done:
+		b.Fatal(err)
+	}
+	p, err := tpclient.NewClient(api).CreateProxy("client->bank/0", "127.0.0.1:0", upstream)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p.Listen
 }
