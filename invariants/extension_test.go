@@ -322,3 +322,26 @@ func TestIndexAccessors(t *testing.T) {
 		t.Errorf("UnknownResult = %+v", r)
 	}
 }
+
+// CheckEach hands every result over in the order of the specs, on the caller's
+// goroutine, and returns what CheckIndex returns.
+func TestCheckEachInOrder(t *testing.T) {
+	in := smallRun()
+	specs := []invariants.Spec{{Name: ackedName}, {Name: "durable"}, {Name: "no-such-check"}, {Name: "idempotent"}, {Name: ackedName}}
+	ix := invariants.NewIndex(in)
+	var seen []string
+	got := invariants.CheckEach(context.Background(), ix, specs, func(r invariants.Result) { seen = append(seen, r.Name) })
+	want := invariants.CheckIndex(context.Background(), ix, specs)
+	if len(seen) != len(specs) || len(got) != len(specs) {
+		t.Fatalf("handed %v, returned %d results, for %d specs", seen, len(got), len(specs))
+	}
+	for i, s := range specs {
+		if seen[i] != s.Name || got[i].Name != s.Name || got[i].Verdict != want[i].Verdict || got[i].Checked != want[i].Checked {
+			t.Errorf("result %d: handed %s, returned %s %s (%d checked), CheckIndex %s %s; want %s",
+				i, seen[i], got[i].Name, got[i].Verdict, got[i].Checked, want[i].Name, want[i].Verdict, s.Name)
+		}
+	}
+	if got[2].Verdict != invariants.Unknown || got[0].Verdict != invariants.Pass {
+		t.Errorf("verdicts %s, %s; want the unknown check unknown and the clean run's pass", got[2].Verdict, got[0].Verdict)
+	}
+}

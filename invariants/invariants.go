@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/mscli/mscli/history"
@@ -102,17 +101,35 @@ func Check(ctx context.Context, in *Input, specs []Spec) []Result {
 // CheckIndex is Check over a prepared index, for a caller that reads the index again
 // (thresholds) and so builds it once.
 func CheckIndex(ctx context.Context, ix *Index, specs []Spec) []Result {
+	return CheckEach(ctx, ix, specs, nil)
+}
+
+// CheckEach is CheckIndex handing each result to each (when not nil) in the order of
+// specs, as soon as it and the ones before it are known, on the caller's goroutine:
+// a live report shows the checks that finished while the others still run.
+func CheckEach(ctx context.Context, ix *Index, specs []Spec, each func(Result)) []Result {
 	out := make([]Result, len(specs))
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, s := range specs {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			out[i] = CheckOne(ctx, ix, s)
-		})
+	done := make([]chan struct{}, len(specs))
+	for i := range done {
+		done[i] = make(chan struct{})
 	}
-	wg.Wait()
+	go func() {
+		slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+		for i, s := range specs {
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots }()
+				out[i] = CheckOne(ctx, ix, s)
+				close(done[i])
+			}()
+		}
+	}()
+	for i := range specs {
+		<-done[i]
+		if each != nil {
+			each(out[i])
+		}
+	}
 	return out
 }
 

@@ -299,13 +299,11 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 	defer cancel()
 	t0 := time.Now()
 	ix := invariants.NewIndex(in)
-	for _, spec := range Specs(pl) {
-		r := invariants.CheckOne(cctx, ix, spec)
-		res.Results = append(res.Results, r)
+	res.Results = append(res.Results, invariants.CheckEach(cctx, ix, Specs(pl), func(r invariants.Result) {
 		if o.OnResult != nil {
 			o.OnResult(r)
 		}
-	}
+	})...)
 	res.Ops = countOps(in.Ops, res.Ops)
 	res.Faults = reports.CountFaults(pl.Faults, in.Faults)
 	res.FaultFailures = reports.FaultFailures(pl.Faults, in.Faults)
