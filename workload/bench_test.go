@@ -13,6 +13,7 @@ import (
 	tpclient "github.com/Shopify/toxiproxy/v2/client"
 
 	"github.com/mscli/mscli/fixtures/toxiproxy"
+	"github.com/mscli/mscli/internal/testkit"
 	"github.com/mscli/mscli/testbed"
 )
 
@@ -101,37 +102,22 @@ func BenchmarkProxyOverhead(b *testing.B) {
 // forwarder serves a plain TCP forwarder to upstream on 127.0.0.1 until the benchmark
 // ends and returns its address.
 func forwarder(b *testing.B, upstream string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			down, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer down.Close()
-				up, err := net.Dial("tcp", upstream)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				done := make(chan struct{})
-				go func() {
-					io.Copy(up, down)
-					up.(*net.TCPConn).CloseWrite()
-					close(done)
-				}()
-				io.Copy(down, up)
-				down.(*net.TCPConn).CloseWrite()
-				<-done
-			}()
+	return testkit.Serve(b, func(down net.Conn) {
+		up, err := net.Dial("tcp", upstream)
+		if err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		defer up.Close()
+		done := make(chan struct{})
+		go func() {
+			io.Copy(up, down)
+			up.(*net.TCPConn).CloseWrite()
+			close(done)
+		}()
+		io.Copy(down, up)
+		down.(*net.TCPConn).CloseWrite()
+		<-done
+	})
 }
 
 // toxiproxyServer runs toxiproxy's server behind its HTTP API until the benchmark
