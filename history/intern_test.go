@@ -11,8 +11,9 @@ import (
 // An Interner holds a table of fixed size: past it, strings still decode to what the
 // lines say, an op id's lines near each other share one copy, and names that recur on
 // every line stay shared however many ids went by. The table is a cache with a random
-// seed: a name and an id hashed to one pair of slots may push each other out, so a
-// few copies too many are allowed, never many.
+// seed: two names hashed to one pair of slots push each other out when an id lands
+// there too, so a few copies too many are allowed (a few dozen at most were seen in
+// 200,000 operations), never many.
 func TestInternerBeyondItsTable(t *testing.T) {
 	const ops = 200_000
 	var in history.Interner
@@ -42,8 +43,8 @@ func TestInternerBeyondItsTable(t *testing.T) {
 			first = a
 		}
 	}
-	if idCopies > ops/100 || nameCopies > ops/100 {
-		t.Fatalf("of %d ops, %d had two copies of their id and %d a new copy of a name (at most 1%% each)", ops, idCopies, nameCopies)
+	if idCopies > ops/1000 || nameCopies > ops/1000 {
+		t.Fatalf("of %d ops, %d had two copies of their id and %d a new copy of a name (at most 0.1%% each)", ops, idCopies, nameCopies)
 	}
 	t.Logf("of %d ops, %d had two copies of their id and %d a new copy of a name", ops, idCopies, nameCopies)
 	var again history.Op

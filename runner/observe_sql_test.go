@@ -229,7 +229,7 @@ func TestObserveSQLRetriesWhileConverging(t *testing.T) {
 	// The window holds a few polls even when opening the first connection is slow (a
 	// busy machine took over 200ms): what is judged is the retrying, not its speed.
 	c, err = o.converge(context.Background(), time.Now(), time.Now(), 2*time.Second, 20*time.Millisecond, rec)
-	if err == nil || c.Converged || c.Polls < 2 || !strings.Contains(err.Error(), `observe broken: states query "SELECT view, key, value FROM nowhere"`) ||
+	if err == nil || c.Converged || c.Polls < 5 || !strings.Contains(err.Error(), `observe broken: states query "SELECT view, key, value FROM nowhere"`) ||
 		!strings.Contains(err.Error(), `relation "nowhere" does not exist`) {
 		t.Fatalf("converge = %+v, %v; want the query's error after retrying", c, err)
 	}

@@ -79,7 +79,8 @@ type Options struct {
 	Progress func(Event)
 	// OnOp and OnResult are live views for a dashboard; each may be nil. OnOp sees
 	// every history record at most ~100ms after it is written, from one goroutine;
-	// OnResult sees each verdict as its checker finishes.
+	// OnResult sees each verdict in the order of the invariants, as soon as its
+	// checker and those before it finished (the checks run side by side).
 	OnOp     func(history.Op)
 	OnResult func(invariants.Result)
 	// ConvergeTimeout bounds the wait for read models after the heal, beyond the

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -28,8 +29,8 @@ import (
 //   - links: through the local testbed's in-process links (testbed.Proxies).
 //
 // One iteration is a round of perRound requests on each path in turn, so a machine
-// that slows down in the middle slows them all alike, and
-// each path takes each place in the round in turn. It reports each path's requests per second and the ratios
+// that slows down in the middle slows them all alike; the order changes from round to
+// round, and a collection runs before each path's turn. It reports each path's requests per second and the ratios
 // forwarder/direct, toxiproxy/direct, links/direct and links/toxiproxy (what mscli adds
 // on top of toxiproxy's own cost: 1 means nothing).
 func BenchmarkProxyOverhead(b *testing.B) {
@@ -77,15 +78,23 @@ func BenchmarkProxyOverhead(b *testing.B) {
 				run(p.url, 4*clients)
 			}
 			b.ResetTimer()
+			b.StopTimer()
 			const perRound = 2000
 			took := make([]time.Duration, len(paths))
 			for r := range b.N {
 				for k := range paths {
-					i := (r + k) % len(paths) // each path goes first in turn
+					// Each path goes first in turn, and every other round the order
+					// runs backwards: no path always follows the same one.
+					i := (r + k) % len(paths)
+					if r%2 == 1 {
+						i = (r + len(paths) - k) % len(paths)
+					}
+					runtime.GC() // the garbage of the path before is not this one's to collect
+					b.StartTimer()
 					took[i] += run(paths[i].url, perRound)
+					b.StopTimer()
 				}
 			}
-			b.StopTimer()
 			rate := make(map[string]float64, len(paths))
 			for i, p := range paths {
 				rate[p.name] = float64(b.N*perRound) / took[i].Seconds()

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"text/tabwriter"
 
 	"golang.org/x/perf/benchfmt"
@@ -44,9 +44,9 @@ func read(r io.Reader) (map[int][]float64, error) {
 		if !ok {
 			continue // a syntax error or unit metadata: go test's own lines among them
 		}
-		name := string(res.Name.Full())
+		name := benchName(res.Name)
 		for i, f := range figures {
-			if name != f.bench && !strings.HasPrefix(name, f.bench+"-") {
+			if name != f.bench {
 				continue
 			}
 			for _, v := range res.Values {
@@ -60,6 +60,19 @@ func read(r io.Reader) (map[int][]float64, error) {
 		}
 	}
 	return got, br.Err()
+}
+
+// benchName is a result's name without its GOMAXPROCS suffix: "Withdrawals/sqlite" for
+// BenchmarkWithdrawals/sqlite-2 (benchfmt keeps the suffix as a part of its own).
+func benchName(n benchfmt.Name) string {
+	base, parts := n.Parts()
+	name := string(base)
+	for _, p := range parts {
+		if !bytes.HasPrefix(p, []byte("-")) {
+			name += string(p)
+		}
+	}
+	return name
 }
 
 // write prints the table: a figure no benchmark reported is "not run".

@@ -66,3 +66,17 @@ func squeeze(s string) string {
 	}
 	return b.String()
 }
+
+// A sub-benchmark whose name only starts like a figure's is not that figure.
+func TestTableNames(t *testing.T) {
+	got, err := read(strings.NewReader("BenchmarkWithdrawals/sqlite-wal-2\t3\t0 ns/op\t9999 withdrawals/s\n" +
+		"BenchmarkWithdrawals/sqlite\t3\t0 ns/op\t100 withdrawals/s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range figures {
+		if f.bench == "Withdrawals/sqlite" && (len(got[i]) != 1 || got[i][0] != 100) {
+			t.Errorf("Withdrawals/sqlite read %v, want [100]", got[i])
+		}
+	}
+}

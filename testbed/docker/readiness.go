@@ -160,13 +160,11 @@ func checkTCP(ctx context.Context, addr, port string) error {
 
 // checkPostgres opens a session and closes it: PostgreSQL's own answer, from the host,
 // with no process started in the container (a docker exec of pg_isready costs more
-// than the check).
+// than the check). The session is configured here alone: what the host's PG*
+// variables would add (TLS, a target session kind, channel binding, a service file)
+// is cleared, since it says nothing about the run's database.
 func checkPostgres(ctx context.Context, addr string, l pgLogin) error {
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	cfg, err := pgconn.ParseConfig("sslmode=disable connect_timeout=1")
 	if err != nil {
 		return err
 	}
@@ -174,13 +172,20 @@ func checkPostgres(ctx context.Context, addr string, l pgLogin) error {
 	if err != nil {
 		return err
 	}
+	cfg, err := pgconn.ParseConfig("")
+	if err != nil {
+		return fmt.Errorf("a PostgreSQL setting of mscli's environment (a PG* variable): %w", err)
+	}
 	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = host, uint16(pn), l.user, l.password, l.db
-	cfg.Fallbacks = nil
+	cfg.TLSConfig, cfg.Fallbacks, cfg.ValidateConnect, cfg.AfterConnect = nil, nil, nil, nil
+	cfg.ConnectTimeout, cfg.RuntimeParams = time.Second, map[string]string{}
+	cfg.SSLNegotiation, cfg.ChannelBinding, cfg.RequireAuth = "", "", ""
 	c, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	return c.Close(ctx)
+	c.Close(ctx) // the session opened: ready, however its end goes
+	return nil
 }
 
 func (n *node) checkExec(ctx context.Context, cmd []string) error {
