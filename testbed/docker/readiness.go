@@ -7,11 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/moby/moby/client"
 )
@@ -27,14 +24,7 @@ type readiness struct {
 	http string   // a path there that answers 200
 	tcp  bool     // or a connection there that the service takes
 	exec []string // or a command run in the container that exits 0
-	// or a PostgreSQL session there with these credentials: the server listens on
-	// the network, and the entrypoint made the user and the database (a first-start
-	// server it runs for initdb scripts listens on its socket only).
-	postgres *pgLogin
 }
-
-// pgLogin is what a PostgreSQL readiness check logs in with.
-type pgLogin struct{ user, password, db string }
 
 // tcpHold is how long a TCP check waits on a connection it opened: see checkTCP.
 const tcpHold = 200 * time.Millisecond
@@ -47,14 +37,6 @@ func (r readiness) checker(n *node) func(context.Context) error {
 	switch {
 	case r.exec != nil:
 		return func(ctx context.Context) error { return n.checkExec(ctx, r.exec) }
-	case r.postgres != nil:
-		return func(ctx context.Context) error {
-			addr, err := n.hostAddr(ctx, r.port)
-			if err != nil {
-				return err
-			}
-			return checkPostgres(ctx, addr, *r.postgres)
-		}
 	case r.http != "":
 		hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 		return func(ctx context.Context) error {
@@ -156,36 +138,6 @@ func checkTCP(ctx context.Context, addr, port string) error {
 		return nil
 	}
 	return fmt.Errorf("port %s: nothing listens yet (the connection closed: %v)", port, err)
-}
-
-// checkPostgres opens a session and closes it: PostgreSQL's own answer, from the host,
-// with no process started in the container (a docker exec of pg_isready costs more
-// than the check). The session is configured here alone: what the host's PG*
-// variables would add (TLS, a target session kind, channel binding, a service file)
-// is cleared, since it says nothing about the run's database.
-func checkPostgres(ctx context.Context, addr string, l pgLogin) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	pn, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return err
-	}
-	cfg, err := pgconn.ParseConfig("")
-	if err != nil {
-		return fmt.Errorf("a PostgreSQL setting of mscli's environment (a PG* variable): %w", err)
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = host, uint16(pn), l.user, l.password, l.db
-	cfg.TLSConfig, cfg.Fallbacks, cfg.ValidateConnect, cfg.AfterConnect = nil, nil, nil, nil
-	cfg.ConnectTimeout, cfg.RuntimeParams = time.Second, map[string]string{}
-	cfg.SSLNegotiation, cfg.ChannelBinding, cfg.RequireAuth = "", "", ""
-	c, err := pgconn.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	c.Close(ctx) // the session opened: ready, however its end goes
-	return nil
 }
 
 func (n *node) checkExec(ctx context.Context, cmd []string) error {
