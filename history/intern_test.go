@@ -12,7 +12,7 @@ import (
 // lines say, an op id's lines near each other share one copy, and names that recur on
 // every line stay shared however many ids went by. The table is a cache with a random
 // seed: two names hashed to one pair of slots push each other out when an id lands
-// there too, so a few copies too many are allowed (a few dozen at most were seen in
+// there too, so a few copies too many are allowed (at most 7 in 500 runs of
 // 200,000 operations), never many.
 func TestInternerBeyondItsTable(t *testing.T) {
 	const ops = 200_000
