@@ -28,6 +28,73 @@ type observer struct {
 	ledgers map[string]bool
 	// progress, if set, hears what a long wait is waiting for.
 	progress func(format string, args ...any)
+	// quiet are the states the last converge saw when the system agreed: the final
+	// observation must find them unchanged (see changedSinceQuiet).
+	quiet keyStates
+}
+
+// keyStates are the keys' states an observation shows, by service, view and key.
+type keyStates map[[3]string]history.Effect
+
+// statesOf collects the state effects of an observation (none of the snapshots'
+// times: Time is cleared).
+func statesOf(effs []history.Effect, into keyStates) {
+	for _, e := range effs {
+		if e.Kind == history.KindState {
+			e.Time = 0
+			into[[3]string{e.Service, e.View, e.Key}] = e
+		}
+	}
+}
+
+// changedSinceQuiet describes the first key whose state the final observation
+// shows otherwise than the converge poll that found the system quiet ("" when none
+// changed). A command still on its way when that poll ran (redelivered to a replica
+// that had just restarted) can be applied, and its operation settle, between the poll
+// and the final observation: the final reads of the public API, taken in between,
+// then miss it, and the run must wait again rather than judge them.
+func (o *observer) changedSinceQuiet(final []history.Effect) string {
+	if o.quiet == nil {
+		return ""
+	}
+	now := keyStates{}
+	statesOf(final, now)
+	keys := make([][3]string, 0, len(now)+len(o.quiet))
+	for k := range now {
+		keys = append(keys, k)
+	}
+	for k := range o.quiet {
+		if _, ok := now[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		return a[0] < b[0] || a[0] == b[0] && (a[1] < b[1] || a[1] == b[1] && a[2] < b[2])
+	})
+	for _, k := range keys {
+		was, wok := o.quiet[k]
+		is, iok := now[k]
+		if wok != iok || !sameKeyState(&was, &is) {
+			w, i := "none", "none"
+			if wok {
+				w = history.StateString(&was)
+			}
+			if iok {
+				i = history.StateString(&is)
+			}
+			return fmt.Sprintf("%s %s in the %s model was %s, is %s", k[0], k[2], k[1], w, i)
+		}
+	}
+	return ""
+}
+
+// sameKeyState compares two states of a key: value and version, or both without a value.
+func sameKeyState(a, b *history.Effect) bool {
+	if a.Value == nil || b.Value == nil {
+		return a.Value == nil && b.Value == nil && a.Seq == b.Seq
+	}
+	return *a.Value == *b.Value && a.Seq == b.Seq
 }
 
 // source reads one service's effects (history.Effect records). While converging it
@@ -239,12 +306,14 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // so the converges checker can judge the time to converge from the records alone.
 func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time, deadline time.Duration, every time.Duration, rec *history.Writer) (*reports.Converge, error) {
 	c := &reports.Converge{}
+	o.quiet = nil
 	stop := time.Now().Add(deadline)
 	var lastErr error
 	nextNote := time.Now().Add(2 * time.Second)
 	for {
 		agree := true
 		var waiting []string // what this poll found unfinished, for the progress note
+		seen := keyStates{}
 		for _, svc := range o.services {
 			effs, err := o.fetch(ctx, svc, true)
 			if err != nil {
@@ -252,6 +321,7 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 				waiting = append(waiting, err.Error())
 				continue
 			}
+			statesOf(effs, seen)
 			t := history.Since(start)
 			states := map[string]map[string]*history.Effect{}
 			unsettled, first := 0, ""
@@ -296,6 +366,7 @@ func (o *observer) converge(ctx context.Context, start time.Time, heal time.Time
 		if agree {
 			c.Converged = true
 			c.After = time.Since(heal)
+			o.quiet = seen
 			return c, nil
 		}
 		if time.Now().After(stop) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -48,6 +49,52 @@ func TestFinalObservationNamesUnsettledOperations(t *testing.T) {
 	}
 	if n, first := unsettled(effs); n != 1 || first != "w-7 received" {
 		t.Fatalf("unsettled = %d (%s), want w-7 received", n, first)
+	}
+}
+
+// A command applied between the poll that found the system quiet and the final
+// observation changes a key after the final reads: the final observation, compared
+// with the quiet poll, names the change, so the run waits again instead of judging
+// reads that missed it.
+func TestFinalObservationComparedWithTheQuietPoll(t *testing.T) {
+	var late atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `{"service":"bank","view":"write","kind":"operation","id":"w-1","state":"applied"}`)
+		for _, view := range []string{"write", "read"} {
+			if late.Load() {
+				fmt.Fprintf(w, `{"service":"bank","view":%q,"kind":"state","key":"acct-1","value":47,"seq":99}`+"\n", view)
+			} else {
+				fmt.Fprintf(w, `{"service":"bank","view":%q,"kind":"state","key":"acct-1","value":55,"seq":98}`+"\n", view)
+			}
+		}
+	}))
+	defer srv.Close()
+	o := newObserver(map[string]source{"bank": newHTTPSource([]string{srv.URL + "/effects"})})
+	start := time.Now()
+	conv, err := o.converge(context.Background(), start, start, 5*time.Second, 10*time.Millisecond, history.NewWriter(io.Discard))
+	if err != nil || !conv.Converged {
+		t.Fatalf("converge: %+v, %v", conv, err)
+	}
+	final, err := o.observeAll(context.Background(), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := o.changedSinceQuiet(final); d != "" {
+		t.Fatalf("an unchanged system is said to have changed: %s", d)
+	}
+	late.Store(true)
+	if final, err = o.observeAll(context.Background(), start); err != nil {
+		t.Fatal(err)
+	}
+	if d, want := o.changedSinceQuiet(final), "bank acct-1 in the read model was 55 at seq 98, is 47 at seq 99"; d != want {
+		t.Fatalf("changedSinceQuiet = %q, want %q", d, want)
+	}
+	// The next converge starts from what it sees then.
+	if _, err := o.converge(context.Background(), start, start, 5*time.Second, 10*time.Millisecond, history.NewWriter(io.Discard)); err != nil {
+		t.Fatal(err)
+	}
+	if d := o.changedSinceQuiet(final); d != "" {
+		t.Fatalf("after converging again: %s", d)
 	}
 }
 

@@ -270,6 +270,12 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 			o.progress(began, PhaseConverge, "%d operation(s) turned up unsettled after the system looked quiet (first: %s): waiting again", n, first)
 			continue
 		}
+		// Nor a system that changed since it looked quiet: the final reads may have
+		// missed the change.
+		if d := obs.changedSinceQuiet(final); d != "" && conv.Converged && time.Now().Before(deadline) {
+			o.progress(began, PhaseConverge, "the system changed after it looked quiet (%s): waiting again", d)
+			continue
+		}
 		for _, e := range final {
 			if err := recs.effects.Write(e); err != nil {
 				return res, CouldNotRun(err)
