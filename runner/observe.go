@@ -59,9 +59,17 @@ func (o *observer) changedSinceQuiet(final []history.Effect) string {
 	}
 	now := keyStates{}
 	statesOf(final, now)
+	// A view the quiet poll saw no state of is not compared: a source may give
+	// states in its final observation only (an effects query that returns some).
+	views := map[[2]string]bool{}
+	for k := range o.quiet {
+		views[[2]string{k[0], k[1]}] = true
+	}
 	keys := make([][3]string, 0, len(now)+len(o.quiet))
 	for k := range now {
-		keys = append(keys, k)
+		if views[[2]string{k[0], k[1]}] {
+			keys = append(keys, k)
+		}
 	}
 	for k := range o.quiet {
 		if _, ok := now[k]; !ok {
@@ -76,14 +84,14 @@ func (o *observer) changedSinceQuiet(final []history.Effect) string {
 		was, wok := o.quiet[k]
 		is, iok := now[k]
 		if wok != iok || !sameKeyState(&was, &is) {
-			w, i := "none", "none"
+			var w, i *history.Effect // nil: missing
 			if wok {
-				w = history.StateString(&was)
+				w = &was
 			}
 			if iok {
-				i = history.StateString(&is)
+				i = &is
 			}
-			return fmt.Sprintf("%s %s in the %s model was %s, is %s", k[0], k[2], k[1], w, i)
+			return fmt.Sprintf("%s %s in the %s model was %s, is %s", k[0], k[2], k[1], history.StateString(w), history.StateString(i))
 		}
 	}
 	return ""

@@ -193,3 +193,23 @@ func TestObserveHTTPAtItsPath(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// changedSinceQuiet compares the views the quiet poll saw states of: a key new in one
+// of them is a change, a state of a view only the final observation gives is not.
+func TestChangedSinceQuietViews(t *testing.T) {
+	v := int64(5)
+	st := func(view, key string) history.Effect {
+		return history.Effect{Service: "svc", View: view, Kind: history.KindState, Key: key, Value: &v, Seq: 1}
+	}
+	o := &observer{quiet: keyStates{}}
+	statesOf([]history.Effect{st("write", "a")}, o.quiet)
+	if d := o.changedSinceQuiet([]history.Effect{st("write", "a"), st("audit", "x")}); d != "" {
+		t.Errorf("a view the quiet poll did not see counted as a change: %s", d)
+	}
+	if d := o.changedSinceQuiet([]history.Effect{st("write", "a"), st("write", "b")}); d != "svc b in the write model was missing, is 5 at seq 1" {
+		t.Errorf("a new key: %q", d)
+	}
+	if d := o.changedSinceQuiet(nil); d != "svc a in the write model was 5 at seq 1, is missing" {
+		t.Errorf("a key gone: %q", d)
+	}
+}
