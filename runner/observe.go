@@ -37,10 +37,11 @@ type observer struct {
 type keyStates map[[3]string]history.Effect
 
 // statesOf collects the state effects of an observation (none of the snapshots'
-// times: Time is cleared).
+// times: Time is cleared). A state without a value is a key that does not exist: it
+// is left out, as converging leaves it out.
 func statesOf(effs []history.Effect, into keyStates) {
 	for _, e := range effs {
-		if e.Kind == history.KindState {
+		if e.Kind == history.KindState && e.Value != nil {
 			e.Time = 0
 			into[[3]string{e.Service, e.View, e.Key}] = e
 		}
@@ -83,7 +84,7 @@ func (o *observer) changedSinceQuiet(final []history.Effect) string {
 	for _, k := range keys {
 		was, wok := o.quiet[k]
 		is, iok := now[k]
-		if wok != iok || !sameKeyState(&was, &is) {
+		if wok != iok || !history.SameState(&was, &is) {
 			var w, i *history.Effect // nil: missing
 			if wok {
 				w = &was
@@ -95,14 +96,6 @@ func (o *observer) changedSinceQuiet(final []history.Effect) string {
 		}
 	}
 	return ""
-}
-
-// sameKeyState compares two states of a key: value and version, or both without a value.
-func sameKeyState(a, b *history.Effect) bool {
-	if a.Value == nil || b.Value == nil {
-		return a.Value == nil && b.Value == nil && a.Seq == b.Seq
-	}
-	return *a.Value == *b.Value && a.Seq == b.Seq
 }
 
 // source reads one service's effects (history.Effect records). While converging it
