@@ -567,6 +567,38 @@ func TestMessageFaultErrors(t *testing.T) {
 	}
 }
 
+// A fault that finds nothing to act on did not apply: it says so, rather than pass as
+// applied. Here every alert was delivered already, and then one waits where a share of
+// 0.2 of it rounds to none.
+func TestMessageFaultsActingOnNothingFail(t *testing.T) {
+	const n = 5
+	url, js, _ := tele(t, n)
+	al := durable(t, js, "alerts", alerts, jetstream.AckExplicitPolicy)
+	drain(t, al, n)
+	e := &env{broker: url}
+	for _, kind := range []string{"drop", "delay", "reorder"} {
+		heal, err := chaos.Apply(context.Background(), e, fault(kind, alerts, map[string]string{"ratio": "1"}))
+		if err == nil || heal != nil || !strings.Contains(err.Error(), "nothing to act on: 0 of the target's messages wait undelivered") {
+			t.Errorf("%s with every message delivered: heal %v, error %v; want an error saying it acted on nothing", kind, heal != nil, err)
+		}
+	}
+	m := nats.NewMsg(alerts + ".robot-9")
+	m.Data = []byte("late")
+	m.Header.Set("Telemetry-Event", "late")
+	if _, err := js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"drop", "delay", "reorder"} {
+		_, err := chaos.Apply(context.Background(), e, fault(kind, alerts, map[string]string{"ratio": "0.2"}))
+		if err == nil || !strings.Contains(err.Error(), "1 of the target's messages wait undelivered, and a share of 0.2 of them is none") {
+			t.Errorf("%s of a share that rounds to none: %v; want an error saying so", kind, err)
+		}
+	}
+	if got := drain(t, al, 0); len(got) != 1 || got[0].data != "late" {
+		t.Errorf("after the faults that acted on nothing, the consumer got %v, want the one late alert", data(got))
+	}
+}
+
 // Every new kind is declared as the scenarios expect: on a stream, everywhere.
 func TestMessageKindsDeclared(t *testing.T) {
 	for name, window := range map[string]bool{"redeliver": false, "drop": false, "delay": true, "reorder": false, "stream-full": true} {

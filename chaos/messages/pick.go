@@ -290,8 +290,8 @@ func (r *republisher) lost(err error) error {
 func (r *republisher) heal(ctx context.Context) error { return r.publish(ctx) }
 
 // pickUndelivered opens the fault's target and picks the fault's share ("ratio") of
-// the target's undelivered messages, as drop, delay and reorder act on them. The
-// caller closes t.nc.
+// the target's undelivered messages, as drop, delay and reorder act on them. A pick of
+// none is an error: the fault did not apply. The caller closes t.nc.
 func pickUndelivered(ctx context.Context, env chaos.Env, f plan.Fault) (*target, []uint64, error) {
 	ratio, err := f.Args().Ratio("ratio")
 	if err != nil {
@@ -306,5 +306,12 @@ func pickUndelivered(ctx context.Context, env chaos.Env, f plan.Fault) (*target,
 		t.nc.Close()
 		return nil, nil, err
 	}
-	return t, pick(f, seqs, ratio), nil
+	picked := pick(f, seqs, ratio)
+	if len(picked) == 0 {
+		// A fault that acts on nothing did not apply: its run must not pass as if it had.
+		t.nc.Close()
+		return nil, nil, t.errorf("nothing to act on: %d of the target's messages wait undelivered, and a share of %g of them is none "+
+			"(pause the target's consumers first, with pause-consumers, so a backlog piles up)", len(seqs), ratio)
+	}
+	return t, picked, nil
 }
