@@ -211,9 +211,8 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 			name := plan.DatabaseNode(s.Name)
 			// Its port is named so that it is published on 127.0.0.1 like every other:
 			// a request without ports has testcontainers publish the image's on 0.0.0.0.
-			// Ready when pg_isready answers over TCP: a first-start server the entrypoint
-			// may run (initdb scripts, or no template) listens on the socket only.
-			ready := readiness{exec: []string{"pg_isready", "--quiet", "--host=127.0.0.1", "--username=" + s.Name, "--dbname=" + s.Name}}
+			// Ready when the service's user logs in over TCP (checkPostgres).
+			ready := readiness{port: postgresPort, postgres: &pgLogin{user: s.Name, password: svc.password, database: s.Name}}
 			n := e.newNode(name, alias(name), ready, nil, map[string]string{
 				"POSTGRES_USER": s.Name, "POSTGRES_PASSWORD": svc.password, "POSTGRES_DB": s.Name}, []string{postgresPort + "/tcp"})
 			n.image, n.volume = e.pgImage, images.PostgresData
