@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,8 @@ func TestOfflinePostgresFirstStart(t *testing.T) {
 			"POSTGRES_INITDB_ARGS": "--data-checksums"}, "shop", "orders", false, "data_checksums=on", false},
 		{"template, database postgres", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "postgres"},
 			"shop", "postgres", true, "data_checksums=off", false},
+		{"template, database named as the spare", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": images.PostgresSpare},
+			"shop", images.PostgresSpare, true, "data_checksums=off", false},
 		{"initdb, trust", map[string]string{"POSTGRES_USER": "shop", "POSTGRES_HOST_AUTH_METHOD": "trust"},
 			"shop", "shop", false, "data_checksums=off", true},
 	}
@@ -74,6 +77,21 @@ func TestOfflinePostgresFirstStart(t *testing.T) {
 			}
 			if user != c.user || db != c.db || !super {
 				t.Errorf("connected as %s to %s (superuser %v), want %s to %s as a superuser", user, db, super, c.user, c.db)
+			}
+			// The databases and owners the official image leaves, whichever path made them.
+			var dbs, owner string
+			if err := conn.QueryRow(ctx, `SELECT string_agg(datname, ',' ORDER BY datname),
+				(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) FROM pg_database`).Scan(&dbs, &owner); err != nil {
+				t.Fatal(err)
+			}
+			wantDBs := []string{"postgres", "template0", "template1"}
+			wantOwner := "postgres"
+			if c.db != "postgres" {
+				wantDBs, wantOwner = append(wantDBs, c.db), c.user
+			}
+			slices.Sort(wantDBs)
+			if dbs != strings.Join(wantDBs, ",") || owner != wantOwner {
+				t.Errorf("databases %s, %s owned by %s; want %s, owned by %s", dbs, c.db, owner, strings.Join(wantDBs, ","), wantOwner)
 			}
 			name, want, _ := strings.Cut(c.setting, "=")
 			var got string
