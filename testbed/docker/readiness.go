@@ -164,16 +164,21 @@ func checkPostgres(ctx context.Context, addr string, who pgLogin) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := pgconn.ParseConfig("sslmode=disable")
-	if err != nil {
-		return err
-	}
 	p, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {
 		return fmt.Errorf("port %q: %w", port, err)
 	}
+	cfg, err := pgconn.ParseConfig("sslmode=disable")
+	if err != nil {
+		return fmt.Errorf("a PostgreSQL setting of mscli's environment (a PG* variable): %w", err)
+	}
+	// The session is configured here alone: what the host's PG* variables would add (a
+	// target session kind, channel binding, required authentication, parameters) says
+	// nothing about the run's database.
 	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = host, uint16(p), who.user, who.password, who.database
-	cfg.ConnectTimeout = time.Second
+	cfg.TLSConfig, cfg.Fallbacks, cfg.ValidateConnect, cfg.AfterConnect = nil, nil, nil, nil
+	cfg.SSLNegotiation, cfg.ChannelBinding, cfg.RequireAuth = "", "", ""
+	cfg.ConnectTimeout, cfg.RuntimeParams = time.Second, map[string]string{}
 	c, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err

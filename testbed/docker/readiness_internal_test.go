@@ -10,9 +10,9 @@ import (
 )
 
 // The PostgreSQL check passes only on a server that takes a session for the user and
-// database: not on a closed port, not on a port that takes connections and drops them
-// (the engine's port proxy with nothing behind it), not for a database that is not
-// there yet.
+// database, whatever the host's PG* variables say: not on a closed port, not on a port
+// that takes connections and drops them (the engine's port proxy with nothing behind
+// it), not for a database that is not there yet.
 func TestCheckPostgres(t *testing.T) {
 	srv := pgtest.Shared(t) // the only user in this package
 	t.Cleanup(pgtest.StopShared)
@@ -22,6 +22,10 @@ func TestCheckPostgres(t *testing.T) {
 	}
 	db := u.Path[1:]
 	ctx := context.Background()
+	// The host's own PostgreSQL settings say nothing about the run's database.
+	t.Setenv("PGTARGETSESSIONATTRS", "standby")
+	t.Setenv("PGREQUIREAUTH", "gss")
+	t.Setenv("PGSSLMODE", "require")
 	if err := checkPostgres(ctx, u.Host, pgLogin{user: u.User.Username(), database: db}); err != nil {
 		t.Errorf("a server that takes the session: %v", err)
 	}
