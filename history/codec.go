@@ -121,6 +121,7 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 		return n, tok, err
 	})
 	out := make([]T, 0, lines)
+	hugePages(out)
 	var zero T
 	line := 0
 	for sc.Scan() {
