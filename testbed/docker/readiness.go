@@ -183,5 +183,7 @@ func checkPostgres(ctx context.Context, addr string, who pgLogin) error {
 	if err != nil {
 		return err
 	}
-	return c.Close(ctx)
+	// The session opened: the server is ready, whatever becomes of the goodbye.
+	_ = c.Close(ctx)
+	return nil
 }
