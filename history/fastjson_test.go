@@ -81,6 +81,12 @@ func checkOp(t *testing.T, in *history.Interner, line []byte) {
 	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(want, got) {
 		t.Fatalf("%s:\nencoding/json %+v (%v)\nfast          %+v (%v)", line, want, werr, got, gerr)
 	}
+	// A record decoded over an old one keeps nothing of it.
+	dirty := history.Op{Index: 9, Time: 9, Process: 9, Type: history.Info, F: "old", Key: "old", ID: "old",
+		Value: json.RawMessage(`{"old":1}`), Error: "old", Attempts: 9, Errors: []string{"old"}, Status: 500, Source: "old"}
+	if err := in.DecodeOp(line, &dirty); (err == nil) != (gerr == nil) || err == nil && !reflect.DeepEqual(got, dirty) {
+		t.Fatalf("%s over an old record:\nfresh %+v (%v)\nover  %+v (%v)", line, got, gerr, dirty, err)
+	}
 }
 
 func checkEffect(t *testing.T, in *history.Interner, line []byte) {
@@ -90,6 +96,12 @@ func checkEffect(t *testing.T, in *history.Interner, line []byte) {
 	gerr := in.DecodeEffect(line, &got)
 	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(want, got) {
 		t.Fatalf("%s:\nencoding/json %+v (%v)\nfast          %+v (%v)", line, want, werr, got, gerr)
+	}
+	old := int64(9)
+	dirty := history.Effect{Service: "old", View: "old", Kind: "old", Key: "old", ID: "old", Amount: 9, Seq: 9, Pos: 9,
+		Value: &old, State: "old", Time: 9, At: 9, Saga: "old", Step: "old", Undo: true, Deliveries: 9, Replica: "old", Reason: "old"}
+	if err := in.DecodeEffect(line, &dirty); (err == nil) != (gerr == nil) || err == nil && !reflect.DeepEqual(got, dirty) {
+		t.Fatalf("%s over an old record:\nfresh %+v (%v)\nover  %+v (%v)", line, got, gerr, dirty, err)
 	}
 }
 
