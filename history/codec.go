@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"unsafe"
+
+	"github.com/mscli/mscli/internal/hugemem"
 )
 
 // Writer appends records as JSON Lines. It is safe for concurrent use.
@@ -121,7 +123,7 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 		return n, tok, err
 	})
 	out := make([]T, 0, lines)
-	hugePages(out)
+	hugemem.Advise(out)
 	var zero T
 	line := 0
 	for sc.Scan() {

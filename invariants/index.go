@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/mscli/mscli/history"
+	"github.com/mscli/mscli/internal/hugemem"
 )
 
 // opInfo is one operation: its invoke and completion lines in the history.
@@ -86,6 +87,7 @@ func (v *view) grow(n int) {
 	if n > cap(v.first) {
 		c := max(n, 2*cap(v.first))
 		first := make([]int32, len(v.first), c)
+		hugemem.Advise(first)
 		copy(first, v.first)
 		v.first = first
 		st := make([]uint8, len(v.opState), c)
@@ -195,6 +197,7 @@ func (ix *Index) effectNums(workers int) []int32 {
 		return nil
 	}
 	out := make([]int32, len(effs))
+	hugemem.Advise(out)
 	per := (len(effs) + workers - 1) / workers
 	var wg sync.WaitGroup
 	for from := 0; from < len(effs); from += per {
@@ -227,6 +230,8 @@ func newIndex(in *Input, workers int) *Index {
 	est := len(in.Ops)/2 + 1
 	ix := &Index{In: in, nums: make(map[string]int32, est), ids: make([]string, 0, est),
 		infos: make([]opInfo, 0, est), viewsBy: map[viewKey]*view{}}
+	hugemem.Advise(ix.ids)
+	hugemem.Advise(ix.infos)
 	pendingReads := map[int]int32{} // process → its read's invoke line
 	cache := new(numCache)
 	for i := range in.Ops {

@@ -1,4 +1,4 @@
-package history
+package hugemem
 
 import "golang.org/x/sys/unix"
 

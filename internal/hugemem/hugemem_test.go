@@ -1,4 +1,4 @@
-package history
+package hugemem
 
 import (
 	"testing"
@@ -29,10 +29,10 @@ func TestHugeRangeStaysInside(t *testing.T) {
 
 // The advice changes how memory is backed, never what it holds: a slice advised
 // before it is written reads back what was written, small or large.
-func TestHugePagesKeepsTheSlice(t *testing.T) {
+func TestAdviseKeepsTheSlice(t *testing.T) {
 	for _, n := range []int{0, 1, hugeMin/8 - 1, 3 * hugeMin / 8} {
 		s := make([]int64, 0, n)
-		hugePages(s)
+		Advise(s)
 		s = s[:n]
 		for i := range s {
 			if s[i] != 0 {

@@ -1,5 +1,5 @@
 //go:build !linux
 
-package history
+package hugemem
 
 func adviseHuge([]byte) {}
