@@ -1,11 +1,11 @@
 package invariants
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 
 	"github.com/mscli/mscli/history"
 	"github.com/mscli/mscli/plan"
@@ -166,19 +166,21 @@ func (ix *Index) notAsAsked(num int32, outcome history.OpType, views []*view) st
 		return ""
 	}
 	key, amount, hasAmount := requested(req)
-	who := ix.ids[num]
-	switch outcome {
-	case history.Ok:
-		who = "acknowledged " + who
-	case history.Fail:
-		who = "failed " + who
+	who := func() string { // only for a difference: most operations have none
+		switch outcome {
+		case history.Ok:
+			return "acknowledged " + ix.ids[num]
+		case history.Fail:
+			return "failed " + ix.ids[num]
+		}
+		return ix.ids[num]
 	}
 	check := func(e *history.Effect) string {
 		switch {
 		case req.Key != "" && e.Key != key:
-			return fmt.Sprintf("%s took effect on %s, asked %s", who, e.Key, key)
+			return fmt.Sprintf("%s took effect on %s, asked %s", who(), e.Key, key)
 		case hasAmount && e.Amount != amount:
-			return fmt.Sprintf("%s took effect for %+d on %s, asked %+d", who, e.Amount, e.Key, amount)
+			return fmt.Sprintf("%s took effect for %+d on %s, asked %+d", who(), e.Amount, e.Key, amount)
 		}
 		return ""
 	}
@@ -220,24 +222,20 @@ func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Resu
 	var ws []Witness
 	violations, checked := 0, 0
 	for _, v := range ix.views {
-		sums := map[string]int64{}
-		byKey := map[string][]int32{}
-		for i, e := range v.applied {
-			if cancelled(ctx, i) {
-				return UnknownResult("ran out of time")
-			}
-			eff := &ix.In.Effects[e]
-			sums[eff.Key] += eff.Amount
-			byKey[eff.Key] = append(byKey[eff.Key], e)
-		}
-		keys := map[string]bool{}
-		for k := range sums {
-			keys[k] = true
+		kg := v.keyed(ix.In.Effects)
+		sums := make(map[string]int64, len(kg.keys))
+		byKey := make(map[string][]int32, len(kg.keys))
+		keys := make(map[string]bool, len(kg.keys)+len(v.states))
+		for i, k := range kg.keys {
+			sums[k], byKey[k], keys[k] = kg.sums[i], kg.groups[i], true
 		}
 		for k := range v.states {
 			keys[k] = true
 		}
-		for _, k := range sortedKeys(keys) {
+		for n, k := range sortedKeys(keys) {
+			if cancelled(ctx, n) {
+				return UnknownResult("ran out of time")
+			}
 			checked++
 			var have int64
 			si, ok := v.states[k]
@@ -283,27 +281,30 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 	}
 	var ws []Witness
 	violations, checked := 0, 0
+	var byOrder []orderedEffect
 	for _, v := range ix.views {
-		byKey := map[string][]int32{}
-		for _, e := range v.applied {
-			k := ix.In.Effects[e].Key
-			byKey[k] = append(byKey[k], e)
-		}
+		kg := v.keyed(ix.In.Effects)
 		read := v.view != history.WriteView
-		for n, k := range sortedKeys(byKey) {
+		for n, k := range kg.keys {
 			if cancelled(ctx, n) {
 				return UnknownResult("ran out of time")
 			}
-			effs := byKey[k]
-			sort.SliceStable(effs, func(a, b int) bool {
-				ea, eb := &ix.In.Effects[effs[a]], &ix.In.Effects[effs[b]]
+			byOrder = byOrder[:0]
+			for _, e := range kg.groups[n] {
+				eff := &ix.In.Effects[e]
+				at := eff.Seq
 				if read {
-					return ea.Pos < eb.Pos
+					at = eff.Pos
 				}
-				return ea.Seq < eb.Seq
-			})
+				byOrder = append(byOrder, orderedEffect{at, e})
+			}
+			// Most keys arrive in order: sorting those would cost more than the check.
+			if !slices.IsSortedFunc(byOrder, orderedEffect.compare) {
+				slices.SortStableFunc(byOrder, orderedEffect.compare)
+			}
 			checked++
-			for i, e := range effs {
+			for i, o := range byOrder {
+				e := o.effect
 				eff := &ix.In.Effects[e]
 				if eff.Seq == int64(i+1) {
 					continue
@@ -318,7 +319,11 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 						what = "gap or swap"
 					}
 					lo := max(0, i-2)
-					hi := min(len(effs), i+3)
+					hi := min(len(byOrder), i+3)
+					around := make([]int32, 0, hi-lo)
+					for _, o := range byOrder[lo:hi] {
+						around = append(around, o.effect)
+					}
 					want := int64(i + 1)
 					note := fmt.Sprintf("%s %s view, %s: position %d holds seq %d (%s), want seq %d", v.service, v.view, k, i+1, eff.Seq, eff.ID, want)
 					at := ix.effectNum(e)
@@ -328,7 +333,7 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 						note += fmt.Sprintf(" (%s)", ix.ids[n])
 						at = n
 					}
-					w := ix.OpWitness(OpRef(at), v.service+"/"+v.view, note+" — "+what, ix.effects(effs[lo:hi]))
+					w := ix.OpWitness(OpRef(at), v.service+"/"+v.view, note+" — "+what, ix.effects(around))
 					w.Key = k
 					ws = append(ws, w)
 				}
@@ -338,6 +343,15 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 	}
 	return NewResult(violations, checked, ws, "keys (per view)")
 }
+
+// orderedEffect is an effect and the number a view's order sorts it by (its position
+// in a read view, its seq in the write view): sorting these touches no wide record.
+type orderedEffect struct {
+	at     int64
+	effect int32
+}
+
+func (a orderedEffect) compare(b orderedEffect) int { return cmp.Compare(a.at, b.at) }
 
 // holderOf is the operation a service's write model applied to key at seq.
 func (ix *Index) holderOf(service, key string, seq int64) (int32, bool) {

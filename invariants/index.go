@@ -33,6 +33,67 @@ type view struct {
 	opState []uint8          // op number → final operation state as an index into names, 0 if unreported
 	names   []string         // operation states seen, names[0] = ""
 	extra   map[int32][]int32
+
+	// byKey is applied grouped by key, built once for the checks that judge per key
+	// (they run side by side) and read only after.
+	byKeyOnce sync.Once
+	byKey     keyGroups
+}
+
+// keyGroups is a view's applied effects grouped by key: keys sorted, groups[i] the
+// effects on keys[i] in the order the view applied them.
+type keyGroups struct {
+	keys   []string
+	groups [][]int32
+	sums   []int64 // the amounts of groups[i] added up
+}
+
+// keyed is the view's applied effects grouped by key. The groups are shared: a caller
+// that reorders one sorts a copy.
+func (v *view) keyed(effs []history.Effect) *keyGroups {
+	v.byKeyOnce.Do(func() {
+		at := map[string]int32{}
+		var keys []string
+		var counts []int32
+		var sums []int64
+		group := make([]int32, len(v.applied)) // applied index → its key's number
+		for i, e := range v.applied {
+			eff := &effs[e]
+			n, ok := at[eff.Key]
+			if !ok {
+				n = int32(len(keys))
+				at[eff.Key] = n
+				keys = append(keys, eff.Key)
+				counts = append(counts, 0)
+				sums = append(sums, 0)
+			}
+			group[i] = n
+			counts[n]++
+			sums[n] += eff.Amount
+		}
+		// One backing array for every group, carved in order of the sorted keys.
+		order := make([]int32, len(keys))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		sort.Slice(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+		all := make([]int32, 0, len(v.applied))
+		groups := make([][]int32, len(keys)) // by key number
+		for _, n := range order {
+			groups[n] = all[len(all) : len(all) : len(all)+int(counts[n])]
+			all = all[:len(all)+int(counts[n])]
+		}
+		for i, e := range v.applied {
+			groups[group[i]] = append(groups[group[i]], e)
+		}
+		v.byKey.keys = make([]string, len(keys))
+		v.byKey.groups = make([][]int32, len(keys))
+		v.byKey.sums = make([]int64, len(keys))
+		for i, n := range order {
+			v.byKey.keys[i], v.byKey.groups[i], v.byKey.sums[i] = keys[n], groups[n], sums[n]
+		}
+	})
+	return &v.byKey
 }
 
 // count is how many effects the view applied for an op number.

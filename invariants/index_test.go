@@ -49,3 +49,27 @@ func TestNewIndexSideBySideMatchesOneGoroutine(t *testing.T) {
 		t.Errorf("results differ:\n%+v\n%+v", a, b)
 	}
 }
+
+// A view's effects grouped by key: keys sorted, each group in the order the view
+// applied its effects, its amounts added up; states and operation records are in no
+// group; the groups are built once.
+func TestViewKeyedGroups(t *testing.T) {
+	w := history.WriteView
+	in := &Input{Views: map[string][]string{"bank": {w}}, Effects: []history.Effect{
+		{Service: "bank", View: w, Kind: "withdraw", Key: "b", ID: "op-1", Amount: -5, Seq: 1},
+		{Service: "bank", View: w, Kind: "deposit", Key: "a", ID: "op-2", Amount: 7, Seq: 1},
+		{Service: "bank", View: w, Kind: history.KindOperation, ID: "op-1", State: history.StateApplied},
+		{Service: "bank", View: w, Kind: "deposit", Key: "b", ID: "op-3", Amount: 2, Seq: 2},
+		{Service: "bank", View: w, Kind: history.KindState, Key: "c", Value: new(int64)},
+		{Service: "bank", View: w, Kind: "deposit", Key: "a", ID: "op-4", Amount: 1, Seq: 2},
+	}}
+	ix := NewIndex(in)
+	kg := ix.views[0].keyed(in.Effects)
+	want := keyGroups{keys: []string{"a", "b"}, groups: [][]int32{{1, 5}, {0, 3}}, sums: []int64{8, -3}}
+	if !reflect.DeepEqual(*kg, want) {
+		t.Fatalf("keyed = %+v, want %+v", *kg, want)
+	}
+	if again := ix.views[0].keyed(in.Effects); again != kg {
+		t.Fatal("a second call built the groups again")
+	}
+}
