@@ -61,7 +61,7 @@ func (ix *Index) Ops() iter.Seq[Operation] {
 
 // Lookup finds an operation by id.
 func (ix *Index) Lookup(id string) (Operation, bool) {
-	n, ok := ix.nums[id]
+	n, ok := ix.opNum(id)
 	if !ok {
 		return Operation{}, false
 	}
@@ -213,7 +213,7 @@ func (ix *Index) EffectWitness(key, view, note string, effects []history.Effect)
 	seen := map[string]bool{}
 	fs := faultSet{ix: ix}
 	for _, e := range effects {
-		n, ok := ix.nums[e.ID]
+		n, ok := ix.opNum(e.ID)
 		if e.ID == "" || !ok || seen[e.ID] {
 			continue
 		}

@@ -361,7 +361,7 @@ func (ix *Index) holderOf(service, key string, seq int64) (int32, bool) {
 	}
 	for _, e := range w.applied {
 		if eff := &ix.In.Effects[e]; eff.Key == key && eff.Seq == seq {
-			return ix.nums[eff.ID], true
+			return ix.opNum(eff.ID)
 		}
 	}
 	return 0, false

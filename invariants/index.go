@@ -173,12 +173,12 @@ type readOp struct{ invoke, complete int32 }
 // Index is a run prepared for checking: built once, shared by every checker.
 type Index struct {
 	In      *Input
-	nums    map[string]int32 // op id → op number
-	ids     []string         // op number → op id
-	infos   []opInfo         // op number → its history lines
-	invoked int              // the first `invoked` numbers are the ops in invoke order
-	reads   []readOp         // reads through the public API, in completion order
-	views   []*view          // sorted by service, view
+	nums    idTable  // op id → op number
+	ids     []string // op number → op id
+	infos   []opInfo // op number → its history lines
+	invoked int      // the first `invoked` numbers are the ops in invoke order
+	reads   []readOp // reads through the public API, in completion order
+	views   []*view  // sorted by service, view
 	viewsBy map[viewKey]*view
 	windows []faultWindow
 	// failed are the start records of faults that never took effect (an error).
@@ -194,15 +194,15 @@ type Index struct {
 }
 
 func (ix *Index) num(id string) int32 {
-	if n, ok := ix.nums[id]; ok {
-		return n
+	var n int32
+	if ix.ids, n = ix.nums.number(ix.ids, id); int(n) == len(ix.infos) {
+		ix.infos = append(ix.infos, opInfo{invoke: -1, complete: -1})
 	}
-	n := int32(len(ix.ids))
-	ix.nums[id] = n
-	ix.ids = append(ix.ids, id)
-	ix.infos = append(ix.infos, opInfo{invoke: -1, complete: -1})
 	return n
 }
+
+// opNum is the number of the operation id names, if the index has it.
+func (ix *Index) opNum(id string) (int32, bool) { return ix.nums.lookup(ix.ids, id) }
 
 // numCache remembers the op numbers of the ids NewIndex met last, by the address of
 // their bytes: an id recurs on lines near each other (its invoke and completion, its
@@ -234,7 +234,7 @@ func (c *numCache) lookup(ix *Index, id string) int32 {
 	if slot.p == p && slot.l == len(id) && p != nil {
 		return slot.n
 	}
-	n, ok := ix.nums[id]
+	n, ok := ix.opNum(id)
 	if !ok {
 		return -1
 	}
@@ -289,7 +289,7 @@ func NewIndex(in *Input) *Index {
 // newIndex is NewIndex looking up the effects' op numbers with workers goroutines.
 func newIndex(in *Input, workers int) *Index {
 	est := len(in.Ops)/2 + 1
-	ix := &Index{In: in, nums: make(map[string]int32, est), ids: make([]string, 0, est),
+	ix := &Index{In: in, nums: newIDTable(est), ids: make([]string, 0, est),
 		infos: make([]opInfo, 0, est), viewsBy: map[viewKey]*view{}}
 	hugemem.Advise(ix.ids)
 	hugemem.Advise(ix.infos)
@@ -423,7 +423,10 @@ func (ix *Index) pairFaults() {
 }
 
 // effectNum is the op number of an effect.
-func (ix *Index) effectNum(e int32) int32 { return ix.nums[ix.In.Effects[e].ID] }
+func (ix *Index) effectNum(e int32) int32 {
+	n, _ := ix.opNum(ix.In.Effects[e].ID)
+	return n
+}
 
 // faultSet collects the start records of the faults active at given times, each once.
 type faultSet struct {

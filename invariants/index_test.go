@@ -37,7 +37,7 @@ func TestNewIndexSideBySideMatchesOneGoroutine(t *testing.T) {
 			t.Fatalf("%d workers: the index differs from one goroutine's", workers)
 		}
 	}
-	if n, ok := one.nums["only-effects-1"]; !ok || one.ids[n] != "only-effects-1" || n < int32(one.invoked) {
+	if n, ok := one.opNum("only-effects-1"); !ok || one.ids[n] != "only-effects-1" || n < int32(one.invoked) {
 		t.Errorf("an id only effects name: number %d (%v), %d invoked", n, ok, one.invoked)
 	}
 	specs := []Spec{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}}

@@ -186,7 +186,7 @@ func (ix *Index) messages(ctx context.Context, gs map[string]guarantee) (*messag
 		default:
 			ms.observed = true
 		}
-		n, known := ix.nums[e.ID]
+		n, known := ix.opNum(e.ID)
 		if !known || e.ID == "" {
 			continue
 		}

@@ -86,7 +86,7 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 		s := ss.byID[id]
 		if s == nil {
 			s = &saga{id: id, ref: -1}
-			if n, ok := ix.nums[id]; ok {
+			if n, ok := ix.opNum(id); ok {
 				s.ref = OpRef(n)
 				s.outcome = ix.infos[n].outcome
 			}

@@ -1,0 +1,92 @@
+package invariants
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/mscli/mscli/internal/hugemem"
+)
+
+// TestIDTable numbers ids through several growths and checks each against a map:
+// numbers dense in the order first met, the same number again for an id met before,
+// and no number for an id never met.
+func TestIDTable(t *testing.T) {
+	var zero idTable
+	if _, ok := zero.lookup(nil, "x"); ok {
+		t.Fatal("an empty table found an id")
+	}
+	tab := newIDTable(0)
+	var ids []string
+	want := map[string]int32{}
+	for i := range 50_000 {
+		id := fmt.Sprintf("op-%d", (i*7919)%20_000) // each id met two or three times
+		var n int32
+		ids, n = tab.number(ids, id)
+		w, seen := want[id]
+		if !seen {
+			w = int32(len(want))
+			want[id] = w
+		}
+		if n != w {
+			t.Fatalf("number(%q) = %d, want %d", id, n, w)
+		}
+	}
+	if len(ids) != len(want) {
+		t.Fatalf("%d ids kept, want %d", len(ids), len(want))
+	}
+	for id, w := range want {
+		if n, ok := tab.lookup(ids, id); !ok || n != w || ids[n] != id {
+			t.Fatalf("lookup(%q) = %d, %v; want %d", id, n, ok, w)
+		}
+	}
+	for i := range 20_000 {
+		if n, ok := tab.lookup(ids, fmt.Sprintf("other-%d", i)); ok {
+			t.Fatalf("lookup of an id never numbered found %d", n)
+		}
+	}
+	if 2*len(ids) > len(tab.slots) {
+		t.Errorf("%d ids in %d slots: the table did not grow", len(ids), len(tab.slots))
+	}
+}
+
+// BenchmarkIDTable numbers a million distinct ids and then finds each again, with
+// the table NewIndex uses and with Go's map: the measurement behind idTable.
+func BenchmarkIDTable(b *testing.B) {
+	const n = 1_000_000
+	in := make([]string, n)
+	for i := range in {
+		in[i] = fmt.Sprintf("op-%07d", (i*7919)%n)
+	}
+	b.Run("table", func(b *testing.B) {
+		for range b.N {
+			tab := newIDTable(n)
+			ids := make([]string, 0, n)
+			hugemem.Advise(ids) // as NewIndex does
+			for _, id := range in {
+				ids, _ = tab.number(ids, id)
+			}
+			for _, id := range in {
+				if _, ok := tab.lookup(ids, id); !ok {
+					b.Fatal(id, "not found")
+				}
+			}
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		for range b.N {
+			m := make(map[string]int32, n)
+			ids := make([]string, 0, n)
+			for _, id := range in {
+				if _, ok := m[id]; !ok {
+					m[id] = int32(len(ids))
+					ids = append(ids, id)
+				}
+			}
+			for _, id := range in {
+				if _, ok := m[id]; !ok {
+					b.Fatal(id, "not found")
+				}
+			}
+		}
+	})
+}
