@@ -16,8 +16,8 @@ var idSeed = maphash.MakeSeed()
 // that time waiting for memory: each probe of a table of tens of megabytes in 4 KiB
 // pages a cache and a TLB miss. This table is a flat slice of 8-byte slots in huge
 // pages, and most probes of an absent id end on a slot's hash bits without reading
-// an id: BenchmarkIDTable numbers and finds a million ids in 2.2–3.4× less time than
-// the map did.
+// an id: BenchmarkIDTable numbers and finds a million ids in 0.39–0.52 s, the map
+// in 0.57–0.74 s.
 type idTable struct {
 	// slots: 0 is empty; otherwise the id's hash's high 32 bits, then its number + 1.
 	slots []uint64
