@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"hash/maphash"
 	"testing"
 
 	"github.com/mscli/mscli/internal/hugemem"
@@ -44,8 +45,27 @@ func TestIDTable(t *testing.T) {
 			t.Fatalf("lookup of an id never numbered found %d", n)
 		}
 	}
-	if 2*len(ids) > len(tab.slots) {
+	if len(tab.slots) <= 16 || len(tab.slots) < 2*len(ids) {
 		t.Errorf("%d ids in %d slots: the table did not grow", len(ids), len(tab.slots))
+	}
+}
+
+// TestIDTableSameHashBits: a slot whose hash bits match is another id's unless the
+// ids are equal. The slot where "b" starts is made to hold "a" under b's hash bits.
+func TestIDTableSameHashBits(t *testing.T) {
+	tab := newIDTable(0)
+	ids := []string{"a"}
+	h := maphash.String(idSeed, "b")
+	tab.slots[h&tab.mask] = h&^0xffffffff | 1 // number 0, "a"
+	if n, ok := tab.lookup(ids, "b"); ok {
+		t.Fatalf("lookup(b) found %d, the number of %q", n, ids[n])
+	}
+	ids, n := tab.number(ids, "b")
+	if n != 1 || ids[1] != "b" {
+		t.Fatalf("number(b) = %d in %q, want 1", n, ids)
+	}
+	if n, ok := tab.lookup(ids, "b"); !ok || n != 1 {
+		t.Fatalf("lookup(b) after numbering = %d, %v; want 1", n, ok)
 	}
 }
 
