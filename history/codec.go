@@ -114,6 +114,28 @@ func (e *TornLine) Error() string {
 func (e *TornLine) Unwrap() error { return e.Err }
 
 func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]T, error) {
+	out := make([]T, 0, lines)
+	hugemem.Advise(out)
+	var zero T
+	err := eachLine(r, func(b []byte) error {
+		if len(out) < cap(out) {
+			out = out[:len(out)+1] // zero: made so, and never written
+		} else {
+			out = append(out, zero)
+		}
+		if err := decode(b, &out[len(out)-1]); err != nil {
+			out = out[:len(out)-1]
+			return err
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eachLine hands every line of r but blank ones to each, in order, and stops at the
+// first error: a *TornLine when that line is the last and has no newline, else an
+// error naming the line.
+func eachLine(r io.Reader, each func([]byte) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	unterminated := false // the line just scanned is the last and has no newline
@@ -122,9 +144,6 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 		unterminated = atEOF && n > 0 && data[n-1] != '\n'
 		return n, tok, err
 	})
-	out := make([]T, 0, lines)
-	hugemem.Advise(out)
-	var zero T
 	line := 0
 	for sc.Scan() {
 		line++
@@ -132,25 +151,19 @@ func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]
 		if len(b) == 0 {
 			continue
 		}
-		if len(out) < cap(out) {
-			out = out[:len(out)+1] // zero: made so, and never written
-		} else {
-			out = append(out, zero)
-		}
-		if err := decode(b, &out[len(out)-1]); err != nil {
-			out = out[:len(out)-1]
+		if err := each(b); err != nil {
 			if unterminated {
-				return out, &TornLine{Line: line, Err: err}
+				return &TornLine{Line: line, Err: err}
 			}
-			return out, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 	}
 	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
-		return out, fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line+1, maxLine>>20)
+		return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line+1, maxLine>>20)
 	} else if err != nil {
-		return out, fmt.Errorf("line %d: %w", line+1, err)
+		return fmt.Errorf("line %d: %w", line+1, err)
 	}
-	return out, nil
+	return nil
 }
 
 // maxLine bounds a line Read reads: its buffer grows to it, never more.
@@ -163,29 +176,51 @@ func ReadFile[T any](path string) ([]T, error) { return ReadFileWith(path, unmar
 // ReadFileWith is ReadFile decoding each line with decode (Interner.DecodeOp and
 // Interner.DecodeEffect read a large history fast and small).
 func ReadFileWith[T any](path string, decode func([]byte, *T) error) ([]T, error) {
+	var v []T
+	err := readFile(path, func(f *os.File, lines int) error {
+		var err error
+		v, err = readLines(f, decode, lines)
+		return err
+	})
+	return v, err
+}
+
+// ReadFileEach hands every line of a JSON Lines file but blank ones to each, after
+// grow with the count of its lines (an upper bound of the records to come); errors
+// as ReadFile's. It is how a large run is decoded straight into Records.
+func ReadFileEach(path string, grow func(lines int), each func([]byte) error) error {
+	return readFile(path, func(f *os.File, lines int) error {
+		grow(lines)
+		return eachLine(f, each)
+	})
+}
+
+// readFile opens path, counts its lines and hands both to read, naming the file in
+// the error it returns (a *TornLine keeps its type).
+func readFile(path string, read func(f *os.File, lines int) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	// Counting the lines first costs a read of the file and saves growing the slice
+	// Counting the lines first costs a read of the file and saves growing the records
 	// by copies, which for a moment doubled the memory of a large load.
 	lines, err := countLines(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	v, err := readLines(f, decode, lines)
+	err = read(f, lines)
 	if torn, ok := err.(*TornLine); ok {
 		torn.Path = path
-		return v, torn
+		return torn
 	}
 	if err != nil {
-		return v, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return v, nil
+	return nil
 }
 
 func countLines(r io.Reader) (int, error) {

@@ -11,8 +11,10 @@ import (
 
 // This file is the read-only API a checker uses, inside this package or outside it:
 // the built-in checkers build their results and witnesses through the same calls a
-// user's checker makes. Pointers it returns point into the Input: a checker reads
-// them and never modifies them, since checkers run side by side over one Index.
+// user's checker makes. The records it returns are copies of the run's, made from its
+// columns (history.Records), except what they share (an operation's Value and
+// Errors, an effect's Value): a checker reads those and never modifies them, since
+// checkers run side by side over one Index.
 
 // OpRef names one operation of an Index: its number there, dense from 0. It is only
 // meaningful for the Index that gave it.
@@ -32,17 +34,17 @@ type Operation struct {
 }
 
 // NumOps is how many operations the index knows: OpRefs run from 0 to NumOps()-1.
-func (ix *Index) NumOps() int { return len(ix.ids) }
+func (ix *Index) NumOps() int { return len(ix.infos) }
 
 // Op returns an operation by its reference.
 func (ix *Index) Op(r OpRef) Operation {
 	info := &ix.infos[r]
-	o := Operation{Ref: r, ID: ix.ids[r], Outcome: info.outcome, Invoked: info.invoked}
+	o := Operation{Ref: r, ID: ix.id(int(r)), Outcome: info.outcome, Invoked: info.invoked}
 	if info.invoke >= 0 {
-		o.Invoke = &ix.In.Ops[info.invoke]
+		o.Invoke = ptrTo(ix.recs.Op(int(info.invoke)))
 	}
 	if info.complete >= 0 {
-		o.Complete = &ix.In.Ops[info.complete]
+		o.Complete = ptrTo(ix.recs.Op(int(info.complete)))
 	}
 	return o
 }
@@ -51,7 +53,7 @@ func (ix *Index) Op(r OpRef) Operation {
 // ids only effects name.
 func (ix *Index) Ops() iter.Seq[Operation] {
 	return func(yield func(Operation) bool) {
-		for n := range ix.ids {
+		for n := range ix.infos {
 			if !yield(ix.Op(OpRef(n))) {
 				return
 			}
@@ -73,10 +75,10 @@ func (ix *Index) OpLines(r OpRef) []history.Op {
 	info := ix.infos[r]
 	var out []history.Op
 	if info.invoke >= 0 {
-		out = append(out, ix.In.Ops[info.invoke])
+		out = append(out, ix.recs.Op(int(info.invoke)))
 	}
 	if info.complete >= 0 {
-		out = append(out, ix.In.Ops[info.complete])
+		out = append(out, ix.recs.Op(int(info.complete)))
 	}
 	return out
 }
@@ -84,14 +86,22 @@ func (ix *Index) OpLines(r OpRef) []history.Op {
 // Request is the line that says what an operation asked: its invoke, else its
 // completion; nil for an operation no client invoked.
 func (ix *Index) Request(r OpRef) *history.Op {
+	if o, ok := ix.request(r); ok {
+		return &o
+	}
+	return nil
+}
+
+// request is Request by value: false for an operation no client invoked.
+func (ix *Index) request(r OpRef) (history.Op, bool) {
 	info := ix.infos[r]
 	switch {
 	case info.invoke >= 0:
-		return &ix.In.Ops[info.invoke]
+		return ix.recs.Op(int(info.invoke)), true
 	case info.complete >= 0:
-		return &ix.In.Ops[info.complete]
+		return ix.recs.Op(int(info.complete)), true
 	}
-	return nil
+	return history.Op{}, false
 }
 
 // OpSpan is the time an operation was in flight; an operation never completed (or
@@ -100,10 +110,10 @@ func (ix *Index) OpSpan(r OpRef) (from, to int64) {
 	info := ix.infos[r]
 	to = ix.lastOp
 	if info.invoke >= 0 {
-		from = ix.In.Ops[info.invoke].Time
+		from = ix.recs.OpTime(int(info.invoke))
 	}
 	if info.complete >= 0 {
-		to = ix.In.Ops[info.complete].Time
+		to = ix.recs.OpTime(int(info.complete))
 	}
 	return from, to
 }
@@ -156,7 +166,7 @@ func (v View) Effects(r OpRef) []history.Effect {
 func (v View) Applied() iter.Seq2[OpRef, *history.Effect] {
 	return func(yield func(OpRef, *history.Effect) bool) {
 		for _, e := range v.v.applied {
-			if !yield(OpRef(v.ix.effectNum(e)), &v.ix.In.Effects[e]) {
+			if !yield(OpRef(v.ix.effectNum(e)), ptrTo(v.ix.recs.Effect(int(e)))) {
 				return
 			}
 		}
@@ -186,7 +196,7 @@ func (ix *Index) ActiveFaults(from, to int64) []history.Fault {
 // (or in the EffectLookback before). Its key is the first effect's, else the
 // request's. The witness keeps the effects slice.
 func (ix *Index) OpWitness(r OpRef, view, note string, effects []history.Effect) Witness {
-	w := Witness{ID: ix.ids[r], View: view, Note: note, Ops: ix.OpLines(r)}
+	w := Witness{ID: ix.id(int(r)), View: view, Note: note, Ops: ix.OpLines(r)}
 	if len(effects) > 0 {
 		w.Effects = effects
 	}

@@ -33,17 +33,17 @@ func checkBoundedLoad(ctx context.Context, ix *Index, params map[string]string) 
 		rate = n
 	}
 	records := map[string][]int32{} // dependency → its calls records, by At
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return UnknownResult("ran out of time")
 		}
-		e := &ix.In.Effects[i]
+		e := ix.recs.Effect(i)
 		if _, dep := g.routes[e.Service]; dep && e.Kind == history.KindCalls {
 			records[e.Service] = append(records[e.Service], int32(i))
 		}
 	}
 	for _, rs := range records {
-		slices.SortStableFunc(rs, func(a, b int32) int { return cmp.Compare(ix.In.Effects[a].At, ix.In.Effects[b].At) })
+		slices.SortStableFunc(rs, func(a, b int32) int { return cmp.Compare(ix.recs.EffectAt(int(a)), ix.recs.EffectAt(int(b))) })
 	}
 	var ws []Witness
 	var skip unjudged
@@ -125,7 +125,7 @@ func (g *gateway) busiest(rs []int32, w depWindow) callBucket {
 		}
 		b := callBucket{from: lo, to: hi, records: g.recordsIn(rs, lo, hi)}
 		for _, r := range b.records {
-			b.calls += g.ix.In.Effects[r].Amount
+			b.calls += g.ix.recs.EffectAmount(int(r))
 		}
 		if b.calls > best.calls {
 			best = b
@@ -138,7 +138,7 @@ func (g *gateway) busiest(rs []int32, w depWindow) callBucket {
 
 // recordsIn returns the calls records (by At) whose interval starts in [from, to).
 func (g *gateway) recordsIn(rs []int32, from, to int64) []int32 {
-	at := func(r int32, t int64) int { return cmp.Compare(g.ix.In.Effects[r].At, t) }
+	at := func(r int32, t int64) int { return cmp.Compare(g.ix.recs.EffectAt(int(r)), t) }
 	lo, _ := slices.BinarySearchFunc(rs, from, at)
 	hi, _ := slices.BinarySearchFunc(rs, to, at)
 	return rs[lo:max(lo, hi)]

@@ -55,7 +55,7 @@ func checkIdempotent(ctx context.Context, ix *Index, _ map[string]string) Result
 			if len(ws) < MaxWitnesses {
 				effs := v.effectsOf(n)
 				ws = append(ws, ix.OpWitness(OpRef(n), v.service+"/"+v.view,
-					fmt.Sprintf("%s %s view applied %s %d times", v.service, v.view, ix.ids[n], len(effs)), ix.effects(effs)))
+					fmt.Sprintf("%s %s view applied %s %d times", v.service, v.view, ix.id(int(n)), len(effs)), ix.effects(effs)))
 			}
 		}
 	}
@@ -109,7 +109,7 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 			return UnknownResult("ran out of time")
 		}
 		num := int32(i)
-		id, info := ix.ids[i], ix.infos[i]
+		id, info := ix.id(int(i)), ix.infos[i]
 		n := applied(num)
 		state, known := opState(num)
 		checked++
@@ -148,10 +148,10 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 		}
 	}
 	// Effects of operations no client invoked: invented by the system.
-	for num := int32(ix.invoked); int(num) < len(ix.ids); num++ {
+	for num := int32(ix.invoked); int(num) < len(ix.infos); num++ {
 		if c := applied(num); c > 0 {
 			checked++
-			add(num, fmt.Sprintf("the write model has %d effect(s) for %s, which no client invoked", c, ix.ids[num]))
+			add(num, fmt.Sprintf("the write model has %d effect(s) for %s, which no client invoked", c, ix.id(int(num))))
 		}
 	}
 	return NewResult(violations, checked, ws, "operations")
@@ -161,26 +161,27 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 // key the client named and for the amount it asked. It describes the first
 // difference, "" when there is none.
 func (ix *Index) notAsAsked(num int32, outcome history.OpType, views []*view) string {
-	req := ix.Request(OpRef(num))
-	if req == nil {
+	req, ok := ix.request(OpRef(num))
+	if !ok {
 		return ""
 	}
-	key, amount, hasAmount := requested(req)
+	key, amount, hasAmount := requested(&req)
 	who := func() string { // only for a difference: most operations have none
 		switch outcome {
 		case history.Ok:
-			return "acknowledged " + ix.ids[num]
+			return "acknowledged " + ix.id(int(num))
 		case history.Fail:
-			return "failed " + ix.ids[num]
+			return "failed " + ix.id(int(num))
 		}
-		return ix.ids[num]
+		return ix.id(int(num))
 	}
-	check := func(e *history.Effect) string {
+	check := func(e int32) string {
+		eKey, eAmount := ix.recs.EffectKey(int(e)), ix.recs.EffectAmount(int(e))
 		switch {
-		case req.Key != "" && e.Key != key:
-			return fmt.Sprintf("%s took effect on %s, asked %s", who(), e.Key, key)
-		case hasAmount && e.Amount != amount:
-			return fmt.Sprintf("%s took effect for %+d on %s, asked %+d", who(), e.Amount, e.Key, amount)
+		case req.Key != "" && eKey != key:
+			return fmt.Sprintf("%s took effect on %s, asked %s", who(), eKey, key)
+		case hasAmount && eAmount != amount:
+			return fmt.Sprintf("%s took effect for %+d on %s, asked %+d", who(), eAmount, eKey, amount)
 		}
 		return ""
 	}
@@ -188,11 +189,11 @@ func (ix *Index) notAsAsked(num int32, outcome history.OpType, views []*view) st
 		if int(num) >= len(v.first) || v.first[num] < 0 {
 			continue
 		}
-		if d := check(&ix.In.Effects[v.first[num]]); d != "" {
+		if d := check(v.first[num]); d != "" {
 			return d
 		}
 		for _, e := range v.extra[num] {
-			if d := check(&ix.In.Effects[e]); d != "" {
+			if d := check(e); d != "" {
 				return d
 			}
 		}
@@ -222,7 +223,7 @@ func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Resu
 	var ws []Witness
 	violations, checked := 0, 0
 	for _, v := range ix.views {
-		kg := v.keyed(ix.In.Effects)
+		kg := v.keyed(ix.recs)
 		sums := make(map[string]int64, len(kg.keys))
 		byKey := make(map[string][]int32, len(kg.keys))
 		keys := make(map[string]bool, len(kg.keys)+len(v.states))
@@ -239,8 +240,8 @@ func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Resu
 			checked++
 			var have int64
 			si, ok := v.states[k]
-			if ok && ix.In.Effects[si].Value != nil {
-				have = *ix.In.Effects[si].Value
+			if ok && ix.recs.Effect(int(si)).Value != nil {
+				have = *ix.recs.Effect(int(si)).Value
 			}
 			if ok && have == sums[k] {
 				continue
@@ -253,7 +254,7 @@ func checkConservation(ctx context.Context, ix *Index, _ map[string]string) Resu
 				}
 				effs := ix.effects(lastN(byKey[k], 10))
 				if ok {
-					effs = append(effs, ix.In.Effects[si])
+					effs = append(effs, ix.recs.Effect(int(si)))
 				}
 				ws = append(ws, ix.EffectWitness(k, v.service+"/"+v.view, note, effs))
 			}
@@ -283,7 +284,7 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 	violations, checked := 0, 0
 	var byOrder []orderedEffect
 	for _, v := range ix.views {
-		kg := v.keyed(ix.In.Effects)
+		kg := v.keyed(ix.recs)
 		read := v.view != history.WriteView
 		for n, k := range kg.keys {
 			if cancelled(ctx, n) {
@@ -291,10 +292,9 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 			}
 			byOrder = byOrder[:0]
 			for _, e := range kg.groups[n] {
-				eff := &ix.In.Effects[e]
-				at := eff.Seq
+				at := ix.recs.EffectSeq(int(e))
 				if read {
-					at = eff.Pos
+					at = ix.recs.EffectPos(int(e))
 				}
 				byOrder = append(byOrder, orderedEffect{at, e})
 			}
@@ -305,10 +305,10 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 			checked++
 			for i, o := range byOrder {
 				e := o.effect
-				eff := &ix.In.Effects[e]
-				if eff.Seq == int64(i+1) {
+				if ix.recs.EffectSeq(int(e)) == int64(i+1) {
 					continue
 				}
+				eff := ptrTo(ix.recs.Effect(int(e)))
 				violations++
 				if len(ws) < MaxWitnesses {
 					what := "gap"
@@ -330,7 +330,7 @@ func checkOrdered(ctx context.Context, ix *Index, _ map[string]string) Result {
 					if n, ok := ix.holderOf(v.service, k, want); ok {
 						// The operation that should have stood here, and the effects
 						// around the break.
-						note += fmt.Sprintf(" (%s)", ix.ids[n])
+						note += fmt.Sprintf(" (%s)", ix.id(int(n)))
 						at = n
 					}
 					w := ix.OpWitness(OpRef(at), v.service+"/"+v.view, note+" — "+what, ix.effects(around))
@@ -360,7 +360,7 @@ func (ix *Index) holderOf(service, key string, seq int64) (int32, bool) {
 		return 0, false
 	}
 	for _, e := range w.applied {
-		if eff := &ix.In.Effects[e]; eff.Key == key && eff.Seq == seq {
+		if eff := ptrTo(ix.recs.Effect(int(e))); eff.Key == key && eff.Seq == seq {
 			return ix.opNum(eff.ID)
 		}
 	}

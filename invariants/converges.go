@@ -66,7 +66,7 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 				flag(name, k, ix.EffectWitness(k, name, fmt.Sprintf("%s %s view never caught up with the write model: %s is %s in the write model, %s in the %s model",
 					r.service, r.view, k, history.StateString(we), history.StateString(re), r.view), effs))
 			}
-			for n := range ix.ids {
+			for n := range ix.infos {
 				if cancelled(ctx, n) {
 					return UnknownResult("ran out of time")
 				}
@@ -74,20 +74,22 @@ func checkConverges(ctx context.Context, ix *Index, params map[string]string) Re
 				inW, inR := w.count(num) > 0, r.count(num) > 0
 				switch {
 				case inR && !inW:
-					e := ix.In.Effects[r.first[num]]
+					e := ix.recs.Effect(int(r.first[num]))
 					flag(name, e.Key, ix.OpWitness(OpRef(num), name,
-						fmt.Sprintf("%s %s view applied %s, which the write model never applied", r.service, r.view, ix.ids[n]), ix.effects(r.effectsOf(num))))
+						fmt.Sprintf("%s %s view applied %s, which the write model never applied", r.service, r.view, ix.id(int(n))), ix.effects(r.effectsOf(num))))
 				case inW && !inR:
-					e := ix.In.Effects[w.first[num]]
+					e := ix.recs.Effect(int(w.first[num]))
 					flag(name, e.Key, ix.OpWitness(OpRef(num), name,
-						fmt.Sprintf("%s %s view never applied %s, which the write model applied", r.service, r.view, ix.ids[n]), ix.effects(w.effectsOf(num))))
+						fmt.Sprintf("%s %s view never applied %s, which the write model applied", r.service, r.view, ix.id(int(n))), ix.effects(w.effectsOf(num))))
 				case inW && inR:
-					we, re := &ix.In.Effects[w.first[num]], &ix.In.Effects[r.first[num]]
-					if we.Key != re.Key || we.Amount != re.Amount {
-						flag(name, re.Key, ix.OpWitness(OpRef(num), name,
-							fmt.Sprintf("%s %s view applied %s on %s for %+d, the write model on %s for %+d", r.service, r.view, ix.ids[n], re.Key, re.Amount, we.Key, we.Amount),
-							ix.effects(append(w.effectsOf(num), r.effectsOf(num)...))))
+					wi, ri := int(w.first[num]), int(r.first[num])
+					if ix.recs.EffectKey(wi) == ix.recs.EffectKey(ri) && ix.recs.EffectAmount(wi) == ix.recs.EffectAmount(ri) {
+						continue
 					}
+					we, re := ix.recs.Effect(wi), ix.recs.Effect(ri)
+					flag(name, re.Key, ix.OpWitness(OpRef(num), name,
+						fmt.Sprintf("%s %s view applied %s on %s for %+d, the write model on %s for %+d", r.service, r.view, ix.id(int(n)), re.Key, re.Amount, we.Key, we.Amount),
+						ix.effects(append(w.effectsOf(num), r.effectsOf(num)...))))
 				}
 			}
 		}
@@ -164,7 +166,7 @@ func (ix *Index) judgePublicReads(svc string, flag func(view, key string, w Witn
 	after := max(ix.Quiet(), ix.lastSnapshot)
 	final := map[string]readOp{}
 	for _, r := range ix.reads {
-		inv, done := &ix.In.Ops[r.invoke], &ix.In.Ops[r.complete]
+		inv, done := ptrTo(ix.recs.Op(int(r.invoke))), ptrTo(ix.recs.Op(int(r.complete)))
 		if done.Type == history.Ok && inv.Time > after {
 			final[done.Key] = r // reads are in completion order: the last one stays
 		}
@@ -194,7 +196,7 @@ func (ix *Index) judgePublicReads(svc string, flag func(view, key string, w Witn
 		if w != nil {
 			we = ix.stateOf(w, k)
 		}
-		seen, err := history.ObservedOf(&ix.In.Ops[r.complete])
+		seen, err := history.ObservedOf(ptrTo(ix.recs.Op(int(r.complete))))
 		if err == nil && sameAsRead(we, seen) {
 			continue
 		}
@@ -213,7 +215,7 @@ func (ix *Index) judgePublicReads(svc string, flag func(view, key string, w Witn
 		}
 		wit := ix.EffectWitness(k, name, fmt.Sprintf("a final read of %s through %s's public API saw %s; the write model holds %s",
 			k, svc, got, history.StateString(we)), effs)
-		wit.Ops = append([]history.Op{ix.In.Ops[r.invoke], ix.In.Ops[r.complete]}, wit.Ops...)
+		wit.Ops = append([]history.Op{ix.recs.Op(int(r.invoke)), ix.recs.Op(int(r.complete))}, wit.Ops...)
 		flag(name, k, wit)
 	}
 	return checked, unread, true
@@ -231,7 +233,7 @@ func sameAsRead(we *history.Effect, seen history.Observed) bool {
 // stateOf is a view's final state effect of a key, nil if it has none.
 func (ix *Index) stateOf(v *view, key string) *history.Effect {
 	if i, ok := v.states[key]; ok {
-		return &ix.In.Effects[i]
+		return ptrTo(ix.recs.Effect(int(i)))
 	}
 	return nil
 }
@@ -240,7 +242,7 @@ func (ix *Index) stateOf(v *view, key string) *history.Effect {
 func (ix *Index) keyEffects(v *view, key string) []int32 {
 	var out []int32
 	for _, e := range v.applied {
-		if ix.In.Effects[e].Key == key {
+		if ix.recs.EffectKey(int(e)) == key {
 			out = append(out, e)
 		}
 	}
@@ -251,7 +253,7 @@ func snapshotConverged(ix *Index, idx []int32) bool {
 	type sv struct{ service, view string }
 	states := map[sv]map[string]*history.Effect{}
 	for _, i := range idx {
-		e := &ix.In.Effects[i]
+		e := ptrTo(ix.recs.Effect(int(i)))
 		k := sv{e.Service, e.View}
 		if states[k] == nil {
 			states[k] = map[string]*history.Effect{}

@@ -54,7 +54,7 @@ func checkDeadLetters(ctx context.Context, ix *Index, params map[string]string) 
 		if len(ps) > 0 {
 			measures["parked"]++
 		}
-		if slices.ContainsFunc(m.parked, func(e int32) bool { return ix.In.Effects[e].Kind == history.KindDeadLetterFile }) {
+		if slices.ContainsFunc(m.parked, func(e int32) bool { return ix.recs.EffectKind(int(e)) == history.KindDeadLetterFile }) {
 			measures["parked_in_file"]++
 		}
 		if len(m.redrives) > 0 {
@@ -92,7 +92,7 @@ func (ix *Index) accountProblems(m *message, ps []parking) []string {
 		p = append(p, fmt.Sprintf("%s (%s) acknowledged by the broker, neither applied nor dead-lettered: lost%s", name, m.g, ix.leftIn(m)))
 	}
 	for _, n := range m.parked {
-		e := &ix.In.Effects[n]
+		e := ptrTo(ix.recs.Effect(int(n)))
 		var missing []string
 		if e.Reason == "" {
 			missing = append(missing, "no reason")
@@ -109,9 +109,9 @@ func (ix *Index) accountProblems(m *message, ps []parking) []string {
 		}
 	}
 	if r := len(m.redrives); r > 0 {
-		redriven := "re-driven at " + runClock(ix.In.Effects[m.redrives[0]].At)
+		redriven := "re-driven at " + runClock(ix.recs.EffectAt(int(m.redrives[0])))
 		if r > 1 {
-			redriven = fmt.Sprintf("re-driven %d times (first at %s)", r, runClock(ix.In.Effects[m.redrives[0]].At))
+			redriven = fmt.Sprintf("re-driven %d times (first at %s)", r, runClock(ix.recs.EffectAt(int(m.redrives[0]))))
 		}
 		parkedAgain := len(ps) > 0 && !ps[len(ps)-1].redriven
 		switch {
@@ -131,12 +131,12 @@ func (ix *Index) accountProblems(m *message, ps []parking) []string {
 // appliedBefore reports whether one of a message's applications came before a
 // parking: it was processed, then parked. Records without a time are not compared.
 func (ix *Index) appliedBefore(m *message, pk parking) bool {
-	parkedAt := ix.In.Effects[pk.records[0]].At
+	parkedAt := ix.recs.EffectAt(int(pk.records[0]))
 	if parkedAt == 0 {
 		return false
 	}
 	for _, e := range m.applied {
-		if at := ix.In.Effects[e].At; at != 0 && at < parkedAt {
+		if at := ix.recs.EffectAt(int(e)); at != 0 && at < parkedAt {
 			return true
 		}
 	}

@@ -52,7 +52,7 @@ func checkDelivery(ctx context.Context, ix *Index, params map[string]string) Res
 		measures["events_"+m.g.measure()]++
 		a := len(m.applied)
 		for _, e := range m.applied {
-			if ix.In.Effects[e].Deliveries >= 2 {
+			if ix.recs.Effect(int(e)).Deliveries >= 2 {
 				measures["redelivered_applied"]++
 			}
 		}
@@ -70,7 +70,7 @@ func checkDelivery(ctx context.Context, ix *Index, params map[string]string) Res
 		case lost:
 			note = what + " acknowledged by the broker, never applied nor dead-lettered"
 			if r := len(m.redrives); r > 0 {
-				note += fmt.Sprintf(" (re-driven at %s, then never applied)", runClock(ix.In.Effects[m.redrives[r-1]].At))
+				note += fmt.Sprintf(" (re-driven at %s, then never applied)", runClock(ix.recs.EffectAt(int(m.redrives[r-1]))))
 			}
 			note += ix.leftIn(m)
 		case a > 1:
@@ -100,7 +100,7 @@ func (ix *Index) messageWitness(m *message, note string) Witness {
 	effs := ix.records(m.applied, m.parked, m.redrives)
 	for _, v := range ix.views {
 		if st, ok := v.state(int32(m.ref)); ok {
-			effs = append(effs, history.Effect{Service: v.service, View: v.view, Kind: history.KindOperation, ID: ix.ids[m.ref], State: st})
+			effs = append(effs, history.Effect{Service: v.service, View: v.view, Kind: history.KindOperation, ID: ix.id(int(m.ref)), State: st})
 		}
 	}
 	view := ""

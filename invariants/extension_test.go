@@ -229,7 +229,7 @@ func TestIndexAccessors(t *testing.T) {
 		t.Fatalf("Ops() = %v (NumOps %d), want %v", ids, ix.NumOps(), want)
 	}
 	op, ok := ix.Lookup("op-3")
-	if !ok || op.ID != "op-3" || op.Outcome != history.Fail || !op.Invoked || op.Invoke != &in.Ops[4] || op.Complete != &in.Ops[5] {
+	if !ok || op.ID != "op-3" || op.Outcome != history.Fail || !op.Invoked || op.Invoke == nil || !reflect.DeepEqual(*op.Invoke, in.Ops[4]) || op.Complete == nil || !reflect.DeepEqual(*op.Complete, in.Ops[5]) {
 		t.Errorf("Lookup(op-3) = %+v, %v; want the failed op-3 with its two lines", op, ok)
 	}
 	if ix.Op(op.Ref).ID != "op-3" {

@@ -157,10 +157,10 @@ func (g *gateway) isolated(e string, w depWindow) []gwCall {
 	own := g.windowsOn(e)
 	var out []gwCall
 	for _, c := range g.invokedIn(e, w.from, w.to) {
-		if slices.Contains(g.routes[w.dep], g.ix.In.Ops[c.complete].F) {
+		if slices.Contains(g.routes[w.dep], g.ix.recs.OpF(int(c.complete))) {
 			continue
 		}
-		invoked, hit := g.ix.In.Ops[c.invoke].Time, false
+		invoked, hit := g.ix.recs.OpTime(int(c.invoke)), false
 		for _, o := range own {
 			if o.from <= c.done && o.to >= invoked {
 				hit = true

@@ -75,7 +75,7 @@ func downParam() plan.Param {
 // gwCall is one operation of a route: its history lines, when it completed and how
 // long it took.
 type gwCall struct {
-	invoke, complete int32 // indexes into Input.Ops
+	invoke, complete int32 // operation record numbers (history.Records)
 	done, lat        int64
 }
 
@@ -124,8 +124,8 @@ func newGateway(ix *Index, params map[string]string) (*gateway, string) {
 	}
 	// A process has one operation in flight: its completion is its next line.
 	pending := map[int]int32{}
-	for i := range ix.In.Ops {
-		o := &ix.In.Ops[i]
+	for i := range ix.recs.NumOps() {
+		o := ix.recs.Op(i)
 		if o.Type == history.Invoke {
 			pending[o.Process] = int32(i)
 			continue
@@ -135,11 +135,11 @@ func newGateway(ix *Index, params map[string]string) (*gateway, string) {
 			continue
 		}
 		delete(pending, o.Process)
-		if ix.In.Ops[inv].F != o.F {
+		if ix.recs.OpF(int(inv)) != o.F {
 			continue
 		}
 		for _, d := range byF[o.F] {
-			g.calls[d] = append(g.calls[d], gwCall{invoke: inv, complete: int32(i), done: o.Time, lat: o.Time - ix.In.Ops[inv].Time})
+			g.calls[d] = append(g.calls[d], gwCall{invoke: inv, complete: int32(i), done: o.Time, lat: o.Time - ix.recs.OpTime(int(inv))})
 		}
 	}
 	for _, cs := range g.calls {
@@ -265,7 +265,7 @@ func slowest(cs []gwCall, n int) []gwCall {
 func (g *gateway) opLines(cs []gwCall) []history.Op {
 	out := make([]history.Op, 0, 2*len(cs))
 	for _, c := range cs {
-		out = append(out, g.ix.In.Ops[c.invoke], g.ix.In.Ops[c.complete])
+		out = append(out, g.ix.recs.Op(int(c.invoke)), g.ix.recs.Op(int(c.complete)))
 	}
 	return out
 }

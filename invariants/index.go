@@ -13,8 +13,8 @@ import (
 
 // opInfo is one operation: its invoke and completion lines in the history.
 type opInfo struct {
-	invoke   int32 // index into Input.Ops, -1 if missing
-	complete int32 // index into Input.Ops, -1 if not completed
+	invoke   int32 // operation record number (history.Records), -1 if missing
+	complete int32 // operation record number (history.Records), -1 if not completed
 	outcome  history.OpType
 	invoked  bool // false for ids only effects name (invented by the system)
 }
@@ -27,7 +27,7 @@ type viewKey struct{ service, view string }
 // map per view and per fact would dominate the whole check.
 type view struct {
 	viewKey
-	applied []int32          // indexes into Input.Effects of applied effects, in order
+	applied []int32          // effect record numbers (history.Records) of applied effects, in order
 	states  map[string]int32 // key → final state effect (T == 0)
 	first   []int32          // op number → its first applied effect, -1 if none
 	opState []uint8          // op number → final operation state as an index into names, 0 if unreported
@@ -50,7 +50,7 @@ type keyGroups struct {
 
 // keyed is the view's applied effects grouped by key. The groups are shared: a caller
 // that reorders one sorts a copy.
-func (v *view) keyed(effs []history.Effect) *keyGroups {
+func (v *view) keyed(recs *history.Records) *keyGroups {
 	v.byKeyOnce.Do(func() {
 		at := map[string]int32{}
 		var keys []string
@@ -58,18 +58,18 @@ func (v *view) keyed(effs []history.Effect) *keyGroups {
 		var sums []int64
 		group := make([]int32, len(v.applied)) // applied index → its key's number
 		for i, e := range v.applied {
-			eff := &effs[e]
-			n, ok := at[eff.Key]
+			key := recs.EffectKey(int(e))
+			n, ok := at[key]
 			if !ok {
 				n = int32(len(keys))
-				at[eff.Key] = n
-				keys = append(keys, eff.Key)
+				at[key] = n
+				keys = append(keys, key)
 				counts = append(counts, 0)
 				sums = append(sums, 0)
 			}
 			group[i] = n
 			counts[n]++
-			sums[n] += eff.Amount
+			sums[n] += recs.EffectAmount(int(e))
 		}
 		// One backing array for every group, carved in order of the sorted keys.
 		order := make([]int32, len(keys))
@@ -172,15 +172,22 @@ type readOp struct{ invoke, complete int32 }
 
 // Index is a run prepared for checking: built once, shared by every checker.
 type Index struct {
-	In      *Input
-	nums    idTable  // op id → op number
-	ids     []string // op number → op id
-	infos   []opInfo // op number → its history lines
-	invoked int      // the first `invoked` numbers are the ops in invoke order
-	reads   []readOp // reads through the public API, in completion order
-	views   []*view  // sorted by service, view
-	viewsBy map[viewKey]*view
-	windows []faultWindow
+	In *Input
+	// recs are the run's operations and effects in columns: every line index the
+	// index keeps (opInfo's, a view's) is a record number of recs.
+	recs *history.Records
+	// Operations are numbered as the records number their ids: the history's ids
+	// first (recs.OpIDNum), in the order first met, then the ids only effects name
+	// (invented, in the order first met).
+	invented  []string         // op number - recs.NumOpIDs() → id
+	inventedN map[string]int32 // id → op number, of the ids only effects name
+	effOps    []int32          // effect record → op number; -1 until numbered, and for an effect of no operation
+	infos     []opInfo         // op number → its history lines
+	invoked   int              // the first `invoked` numbers are the ops in invoke order
+	reads     []readOp         // reads through the public API, in completion order
+	views     []*view          // sorted by service, view
+	viewsBy   map[viewKey]*view
+	windows   []faultWindow
 	// failed are the start records of faults that never took effect (an error).
 	failed   []int32
 	lastHeal int64 // time of the last fault stop record, 0 if none
@@ -193,52 +200,45 @@ type Index struct {
 	lastSnapshot int64
 }
 
-func (ix *Index) num(id string) int32 {
-	var n int32
-	if ix.ids, n = ix.nums.number(ix.ids, id); int(n) == len(ix.infos) {
-		ix.infos = append(ix.infos, opInfo{invoke: -1, complete: -1})
+// id is the id of an op number.
+func (ix *Index) id(n int) string {
+	if k := ix.recs.NumOpIDs(); n < k {
+		return ix.recs.OpIDOf(int32(n))
 	}
-	return n
+	return ix.invented[n-ix.recs.NumOpIDs()]
 }
 
 // opNum is the number of the operation id names, if the index has it.
-func (ix *Index) opNum(id string) (int32, bool) { return ix.nums.lookup(ix.ids, id) }
-
-// numCache remembers the op numbers of the ids NewIndex met last, by the address of
-// their bytes: an id recurs on lines near each other (its invoke and completion, its
-// effects), and a decoder's interner hands the same copy each time, so most lookups
-// are a comparison of two words instead of a probe of a map of a million ids. An id
-// it does not hold (another copy, or one forgotten) goes to the map.
-type numCache [1 << 12]struct {
-	p *byte
-	l int
-	n int32
-}
-
-func (c *numCache) num(ix *Index, id string) int32 {
-	p := unsafe.StringData(id)
-	slot := &c[uintptr(unsafe.Pointer(p))>>4&uintptr(len(c)-1)]
-	if slot.p == p && slot.l == len(id) && p != nil {
-		return slot.n
+func (ix *Index) opNum(id string) (int32, bool) {
+	if n, ok := ix.recs.LookupOpID(id); ok {
+		return n, true
 	}
-	n := ix.num(id)
-	slot.p, slot.l, slot.n = p, len(id), n
-	return n
-}
-
-// lookup is num for an id already numbered, -1 for one that is not: it only reads
-// the index, and so goroutines may look up side by side, each with its own cache.
-func (c *numCache) lookup(ix *Index, id string) int32 {
-	p := unsafe.StringData(id)
-	slot := &c[uintptr(unsafe.Pointer(p))>>4&uintptr(len(c)-1)]
-	if slot.p == p && slot.l == len(id) && p != nil {
-		return slot.n
-	}
-	n, ok := ix.opNum(id)
+	n, ok := ix.inventedN[id]
 	if !ok {
-		return -1
+		return -1, false
 	}
-	slot.p, slot.l, slot.n = p, len(id), n
+	return n, true
+}
+
+// effectOp is the op number of the operation effect record i names, numbering an id
+// no client invoked when it first meets it (the empty id of an effect that names
+// none included).
+func (ix *Index) effectOp(i int) int32 {
+	if n := ix.effOps[i]; n >= 0 {
+		return n
+	}
+	id := ix.recs.EffectID(i)
+	n, ok := ix.inventedN[id]
+	if !ok {
+		n = int32(len(ix.infos))
+		if ix.inventedN == nil {
+			ix.inventedN = map[string]int32{}
+		}
+		ix.inventedN[id] = n
+		ix.invented = append(ix.invented, id)
+		ix.infos = append(ix.infos, opInfo{invoke: -1, complete: -1})
+	}
+	ix.effOps[i] = n
 	return n
 }
 
@@ -247,40 +247,62 @@ func numbersEffect(kind string) bool {
 	return kind != history.KindState && kind != history.KindCalls && kind != history.KindBreaker
 }
 
-// effectNums looks up, with workers goroutines side by side, the op numbers of the
-// effects that name an operation the history numbered already: most of the effects,
-// and most of the indexing's time, a probe each of a map of every op id. An effect
-// whose id is not numbered yet (-1; or one of no operation) is NewIndex's to number,
-// in order. Nil for one worker: NewIndex then numbers them all itself.
-func (ix *Index) effectNums(workers int) []int32 {
-	effs := ix.In.Effects
-	if workers < 2 || len(effs) == 0 {
-		return nil
-	}
-	out := make([]int32, len(effs))
-	hugemem.Advise(out)
-	per := (len(effs) + workers - 1) / workers
+// knownEffectOps looks up, with workers goroutines side by side, the op number of
+// each effect that names an operation the history numbered: most of the effects,
+// and most of the indexing's time, a probe each of a table of every op id. An
+// effect's id recurs on the effects near it, as one copy of its bytes, so a small
+// cache by that address answers most of them. The rest stay -1, NewIndex's to number
+// in order.
+func (ix *Index) knownEffectOps(workers int) {
+	recs := ix.recs
+	n := recs.NumEffects()
+	ix.effOps = make([]int32, n)
+	hugemem.Advise(ix.effOps)
+	per := max((n+workers-1)/max(workers, 1), 1)
 	var wg sync.WaitGroup
-	for from := 0; from < len(effs); from += per {
-		to := min(from+per, len(effs))
+	for from := 0; from < n; from += per {
+		to := min(from+per, n)
 		wg.Go(func() {
-			cache := new(numCache)
+			var cache idCache
 			for i := from; i < to; i++ {
-				out[i] = -1
-				if e := &effs[i]; numbersEffect(e.Kind) {
-					out[i] = cache.lookup(ix, e.ID)
+				ix.effOps[i] = -1
+				if id := recs.EffectID(i); id != "" && numbersEffect(recs.EffectKind(i)) {
+					ix.effOps[i] = cache.lookup(recs, id)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return out
+}
+
+// idCache remembers the op numbers of the ids looked up last, by the address of
+// their bytes. An effect's id is kept by the records as long as the index is, so
+// no other string can have that address: one that does is the same id.
+type idCache [1 << 12]struct {
+	p *byte
+	l int
+	n int32
+}
+
+// lookup is id's number in the history, -1 if it names none.
+func (c *idCache) lookup(recs *history.Records, id string) int32 {
+	p := unsafe.StringData(id)
+	slot := &c[uintptr(unsafe.Pointer(p))>>4&uintptr(len(c)-1)]
+	if slot.p == p && slot.l == len(id) {
+		return slot.n
+	}
+	n, ok := recs.LookupOpID(id)
+	if !ok {
+		n = -1
+	}
+	slot.p, slot.l, slot.n = p, len(id), n
+	return n
 }
 
 // NewIndex indexes a run.
 func NewIndex(in *Input) *Index {
 	workers := min(runtime.GOMAXPROCS(0), 8)
-	if len(in.Effects) < 1<<16 {
+	if in.Records == nil && len(in.Effects) < 1<<16 || in.Records != nil && in.Records.NumEffects() < 1<<16 {
 		workers = 1 // too few effects to be worth goroutines
 	}
 	return newIndex(in, workers)
@@ -288,85 +310,82 @@ func NewIndex(in *Input) *Index {
 
 // newIndex is NewIndex looking up the effects' op numbers with workers goroutines.
 func newIndex(in *Input, workers int) *Index {
-	est := len(in.Ops)/2 + 1
-	ix := &Index{In: in, nums: newIDTable(est), ids: make([]string, 0, est),
-		infos: make([]opInfo, 0, est), viewsBy: map[viewKey]*view{}}
-	hugemem.Advise(ix.ids)
+	recs := in.Columns()
+	ix := &Index{In: in, recs: recs, infos: make([]opInfo, recs.NumOpIDs(), recs.NumOpIDs()+recs.NumOpIDs()/8),
+		viewsBy: map[viewKey]*view{}}
 	hugemem.Advise(ix.infos)
+	for i := range ix.infos {
+		ix.infos[i] = opInfo{invoke: -1, complete: -1}
+	}
 	pendingReads := map[int]int32{} // process → its read's invoke line
-	cache := new(numCache)
-	for i := range in.Ops {
-		o := &in.Ops[i]
-		ix.lastOp = max(ix.lastOp, o.Time)
-		if o.F == history.FRead {
+	for i := range recs.NumOps() {
+		t := recs.OpTime(i)
+		ix.lastOp = max(ix.lastOp, t)
+		typ := recs.OpType(i)
+		if recs.OpIsRead(i) {
 			// A read has no id: a process has one operation in flight, so its
 			// completion is the next line of the same process.
-			if o.Type == history.Invoke {
-				pendingReads[o.Process] = int32(i)
-			} else if inv, ok := pendingReads[o.Process]; ok {
+			p := recs.OpProcess(i)
+			if typ == history.Invoke {
+				pendingReads[p] = int32(i)
+			} else if inv, ok := pendingReads[p]; ok {
 				ix.reads = append(ix.reads, readOp{invoke: inv, complete: int32(i)})
-				delete(pendingReads, o.Process)
+				delete(pendingReads, p)
 			}
 			continue
 		}
-		if o.ID == "" {
+		n, ok := recs.OpIDNum(i)
+		if !ok {
 			continue
 		}
-		ix.lastWrite = max(ix.lastWrite, o.Time)
-		info := &ix.infos[cache.num(ix, o.ID)]
+		ix.lastWrite = max(ix.lastWrite, t)
+		info := &ix.infos[n]
 		info.invoked = true
-		if o.Type == history.Invoke {
+		if typ == history.Invoke {
 			info.invoke = int32(i)
 		} else {
 			info.complete = int32(i)
-			info.outcome = o.Type
+			info.outcome = typ
 		}
 	}
-	ix.invoked = len(ix.ids)
-	pre := ix.effectNums(workers)
-	effectNum := func(i int, id string) int32 {
-		if pre != nil && pre[i] >= 0 {
-			return pre[i]
-		}
-		return cache.num(ix, id)
-	}
+	ix.invoked = len(ix.infos)
+	ix.knownEffectOps(workers)
 	var v *view
-	for i := range in.Effects {
-		e := &in.Effects[i]
-		k := viewKey{e.Service, e.View}
+	for i := range recs.NumEffects() {
+		k := viewKey{recs.EffectService(i), recs.EffectView(i)}
 		if v == nil || v.viewKey != k {
 			v = ix.viewsBy[k]
 		}
 		if v == nil {
 			v = &view{viewKey: k, states: map[string]int32{}, extra: map[int32][]int32{}, names: []string{""}}
-			v.grow(len(ix.ids))
+			v.grow(len(ix.infos))
 			ix.viewsBy[k] = v
 			ix.views = append(ix.views, v)
 		}
-		switch e.Kind {
+		switch recs.EffectKind(i) {
 		case history.KindState:
-			if e.Time > 0 {
+			if t := recs.EffectTime(i); t > 0 {
 				if ix.snapshots == nil {
 					ix.snapshots = map[int64][]int32{}
 				}
-				ix.snapshots[e.Time] = append(ix.snapshots[e.Time], int32(i))
-				ix.lastSnapshot = max(ix.lastSnapshot, e.Time)
+				ix.snapshots[t] = append(ix.snapshots[t], int32(i))
+				ix.lastSnapshot = max(ix.lastSnapshot, t)
 			} else {
-				v.states[e.Key] = int32(i)
+				v.states[recs.EffectKey(i)] = int32(i)
 			}
 		case history.KindOperation:
-			n := effectNum(i, e.ID)
+			n := ix.effectOp(i)
 			v.grow(int(n) + 1)
-			v.setState(n, e.State)
+			v.setState(n, recs.EffectState(i))
 		case history.KindDeadLetter, history.KindDeadLetterFile, history.KindRedrive:
 			// A parked or re-driven message is no effect of its operation: the
-			// checkers of dead letters read these records from the Input.
-			effectNum(i, e.ID)
+			// checkers of dead letters read these records.
+			ix.effectOp(i)
 		case history.KindCalls, history.KindBreaker:
 			// Counts of calls and a breaker's states are no operation's: the
-			// checkers of a gateway read them from the Input.
+			// checkers of a gateway read them.
 		default:
-			n := effectNum(i, e.ID)
+			n := ix.effectOp(i)
 			v.grow(int(n) + 1)
 			v.applied = append(v.applied, int32(i))
 			if v.first[n] >= 0 {
@@ -377,7 +396,7 @@ func newIndex(in *Input, workers int) *Index {
 		}
 	}
 	for _, v := range ix.views {
-		v.grow(len(ix.ids))
+		v.grow(len(ix.infos))
 	}
 	sort.Slice(ix.views, func(a, b int) bool {
 		if ix.views[a].service != ix.views[b].service {
@@ -422,9 +441,12 @@ func (ix *Index) pairFaults() {
 	}
 }
 
-// effectNum is the op number of an effect.
+// effectNum is the op number of an effect, -1 if its id names no operation.
 func (ix *Index) effectNum(e int32) int32 {
-	n, _ := ix.opNum(ix.In.Effects[e].ID)
+	if n := ix.effOps[e]; n >= 0 {
+		return n
+	}
+	n, _ := ix.opNum(ix.recs.EffectID(int(e)))
 	return n
 }
 
@@ -468,7 +490,11 @@ func (s *faultSet) ofEffects(effs []history.Effect) {
 func (ix *Index) effects(idx []int32) []history.Effect {
 	out := make([]history.Effect, len(idx))
 	for i, e := range idx {
-		out[i] = ix.In.Effects[e]
+		out[i] = ix.recs.Effect(int(e))
 	}
 	return out
 }
+
+// ptrTo is a pointer to a copy of v: a record the columns gave back whole, where a
+// pointer is wanted.
+func ptrTo[T any](v T) *T { return &v }

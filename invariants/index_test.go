@@ -31,13 +31,14 @@ func TestNewIndexSideBySideMatchesOneGoroutine(t *testing.T) {
 	}
 	at := len(in.Effects) / 2
 	in.Effects = append(in.Effects[:at], append(extra, in.Effects[at:]...)...)
+	in.Records = in.Columns() // one set of columns, so that the indexes compare whole
 	one := newIndex(in, 1)
 	for _, workers := range []int{2, 3, 8} {
 		if side := newIndex(in, workers); !reflect.DeepEqual(one, side) {
 			t.Fatalf("%d workers: the index differs from one goroutine's", workers)
 		}
 	}
-	if n, ok := one.opNum("only-effects-1"); !ok || one.ids[n] != "only-effects-1" || n < int32(one.invoked) {
+	if n, ok := one.opNum("only-effects-1"); !ok || one.id(int(n)) != "only-effects-1" || n < int32(one.invoked) {
 		t.Errorf("an id only effects name: number %d (%v), %d invoked", n, ok, one.invoked)
 	}
 	specs := []Spec{{Name: "idempotent"}, {Name: "durable"}, {Name: "conservation"}, {Name: "ordered"}}
@@ -64,12 +65,12 @@ func TestViewKeyedGroups(t *testing.T) {
 		{Service: "bank", View: w, Kind: "deposit", Key: "a", ID: "op-4", Amount: 1, Seq: 2},
 	}}
 	ix := NewIndex(in)
-	kg := ix.views[0].keyed(in.Effects)
+	kg := ix.views[0].keyed(ix.recs)
 	want := keyGroups{keys: []string{"a", "b"}, groups: [][]int32{{1, 5}, {0, 3}}, sums: []int64{8, -3}}
 	if !reflect.DeepEqual(*kg, want) {
 		t.Fatalf("keyed = %+v, want %+v", *kg, want)
 	}
-	if again := ix.views[0].keyed(in.Effects); again != kg {
+	if again := ix.views[0].keyed(ix.recs); again != kg {
 		t.Fatal("a second call built the groups again")
 	}
 }

@@ -73,6 +73,32 @@ type Input struct {
 	// Replicas is how many replicas each service of the plan runs (service →
 	// count): a checker of competing consumers asks every one of them for work.
 	Replicas map[string]int
+	// Records, when set, are the run's operations and effects in columns, as a run
+	// directory is loaded (runner.LoadRecorded): Ops and Effects are then not read.
+	// Ops and Effects are how a caller builds an Input in memory.
+	Records *history.Records
+}
+
+// Columns is the run's operations and effects in columns, what the checkers and
+// reports read: Records, else Ops and Effects put in columns, afresh at each call
+// (an Input built in memory may change between two checks).
+func (in *Input) Columns() *history.Records {
+	if in.Records != nil {
+		return in.Records
+	}
+	r := new(history.Records)
+	r.Grow(len(in.Ops), len(in.Effects))
+	for i := range in.Ops {
+		if err := r.AddOp(&in.Ops[i]); err != nil {
+			panic(fmt.Sprintf("invariants: an Input built in memory: %v", err))
+		}
+	}
+	for i := range in.Effects {
+		if err := r.AddEffect(&in.Effects[i]); err != nil {
+			panic(fmt.Sprintf("invariants: an Input built in memory: %v", err))
+		}
+	}
+	return r
 }
 
 // Checker judges one invariant over an index of the run. It must only read the

@@ -137,7 +137,7 @@ type message struct {
 	ref      OpRef
 	f        string // the event's type: its operation's name; "" when no client invoked it
 	g        guarantee
-	applied  []int32 // indexes into Input.Effects
+	applied  []int32 // effect record numbers (history.Records)
 	parked   []int32 // dead-letter and dead-letter-file records
 	redrives []int32
 }
@@ -159,7 +159,7 @@ type messageSet struct {
 // parked; false when ctx ran out.
 func (ix *Index) messages(ctx context.Context, gs map[string]guarantee) (*messageSet, bool) {
 	ms := &messageSet{}
-	byNum := make([]*message, len(ix.ids)) // op number → its message
+	byNum := make([]*message, len(ix.infos)) // op number → its message
 	for n := 0; n < ix.invoked; n++ {
 		if cancelled(ctx, n) {
 			return nil, false
@@ -171,11 +171,11 @@ func (ix *Index) messages(ctx context.Context, gs map[string]guarantee) (*messag
 			byNum[n] = m
 		}
 	}
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return nil, false
 		}
-		e := &ix.In.Effects[i]
+		e := ix.recs.Effect(i)
 		switch e.Kind {
 		case history.KindState, history.KindOperation:
 			continue
@@ -212,7 +212,7 @@ func (ix *Index) messages(ctx context.Context, gs map[string]guarantee) (*messag
 			m.applied = append(m.applied, int32(i))
 		}
 	}
-	byAt := func(a, b int32) int { return cmp.Compare(ix.In.Effects[a].At, ix.In.Effects[b].At) }
+	byAt := func(a, b int32) int { return cmp.Compare(ix.recs.EffectAt(int(a)), ix.recs.EffectAt(int(b))) }
 	for _, m := range slices.Concat(ms.judged, ms.others) {
 		slices.SortStableFunc(m.applied, byAt)
 		slices.SortStableFunc(m.parked, byAt)
@@ -238,7 +238,7 @@ func (ix *Index) parkings(m *message) []parking {
 	open, redriven := false, false
 	p, r := 0, 0
 	for p < len(m.parked) || r < len(m.redrives) {
-		if r < len(m.redrives) && (p == len(m.parked) || ix.In.Effects[m.redrives[r]].At < ix.In.Effects[m.parked[p]].At) {
+		if r < len(m.redrives) && (p == len(m.parked) || ix.recs.EffectAt(int(m.redrives[r])) < ix.recs.EffectAt(int(m.parked[p]))) {
 			if open {
 				out[len(out)-1].redriven = true
 			}
@@ -262,15 +262,15 @@ func leftParked(ps []parking) bool { return len(ps) > 0 && !ps[len(ps)-1].redriv
 // name names an event for a note: "payment e-1-42".
 func (ix *Index) eventName(m *message) string {
 	if m.f == "" {
-		return "event " + ix.ids[m.ref]
+		return "event " + ix.id(int(m.ref))
 	}
-	return m.f + " " + ix.ids[m.ref]
+	return m.f + " " + ix.id(int(m.ref))
 }
 
 // records are a message's records of the given lists, by time, for a witness.
 func (ix *Index) records(lists ...[]int32) []history.Effect {
 	all := slices.Concat(lists...)
-	slices.SortStableFunc(all, func(a, b int32) int { return cmp.Compare(ix.In.Effects[a].At, ix.In.Effects[b].At) })
+	slices.SortStableFunc(all, func(a, b int32) int { return cmp.Compare(ix.recs.EffectAt(int(a)), ix.recs.EffectAt(int(b))) })
 	return ix.effects(all)
 }
 
@@ -297,7 +297,7 @@ func byWhom(e *history.Effect) string {
 func (ix *Index) applications(idx []int32) string {
 	parts := make([]string, len(idx))
 	for i, n := range idx {
-		e := &ix.In.Effects[n]
+		e := ptrTo(ix.recs.Effect(int(n)))
 		if e.Deliveries > 0 {
 			parts[i] = fmt.Sprintf("delivery %d%s", e.Deliveries, byWhom(e))
 		} else {
@@ -313,7 +313,7 @@ func (ix *Index) parkedString(p parking) string {
 	stream, file := false, false
 	var first *history.Effect
 	for _, n := range p.records {
-		e := &ix.In.Effects[n]
+		e := ptrTo(ix.recs.Effect(int(n)))
 		if e.Kind == history.KindDeadLetter {
 			stream = true
 		} else {

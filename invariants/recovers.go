@@ -44,16 +44,16 @@ func checkRecovers(ctx context.Context, ix *Index, params map[string]string) Res
 		return UnknownResult("no operation of the routes records who answered it (source): nothing to judge")
 	}
 	breakers := map[string][]int32{} // dependency → its breaker's records, by At
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return UnknownResult("ran out of time")
 		}
-		if e := &ix.In.Effects[i]; e.Kind == history.KindBreaker {
+		if e := ix.recs.Effect(i); e.Kind == history.KindBreaker {
 			breakers[e.Key] = append(breakers[e.Key], int32(i))
 		}
 	}
 	for _, rs := range breakers {
-		slices.SortStableFunc(rs, func(a, b int32) int { return cmp.Compare(ix.In.Effects[a].At, ix.In.Effects[b].At) })
+		slices.SortStableFunc(rs, func(a, b int32) int { return cmp.Compare(ix.recs.EffectAt(int(a)), ix.recs.EffectAt(int(b))) })
 	}
 	var ws []Witness
 	var skip unjudged
@@ -130,7 +130,7 @@ func checkRecovers(ctx context.Context, ix *Index, params map[string]string) Res
 		// be older than the window (a breaker that never closed since an earlier one).
 		rs := g.breakerRecords(breakers[w.dep], math.MinInt64, next)
 		if len(rs) > 0 {
-			e := &ix.In.Effects[rs[len(rs)-1]]
+			e := ptrTo(ix.recs.Effect(int(rs[len(rs)-1])))
 			who := "the breaker"
 			if e.Service != "" {
 				who = e.Service + "'s breaker"
@@ -169,7 +169,7 @@ func checkRecovers(ctx context.Context, ix *Index, params map[string]string) Res
 // bad says whether an operation went wrong: it did not complete ok with an answer from
 // its dependency itself.
 func (g *gateway) bad(c gwCall) bool {
-	o := &g.ix.In.Ops[c.complete]
+	o := ptrTo(g.ix.recs.Op(int(c.complete)))
 	return o.Type != history.Ok || o.Source != history.SourceUpstream
 }
 
@@ -199,7 +199,7 @@ func (g *gateway) lastBad(cs []gwCall, n int) []gwCall {
 func (g *gateway) anySource() bool {
 	for _, cs := range g.calls {
 		for _, c := range cs {
-			if g.ix.In.Ops[c.complete].Source != "" {
+			if g.ix.recs.Op(int(c.complete)).Source != "" {
 				return true
 			}
 		}
@@ -257,7 +257,7 @@ func (g *gateway) faultAtHeal(w depWindow) bool {
 
 // breakerRecords returns the breaker records (by At) in [from, to].
 func (g *gateway) breakerRecords(rs []int32, from, to int64) []int32 {
-	at := func(r int32, t int64) int { return cmp.Compare(g.ix.In.Effects[r].At, t) }
+	at := func(r int32, t int64) int { return cmp.Compare(g.ix.recs.EffectAt(int(r)), t) }
 	lo, _ := slices.BinarySearchFunc(rs, from, at)
 	hi, _ := slices.BinarySearchFunc(rs, to+1, at)
 	return rs[lo:max(lo, hi)]

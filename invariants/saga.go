@@ -40,7 +40,7 @@ func init() {
 type saga struct {
 	id      string
 	ref     OpRef   // the saga's operation; -1 when the index does not know its id
-	effects []int32 // its steps and compensations (indexes into Input.Effects), by At, then service
+	effects []int32 // its steps and compensations (effect record numbers), by At, then service
 	records []int32 // its operation records in write views
 	state   string  // its operation state in a write view; "" when none reports it
 	known   bool    // a write view reports its state
@@ -95,11 +95,11 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 		return s
 	}
 	steps := map[string]bool{}
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return nil, false
 		}
-		if e := &ix.In.Effects[i]; e.Saga != "" {
+		if e := ix.recs.Effect(i); e.Saga != "" {
 			s := get(e.Saga)
 			s.effects = append(s.effects, int32(i))
 			ss.views[viewKey{e.Service, e.View}] = true
@@ -117,9 +117,9 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 		if cancelled(ctx, n) {
 			return nil, false
 		}
-		if req := ix.Request(OpRef(n)); names[req.F] && ss.byID[ix.ids[n]] == nil {
+		if req := ix.Request(OpRef(n)); names[req.F] && ss.byID[ix.id(int(n))] == nil {
 			if _, known := opStateIn(writes, int32(n)); known || ix.infos[n].outcome == history.Ok {
-				get(ix.ids[n])
+				get(ix.id(int(n)))
 			}
 		}
 	}
@@ -128,7 +128,7 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 			s.state, s.known = opStateIn(writes, int32(s.ref))
 		}
 		slices.SortStableFunc(s.effects, func(a, b int32) int {
-			ea, eb := &ix.In.Effects[a], &ix.In.Effects[b]
+			ea, eb := ptrTo(ix.recs.Effect(int(a))), ptrTo(ix.recs.Effect(int(b)))
 			if ea.At != eb.At {
 				return cmp.Compare(ea.At, eb.At)
 			}
@@ -136,11 +136,11 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 		})
 		ss.list = append(ss.list, s)
 	}
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return nil, false
 		}
-		if e := &ix.In.Effects[i]; e.Kind == history.KindOperation && e.View == history.WriteView {
+		if e := ix.recs.Effect(i); e.Kind == history.KindOperation && e.View == history.WriteView {
 			if s := ss.byID[e.ID]; s != nil {
 				s.records = append(s.records, int32(i))
 			}
@@ -181,7 +181,7 @@ type stepTally struct {
 func (ix *Index) tally(s *saga) []stepTally {
 	var out []stepTally
 	for _, e := range s.effects {
-		eff := &ix.In.Effects[e]
+		eff := ptrTo(ix.recs.Effect(int(e)))
 		i := slices.IndexFunc(out, func(t stepTally) bool { return t.name == eff.Step })
 		if i < 0 {
 			i = len(out)
@@ -305,7 +305,7 @@ func (s *saga) atomicProblems(ts []stepTally, required []string) []string {
 // operation records that report one.
 func (ix *Index) sagaEnd(s *saga) (end int64, ok bool) {
 	for _, e := range slices.Concat(s.effects, s.records) {
-		if at := ix.In.Effects[e].At; at != 0 && (!ok || at > end) {
+		if at := ix.recs.EffectAt(int(e)); at != 0 && (!ok || at > end) {
 			end, ok = at, true
 		}
 	}
@@ -373,8 +373,8 @@ func checkSagaAtomic(ctx context.Context, ix *Index, params map[string]string) R
 func (ix *Index) sagaEffects(s *saga, step *string) []history.Effect {
 	var out []history.Effect
 	for _, e := range s.effects {
-		if step == nil || ix.In.Effects[e].Step == *step {
-			out = append(out, ix.In.Effects[e])
+		if step == nil || ix.recs.Effect(int(e)).Step == *step {
+			out = append(out, ix.recs.Effect(int(e)))
 		}
 	}
 	return append(out, ix.effects(s.records)...)

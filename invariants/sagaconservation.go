@@ -156,11 +156,11 @@ func (ix *Index) negativeStates(ctx context.Context, ss *sagaSet) (checked, viol
 	}
 	lowest := map[vk]int32{}
 	var order []vk
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return checked, violations, ws
 		}
-		e := &ix.In.Effects[i]
+		e := ix.recs.Effect(i)
 		k := vk{viewKey{e.Service, e.View}, e.Key}
 		if e.Kind != history.KindState || e.Value == nil || *e.Value >= 0 || !ss.views[k.viewKey] {
 			continue
@@ -169,7 +169,7 @@ func (ix *Index) negativeStates(ctx context.Context, ss *sagaSet) (checked, viol
 		if !seen {
 			order = append(order, k)
 		}
-		if !seen || *e.Value < *ix.In.Effects[low].Value || (*e.Value == *ix.In.Effects[low].Value && e.Time == 0) {
+		if !seen || *e.Value < *ix.recs.Effect(int(low)).Value || (*e.Value == *ix.recs.Effect(int(low)).Value && e.Time == 0) {
 			lowest[k] = int32(i)
 		}
 	}
@@ -183,7 +183,7 @@ func (ix *Index) negativeStates(ctx context.Context, ss *sagaSet) (checked, viol
 		if len(ws) >= MaxWitnesses {
 			continue
 		}
-		st := ix.In.Effects[lowest[k]]
+		st := ix.recs.Effect(int(lowest[k]))
 		note := fmt.Sprintf("%s %s view: %s ends at %d, below zero", k.service, k.view, k.key, *st.Value)
 		if st.Time > 0 {
 			note = fmt.Sprintf("%s %s view: %s stood at %d, below zero, at %s", k.service, k.view, k.key, *st.Value, time.Duration(st.Time).Round(time.Millisecond))

@@ -31,7 +31,7 @@ func init() {
 // consumers is one service's applied records that name a replica.
 type consumers struct {
 	service  string
-	records  []int32 // indexes into Input.Effects, by At
+	records  []int32 // effect record numbers (history.Records), by At
 	counts   map[string]int
 	replicas []string // the replicas that must take work: "<service>/0" … "/<n-1>"
 }
@@ -50,11 +50,11 @@ func checkSpread(ctx context.Context, ix *Index, params map[string]string) Resul
 		return UnknownResult(fmt.Sprintf("parameter service: invalid service name %q", only))
 	}
 	bySvc := map[string]*consumers{}
-	for i := range ix.In.Effects {
+	for i := range ix.recs.NumEffects() {
 		if cancelled(ctx, i) {
 			return UnknownResult("ran out of time")
 		}
-		e := &ix.In.Effects[i]
+		e := ix.recs.Effect(i)
 		if e.Replica == "" || !history.Applies(e.Kind) || (only != "" && e.Service != only) {
 			continue
 		}
@@ -95,7 +95,7 @@ func checkSpread(ctx context.Context, ix *Index, params map[string]string) Resul
 		for i := range n {
 			c.replicas = append(c.replicas, fmt.Sprintf("%s/%d", svc, i))
 		}
-		slices.SortStableFunc(c.records, func(a, b int32) int { return cmp.Compare(ix.In.Effects[a].At, ix.In.Effects[b].At) })
+		slices.SortStableFunc(c.records, func(a, b int32) int { return cmp.Compare(ix.recs.EffectAt(int(a)), ix.recs.EffectAt(int(b))) })
 		checked += n
 		replicas += n
 		events += len(c.records)
@@ -185,7 +185,7 @@ func (ix *Index) idleWitness(c *consumers, idle string) Witness {
 		others = append(others, fmt.Sprintf("%s applied %d", r, c.counts[r]))
 		taken := 0
 		for _, e := range c.records {
-			if ix.In.Effects[e].Replica == r && taken < 3 {
+			if ix.recs.Effect(int(e)).Replica == r && taken < 3 {
 				sample = append(sample, e)
 				taken++
 			}
@@ -206,19 +206,19 @@ func (ix *Index) idleWitness(c *consumers, idle string) Witness {
 
 // view names the service's view of its first record: "telemetry/delivery".
 func (c *consumers) view(ix *Index) string {
-	e := &ix.In.Effects[c.records[0]]
+	e := ptrTo(ix.recs.Effect(int(c.records[0])))
 	return e.Service + "/" + e.View
 }
 
 // takeover finds when a replica first applied a redelivered message after a kill.
 func (ix *Index) takeover(c *consumers, kill history.Fault) (int64, bool) {
 	from, _ := slices.BinarySearchFunc(c.records, kill.Time, func(e int32, t int64) int {
-		return cmp.Compare(ix.In.Effects[e].At, t+1)
+		return cmp.Compare(ix.recs.EffectAt(int(e)), t+1)
 	})
 	for _, n := range c.records[from:] {
 		// Any replica: the killed one, restarted within the ack wait, competes for its
 		// own messages like the others.
-		if e := &ix.In.Effects[n]; e.Deliveries >= 2 {
+		if e := ptrTo(ix.recs.Effect(int(n))); e.Deliveries >= 2 {
 			return e.At, true
 		}
 	}

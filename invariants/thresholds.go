@@ -217,11 +217,11 @@ func (in *MetricInput) sample() {
 	for n := range ix.invoked {
 		info := ix.infos[n]
 		if info.invoke >= 0 && info.complete >= 0 {
-			add(&ix.In.Ops[info.invoke], &ix.In.Ops[info.complete])
+			add(ptrTo(ix.recs.Op(int(info.invoke))), ptrTo(ix.recs.Op(int(info.complete))))
 		}
 	}
 	for _, r := range ix.reads {
-		add(&ix.In.Ops[r.invoke], &ix.In.Ops[r.complete])
+		add(ptrTo(ix.recs.Op(int(r.invoke))), ptrTo(ix.recs.Op(int(r.complete))))
 	}
 	s.latAll, s.latFault = latencies(s.all), latencies(s.faulted)
 }

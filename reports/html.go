@@ -73,7 +73,8 @@ func WriteHTML(w io.Writer, r *Run, in *invariants.Input) error {
 		windows = tl.Faults
 		p.HasCharts = true
 		p.Charts = timelineCharts(tl)
-		if bc := breakerChart(tl, in.Effects); bc != nil {
+		recs := in.Columns()
+		if bc := breakerChart(tl, effectsWhere(recs, func(i int) bool { return recs.EffectKind(i) == history.KindBreaker })); bc != nil {
 			p.Charts = append(p.Charts, *bc)
 		}
 		for i, fw := range windows {

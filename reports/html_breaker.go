@@ -91,3 +91,15 @@ func breakerChart(tl *Timeline, effects []history.Effect) *svgChart {
 	c.Empty = false
 	return &c
 }
+
+// effectsWhere gives back whole the effects of recs that keep picks by their columns:
+// what a chart of a few kinds of record takes from a run of millions.
+func effectsWhere(recs *history.Records, keep func(i int) bool) []history.Effect {
+	var out []history.Effect
+	for i := range recs.NumEffects() {
+		if keep(i) {
+			out = append(out, recs.Effect(i))
+		}
+	}
+	return out
+}

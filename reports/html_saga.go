@@ -80,7 +80,10 @@ func sagaFigures(r *Run, in *invariants.Input, windows []FaultWindow) []svgSaga 
 		}
 	}
 	if len(picks) == 0 && in != nil {
-		if s, why := SampleSaga(in.Effects); s != "" {
+		recs := in.Columns()
+		if s, why := SampleSaga(effectsWhere(recs, func(i int) bool {
+			return recs.EffectSaga(i) != "" || recs.EffectKind(i) == history.KindOperation
+		})); s != "" {
 			seen[s] = true
 			picks = append(picks, sagaPick{saga: s, caption: why})
 		}
@@ -91,19 +94,22 @@ func sagaFigures(r *Run, in *invariants.Input, windows []FaultWindow) []svgSaga 
 	// The run's records of the picked sagas, in one pass over each file.
 	effects, ops := map[string][]history.Effect{}, map[string][]history.Op{}
 	if in != nil {
-		for i := range in.Effects {
-			e := &in.Effects[i]
-			s := e.Saga
+		recs := in.Columns()
+		for i := range recs.NumEffects() {
+			s := recs.EffectSaga(i)
 			if s == "" {
-				s = e.ID
+				s = recs.EffectID(i)
 			}
-			if seen[s] && ofSaga(e, s) {
-				effects[s] = append(effects[s], *e)
+			if !seen[s] {
+				continue
+			}
+			if e := recs.Effect(i); ofSaga(&e, s) {
+				effects[s] = append(effects[s], e)
 			}
 		}
-		for i := range in.Ops {
-			if id := in.Ops[i].ID; id != "" && seen[id] {
-				ops[id] = append(ops[id], in.Ops[i])
+		for i := range recs.NumOps() {
+			if id := recs.OpID(i); id != "" && seen[id] {
+				ops[id] = append(ops[id], recs.Op(i))
 			}
 		}
 	}

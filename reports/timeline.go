@@ -263,8 +263,9 @@ func percentile(sorted []uint32, p float64) time.Duration {
 // BuildTimeline buckets a recorded run held in memory.
 func BuildTimeline(in *invariants.Input, bucket time.Duration) *Timeline {
 	b := NewTimelineBuilder(bucket)
-	for _, op := range in.Ops {
-		b.Op(op.Time, op.Process, op.Type)
+	recs := in.Columns()
+	for i := range recs.NumOps() {
+		b.Op(recs.OpTime(i), recs.OpProcess(i), recs.OpType(i))
 	}
 	for _, f := range in.Faults {
 		b.AddFault(f)

@@ -56,7 +56,7 @@ func Check(ctx context.Context, dir string) (*reports.Run, error) {
 	case r.Error != "" && r.Incomplete == "":
 		r.Incomplete = cutShort(r.Error) // a result.json of an mscli before Incomplete was set on errors
 	}
-	r.Ops = countOps(in.Ops, r.Ops)
+	r.Ops = countOps(in.Columns(), r.Ops)
 	r.Faults = reports.CountFaults(plan.Faults, in.Faults)
 	r.FaultFailures = reports.FaultFailures(plan.Faults, in.Faults)
 	ix := invariants.NewIndex(in) // built once: the invariants and the thresholds read it
@@ -82,10 +82,10 @@ func thresholdFacts(pl *plan.Plan, res *reports.Run) invariants.RunFacts {
 
 // countOps counts operations by outcome; rate and latency are kept from prev when the
 // history cannot tell them better.
-func countOps(ops []history.Op, prev reports.OpCounts) reports.OpCounts {
+func countOps(recs *history.Records, prev reports.OpCounts) reports.OpCounts {
 	c := reports.OpCounts{Rate: prev.Rate, P50: prev.P50, P99: prev.P99}
-	for _, o := range ops {
-		c.Add(o.Type)
+	for i := range recs.NumOps() {
+		c.Add(recs.OpType(i))
 	}
 	return c
 }

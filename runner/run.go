@@ -311,7 +311,7 @@ func Run(ctx context.Context, pl *plan.Plan, o Options) (res *reports.Run, err e
 			o.OnResult(r)
 		}
 	})...)
-	res.Ops = countOps(in.Ops, res.Ops)
+	res.Ops = countOps(in.Columns(), res.Ops)
 	res.Faults = reports.CountFaults(pl.Faults, in.Faults)
 	res.FaultFailures = reports.FaultFailures(pl.Faults, in.Faults)
 	for _, r := range invariants.CheckThresholds(ix, pl.Thresholds, thresholdFacts(pl, res)) {

@@ -118,18 +118,32 @@ func ReadPlan(dir string) (*plan.Plan, error) {
 // the others still and returns the records with a *TornRecords: whole records, but
 // the run was cut short, and is never a pass.
 func LoadRecorded(dir string) (*invariants.Input, error) {
-	in := &invariants.Input{}
+	recs := new(history.Records)
+	in := &invariants.Input{Records: recs}
 	var torn TornRecords
-	// The history and the effects decode side by side, each with an interner of its
-	// own (an Interner is for one goroutine); the few faults alongside the history.
+	// The history and the effects decode side by side straight into the records'
+	// columns (each side keeps tables of its own), each with an interner of its own
+	// (an Interner is for one goroutine); the few faults alongside the history.
 	var opsErr, faultsErr, effectsErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		var strs history.Interner
-		in.Effects, effectsErr = history.ReadFileWith(filepath.Join(dir, EffectsFile), strs.DecodeEffect)
+		var e history.Effect
+		effectsErr = history.ReadFileEach(filepath.Join(dir, EffectsFile), recs.GrowEffects, func(b []byte) error {
+			if err := strs.DecodeEffect(b, &e); err != nil {
+				return err
+			}
+			return recs.AddEffect(&e)
+		})
 	})
 	var strs history.Interner
-	in.Ops, opsErr = history.ReadFileWith(filepath.Join(dir, HistoryFile), strs.DecodeOp)
+	var o history.Op
+	opsErr = history.ReadFileEach(filepath.Join(dir, HistoryFile), recs.GrowOps, func(b []byte) error {
+		if err := strs.DecodeOp(b, &o); err != nil {
+			return err
+		}
+		return recs.AddOp(&o)
+	})
 	in.Faults, faultsErr = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile))
 	wg.Wait()
 	for _, err := range []error{opsErr, faultsErr, effectsErr} {

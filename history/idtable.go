@@ -1,4 +1,4 @@
-package invariants
+package history
 
 import (
 	"hash/maphash"
@@ -81,11 +81,16 @@ func (t *idTable) number(ids []string, id string) ([]string, int32) {
 func (t *idTable) grow(ids []string) {
 	*t = newIDTable(2 * len(ids))
 	for n, id := range ids {
-		h := maphash.String(idSeed, id)
-		i := h & t.mask
-		for t.slots[i] != 0 {
-			i = (i + 1) & t.mask
-		}
-		t.slots[i] = h&^0xffffffff | uint64(uint32(n)+1)
+		t.place(id, int32(n))
 	}
+}
+
+// place puts id, numbered n, in a table that has not got it.
+func (t *idTable) place(id string, n int32) {
+	h := maphash.String(idSeed, id)
+	i := h & t.mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i] = h&^0xffffffff | uint64(uint32(n)+1)
 }
