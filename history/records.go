@@ -7,6 +7,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/mscli/mscli/internal/addrslot"
 	"github.com/mscli/mscli/internal/hugemem"
 )
 
@@ -298,7 +299,7 @@ const maxNames = 1<<16 - 1
 type symbols[N uint16 | uint32] struct {
 	strs  []string
 	num   map[string]N
-	cache [1 << 10]N // by where the string's bytes are; a hit is the very string strs holds
+	cache [1 << 12]N // by where the string's bytes are; a hit is the very string strs holds
 }
 
 // number is v's number, numbering it when new; false when the table is full.
@@ -317,7 +318,7 @@ func (s *symbols[N]) number(v string) (N, bool) {
 		return 0, true
 	}
 	p := unsafe.StringData(v)
-	slot := &s.cache[uintptr(unsafe.Pointer(p))>>4&(uintptr(len(s.cache))-1)]
+	slot := &s.cache[addrslot.Of(p, len(s.cache))]
 	if n := *slot; n != 0 && unsafe.StringData(s.strs[n]) == p && len(s.strs[n]) == len(v) {
 		return n, true
 	}
@@ -349,7 +350,7 @@ func (s *idSet) number(id string) uint32 {
 		s.tab = newIDTable(1 << 10)
 	}
 	p := unsafe.StringData(id)
-	slot := &s.cache[uintptr(unsafe.Pointer(p))>>4&(uintptr(len(s.cache))-1)]
+	slot := &s.cache[addrslot.Of(p, len(s.cache))]
 	if n := *slot; n != 0 && unsafe.StringData(s.ids[n-1]) == p && len(s.ids[n-1]) == len(id) {
 		return n - 1
 	}
