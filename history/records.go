@@ -206,7 +206,8 @@ func (r *Records) Op(i int) Op {
 	return o
 }
 
-// OpTime, OpType, OpF and OpProcess read one field of operation record i.
+// OpTime, OpType, OpF, OpProcess and OpKey read one field of operation record i;
+// OpIsRead tells whether it is a read through the public API.
 func (r *Records) OpTime(i int) int64  { return r.ops.rows[i].time }
 func (r *Records) OpType(i int) OpType { return OpType(r.ops.names.strs[r.ops.rows[i].typ]) }
 func (r *Records) OpF(i int) string    { return r.ops.names.strs[r.ops.rows[i].f] }
@@ -225,7 +226,6 @@ func (r *Records) OpID(i int) string {
 	}
 	return ""
 }
-func (r *Records) OpHasValue(i int) bool { return r.ops.rows[i].valLen > 0 }
 
 // OpIDNum is the number of operation record i's id among the history's ids, dense
 // from 0 in the order first met; false for a record with no id (a read's).
