@@ -19,7 +19,9 @@ import (
 // (interning what it decoded).
 func (in *Interner) DecodeOp(b []byte, o *Op) error {
 	zeroRecord(o)
-	if in.fastOp(b, o) {
+	var l opLine
+	if scanOp(b, &l) {
+		in.op(&l, o)
 		return nil
 	}
 	*o = Op{}
@@ -33,7 +35,9 @@ func (in *Interner) DecodeOp(b []byte, o *Op) error {
 // DecodeEffect decodes one effects line into e, as DecodeOp does.
 func (in *Interner) DecodeEffect(b []byte, e *Effect) error {
 	zeroRecord(e)
-	if in.fastEffect(b, e) {
+	var l effLine
+	if scanEffect(b, &l) {
+		in.effect(&l, e)
 		return nil
 	}
 	*e = Effect{}
@@ -60,99 +64,131 @@ func zeroRecord[T Op | Effect](r *T) {
 	}
 }
 
-func (in *Interner) fastOp(b []byte, o *Op) bool {
+// opLine is one history line as the fast path read it: each string field as its
+// bytes without the quotes (nil when absent or null, which encoding/json leaves
+// unchanged), the value and the errors as raw JSON. The decoders turn it into an Op
+// (Interner) or a row of Records.
+type opLine struct {
+	index, time, proc, attempts, status int64
+	typ, f, key, id, err, source        []byte
+	value, errors                       []byte
+}
+
+// effLine is one effects line as the fast path read it, as opLine.
+type effLine struct {
+	service, view, kind, key, id, state, saga, step, replica, reason []byte
+	amount, seq, pos, time, at, deliveries, value                    int64
+	hasValue, undo                                                   bool
+}
+
+// scanOp reads a history line into l; false when the line is not one the fast path
+// reads exactly as encoding/json would.
+func scanOp(b []byte, l *opLine) bool {
 	return scanObject(b, func(k, v []byte) (ok bool) {
-		var n int64
 		switch string(k) {
 		case "i":
-			o.Index, ok = integer(v)
+			l.index, ok = integer(v)
 		case "t":
-			o.Time, ok = integer(v)
+			l.time, ok = integer(v)
 		case "proc":
-			n, ok = integer(v)
-			o.Process = int(n)
+			l.proc, ok = integer(v)
 		case "type":
-			var s string
-			s, ok = in.plain(v)
-			o.Type = OpType(s)
+			ok = plain(v, &l.typ)
 		case "f":
-			o.F, ok = in.plain(v)
+			ok = plain(v, &l.f)
 		case "key":
-			o.Key, ok = in.plain(v)
+			ok = plain(v, &l.key)
 		case "id":
-			o.ID, ok = in.plain(v)
+			ok = plain(v, &l.id)
 		case "value":
 			// encoding/json keeps "null" in a RawMessage; leave that to it.
-			o.Value, ok = in.raw(v), string(v) != "null"
+			l.value, ok = v, string(v) != "null"
 		case "error":
-			o.Error, ok = in.plain(v)
+			ok = plain(v, &l.err)
 		case "attempts":
-			n, ok = integer(v)
-			o.Attempts = int(n)
+			l.attempts, ok = integer(v)
 		case "errors":
-			o.Errors, ok = in.plainList(v)
+			l.errors, ok = v, eachPlain(v, nil)
 		case "status":
-			n, ok = integer(v)
-			o.Status = int(n)
+			l.status, ok = integer(v)
 		case "source":
-			o.Source, ok = in.plain(v)
+			ok = plain(v, &l.source)
+		}
+		return ok // an unknown key is encoding/json's to match (case-insensitively)
+	})
+}
+
+// scanEffect reads an effects line into l, as scanOp.
+func scanEffect(b []byte, l *effLine) bool {
+	return scanObject(b, func(k, v []byte) (ok bool) {
+		switch string(k) {
+		case "service":
+			ok = plain(v, &l.service)
+		case "view":
+			ok = plain(v, &l.view)
+		case "kind":
+			ok = plain(v, &l.kind)
+		case "key":
+			ok = plain(v, &l.key)
+		case "id":
+			ok = plain(v, &l.id)
+		case "amount":
+			l.amount, ok = integer(v)
+		case "seq":
+			l.seq, ok = integer(v)
+		case "pos":
+			l.pos, ok = integer(v)
+		case "value":
+			l.value, ok = integer(v) // null (no value) is encoding/json's
+			l.hasValue = ok
+		case "state":
+			ok = plain(v, &l.state)
+		case "t":
+			l.time, ok = integer(v)
+		case "at":
+			l.at, ok = integer(v)
+		case "saga":
+			ok = plain(v, &l.saga)
+		case "step":
+			ok = plain(v, &l.step)
+		case "deliveries":
+			l.deliveries, ok = integer(v)
+		case "replica":
+			ok = plain(v, &l.replica)
+		case "reason":
+			ok = plain(v, &l.reason)
+		case "undo":
+			switch string(v) {
+			case "true":
+				l.undo, ok = true, true
+			case "false":
+				l.undo, ok = false, true
+			}
 		}
 		return ok
 	})
 }
 
-func (in *Interner) fastEffect(b []byte, e *Effect) bool {
-	return scanObject(b, func(k, v []byte) (ok bool) {
-		switch string(k) {
-		case "service":
-			e.Service, ok = in.plain(v)
-		case "view":
-			e.View, ok = in.plain(v)
-		case "kind":
-			e.Kind, ok = in.plain(v)
-		case "key":
-			e.Key, ok = in.plain(v)
-		case "id":
-			e.ID, ok = in.plain(v)
-		case "amount":
-			e.Amount, ok = integer(v)
-		case "seq":
-			e.Seq, ok = integer(v)
-		case "pos":
-			e.Pos, ok = integer(v)
-		case "value":
-			var n int64
-			if n, ok = integer(v); ok {
-				e.Value = &n
-			}
-		case "state":
-			e.State, ok = in.plain(v)
-		case "t":
-			e.Time, ok = integer(v)
-		case "at":
-			e.At, ok = integer(v)
-		case "saga":
-			e.Saga, ok = in.plain(v)
-		case "step":
-			e.Step, ok = in.plain(v)
-		case "deliveries":
-			var n int64
-			n, ok = integer(v)
-			e.Deliveries = int(n)
-		case "replica":
-			e.Replica, ok = in.plain(v)
-		case "reason":
-			e.Reason, ok = in.plain(v)
-		case "undo":
-			switch string(v) {
-			case "true":
-				e.Undo, ok = true, true
-			case "false":
-				e.Undo, ok = false, true
-			}
-		}
-		return ok // an unknown key is encoding/json's to match (case-insensitively)
-	})
+// op fills o from a line the fast path read, interning its strings.
+func (in *Interner) op(l *opLine, o *Op) {
+	o.Index, o.Time, o.Process, o.Attempts, o.Status = l.index, l.time, int(l.proc), int(l.attempts), int(l.status)
+	o.Type, o.F, o.Key, o.ID = OpType(in.bytes(l.typ)), in.bytes(l.f), in.bytes(l.key), in.bytes(l.id)
+	o.Error, o.Source = in.bytes(l.err), in.bytes(l.source)
+	if l.value != nil {
+		o.Value = in.raw(l.value)
+	}
+	o.Errors = plainList(l.errors, in.bytes)
+}
+
+// effect fills e from a line the fast path read, interning its strings.
+func (in *Interner) effect(l *effLine, e *Effect) {
+	e.Service, e.View, e.Kind, e.Key, e.ID = in.bytes(l.service), in.bytes(l.view), in.bytes(l.kind), in.bytes(l.key), in.bytes(l.id)
+	e.State, e.Saga, e.Step, e.Replica, e.Reason = in.bytes(l.state), in.bytes(l.saga), in.bytes(l.step), in.bytes(l.replica), in.bytes(l.reason)
+	e.Amount, e.Seq, e.Pos, e.Time, e.At, e.Deliveries, e.Undo = l.amount, l.seq, l.pos, l.time, l.at, int(l.deliveries), l.undo
+	if l.hasValue {
+		v := l.value
+		e.Value = &v
+	}
 }
 
 // scanObject walks one JSON object of b, handing each key (without quotes) and raw
@@ -296,59 +332,91 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
+// integer is v as a decimal int64, as strconv.ParseInt reads it. Up to 18 digits
+// cannot overflow and are added up here, the usual case (times, amounts, positions):
+// ParseInt was a tenth of a large load's decoding.
 func integer(v []byte) (int64, bool) {
-	if len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9') {
-		return 0, false
+	digits := v
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
 	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	return n, err == nil
+	if len(digits) == 0 || len(digits) > 18 {
+		if len(digits) == 0 || digits[0] < '0' || digits[0] > '9' {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		return n, err == nil
+	}
+	var n int64
+	for _, c := range digits {
+		d := c - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
+	}
+	if len(digits) < len(v) {
+		n = -n
+	}
+	return n, true
 }
 
-// plain is a plain string value, interned; "null" leaves the field empty, as
-// encoding/json does.
-func (in *Interner) plain(v []byte) (string, bool) {
+// plain sets *dst to the bytes of a plain string value (without its quotes); null
+// leaves *dst as it is, as encoding/json leaves a string field. Anything else is
+// false.
+func plain(v []byte, dst *[]byte) bool {
 	if string(v) == "null" {
-		return "", true
+		return true
 	}
 	if len(v) < 2 || v[0] != '"' {
-		return "", false
+		return false
 	}
-	return in.bytes(v[1 : len(v)-1]), true
+	*dst = v[1 : len(v)-1 : len(v)-1]
+	return true
 }
 
-func (in *Interner) plainList(v []byte) ([]string, bool) {
+// eachPlain hands each string of a list of plain strings to each (when not nil);
+// false when v is not such a list or null.
+func eachPlain(v []byte, each func([]byte)) bool {
 	if string(v) == "null" {
-		return nil, true
+		return true
 	}
 	if len(v) < 2 || v[0] != '[' {
-		return nil, false
+		return false
 	}
-	out := []string{}
 	i := skipSpace(v, 1)
 	for i < len(v) && v[i] != ']' {
 		if v[i] != '"' {
-			return nil, false
+			return false
 		}
 		end := plainString(v, i)
 		if end < 0 {
-			return nil, false
+			return false
 		}
-		out = append(out, in.bytes(v[i+1:end-1]))
+		if each != nil {
+			each(v[i+1 : end-1])
+		}
 		i = skipSpace(v, end)
 		if i < len(v) && v[i] == ',' {
 			i = skipSpace(v, i+1)
 		}
 	}
-	return out, true
+	return true
+}
+
+// plainList is a list eachPlain accepted, as encoding/json decodes it into a
+// []string (nil for null or no list, empty for []), each string made by str.
+func plainList(v []byte, str func([]byte) string) []string {
+	if v == nil || string(v) == "null" {
+		return nil
+	}
+	out := []string{}
+	eachPlain(v, func(b []byte) { out = append(out, str(b)) })
+	return out
 }
 
 // bytes interns a string given as bytes, allocating only when it is not in the table.
-func (in *Interner) bytes(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return in.strs.intern(b, "")
-}
+func (in *Interner) bytes(b []byte) string { return in.strs.str(b) }
 
 // raw interns a raw JSON value.
 func (in *Interner) raw(v []byte) json.RawMessage {

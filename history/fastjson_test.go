@@ -10,7 +10,8 @@ import (
 	"github.com/mscli/mscli/history"
 )
 
-// Whatever mscli writes, the fast decoder reads back as encoding/json does: records
+// Whatever mscli writes, the fast decoders (into records, and the Interner's) read
+// back as encoding/json does: records
 // with plain and awkward strings (quotes, escapes, non-ASCII), nulls, negative and
 // large numbers, empty and missing fields.
 func TestDecodeMatchesEncodingJSON(t *testing.T) {
@@ -53,33 +54,52 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var in history.Interner
+	recs := new(history.Records)
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
 	for i, line := range lines {
 		if i%2 == 0 {
-			checkOp(t, &in, line)
+			checkOp(t, &in, recs, line)
 		} else {
-			checkEffect(t, &in, line)
+			checkEffect(t, &in, recs, line)
 		}
 	}
 	// Hand-written lines encoding/json reads its own way.
 	for _, line := range []string{
 		`{"i":1,"ID":"upper-case key"}`, `{"i":1,"i":2}`, `{"t":1e3}`, `{"t":01}`, `{"value":null}`, `{"errors":null}`,
-		`{"key":null}`, ` { "i" : 7 , "f" : "deposit" } `, `{}`, `{"value":true}`, `{"errors":[]}`, `{"proc":-0}`,
+		`{"key":null}`, `{"key":"a","key":null}`, `{"errors":["a"],"errors":null}`, ` { "i" : 7 , "f" : "deposit" } `, `{}`, `{"value":true}`, `{"errors":[]}`, `{"proc":-0}`, `{"proc":-2147483648}`, `{"proc":2147483648}`,
 	} {
-		checkOp(t, &in, []byte(line))
+		checkOp(t, &in, recs, []byte(line))
 	}
-	for _, line := range []string{`{"value":null}`, `{"value":-3}`, `{"amount":1.5}`, `{"seq":99999999999999999999}`, `{"Kind":"state"}`} {
-		checkEffect(t, &in, []byte(line))
+	for _, line := range []string{`{"value":null}`, `{"value":-3}`, `{"amount":1.5}`, `{"seq":99999999999999999999}`, `{"Kind":"state"}`, `{"service":"a","service":null}`} {
+		checkEffect(t, &in, recs, []byte(line))
 	}
 }
 
-func checkOp(t *testing.T, in *history.Interner, line []byte) {
+// checkOp decodes line with the Interner and into recs, and holds both against
+// encoding/json.
+func checkOp(t *testing.T, in *history.Interner, recs *history.Records, line []byte) {
 	t.Helper()
 	var want, got history.Op
 	werr := json.Unmarshal(line, &want)
 	gerr := in.DecodeOp(line, &got)
 	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(want, got) {
 		t.Fatalf("%s:\nencoding/json %+v (%v)\nfast          %+v (%v)", line, want, werr, got, gerr)
+	}
+	n := recs.NumOps()
+	rerr := recs.DecodeOp(line)
+	if (werr == nil) != (rerr == nil) || recs.NumOps() != n+map[bool]int{true: 1}[rerr == nil] {
+		t.Fatalf("%s: encoding/json says %v, the records %v (%d records added)", line, werr, rerr, recs.NumOps()-n)
+	}
+	if rerr == nil {
+		// An empty list of errors is none: the records keep one only beside another
+		// rare field.
+		rec := recs.Op(n)
+		if len(want.Errors) == 0 && len(rec.Errors) == 0 {
+			want.Errors, rec.Errors = nil, nil
+		}
+		if !reflect.DeepEqual(want, rec) {
+			t.Fatalf("%s:\nencoding/json %+v\nrecords       %+v", line, want, rec)
+		}
 	}
 	// A record decoded over an old one keeps nothing of it.
 	dirty := history.Op{Index: 9, Time: 9, Process: 9, Type: history.Info, F: "old", Key: "old", ID: "old",
@@ -89,13 +109,23 @@ func checkOp(t *testing.T, in *history.Interner, line []byte) {
 	}
 }
 
-func checkEffect(t *testing.T, in *history.Interner, line []byte) {
+func checkEffect(t *testing.T, in *history.Interner, recs *history.Records, line []byte) {
 	t.Helper()
 	var want, got history.Effect
 	werr := json.Unmarshal(line, &want)
 	gerr := in.DecodeEffect(line, &got)
 	if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(want, got) {
 		t.Fatalf("%s:\nencoding/json %+v (%v)\nfast          %+v (%v)", line, want, werr, got, gerr)
+	}
+	n := recs.NumEffects()
+	rerr := recs.DecodeEffect(line)
+	if (werr == nil) != (rerr == nil) || recs.NumEffects() != n+map[bool]int{true: 1}[rerr == nil] {
+		t.Fatalf("%s: encoding/json says %v, the records %v (%d records added)", line, werr, rerr, recs.NumEffects()-n)
+	}
+	if rerr == nil {
+		if rec := recs.Effect(n); !reflect.DeepEqual(want, rec) {
+			t.Fatalf("%s:\nencoding/json %+v\nrecords       %+v", line, want, rec)
+		}
 	}
 	old := int64(9)
 	dirty := history.Effect{Service: "old", View: "old", Kind: "old", Key: "old", ID: "old", Amount: 9, Seq: 9, Pos: 9,
@@ -105,7 +135,8 @@ func checkEffect(t *testing.T, in *history.Interner, line []byte) {
 	}
 }
 
-// FuzzDecode: on any line, the decoders agree with encoding/json.
+// FuzzDecode: on any line, the decoders (the Interner's, and the records') agree with
+// encoding/json.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"i":1,"t":2,"proc":3,"type":"ok","f":"withdraw","key":"acct-1","id":"w-1","value":{"amount":5},"attempts":2,"errors":["a","b"]}`,
@@ -116,7 +147,8 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var in history.Interner
-		checkOp(t, &in, line)
-		checkEffect(t, &in, line)
+		recs := new(history.Records)
+		checkOp(t, &in, recs, line)
+		checkEffect(t, &in, recs, line)
 	})
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"hash/maphash"
+	"strings"
 
 	"github.com/mscli/mscli/internal/hugemem"
 )
@@ -63,10 +64,18 @@ func (t *idTable) lookup(ids []string, id string) (int32, bool) {
 // number is id's number, numbering it len(ids) when ids has not got it: ids comes
 // back with it appended.
 func (t *idTable) number(ids []string, id string) ([]string, int32) {
-	h := maphash.String(idSeed, id)
+	return t.numberHashed(ids, id, maphash.String(idSeed, id), true)
+}
+
+// numberHashed is number for an id whose hash is h; when the id is new, ids keeps id
+// itself if owned, else a copy (id may be a view of bytes that change).
+func (t *idTable) numberHashed(ids []string, id string, h uint64, owned bool) ([]string, int32) {
 	n, empty := t.probe(ids, id, h)
 	if n >= 0 {
 		return ids, n
+	}
+	if !owned {
+		id = strings.Clone(id)
 	}
 	n = int32(len(ids))
 	ids = append(ids, id)

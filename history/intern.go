@@ -58,6 +58,14 @@ func (t *strTable) intern(b []byte, s string) string {
 	return s
 }
 
+// str is b as a string, the table's copy.
+func (t *strTable) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return t.intern(b, "")
+}
+
 func (t *strTable) grow() {
 	old := t.slots
 	t.slots, t.stored = make([]strSlot, 2*len(old)), 0

@@ -1,13 +1,13 @@
 package history
 
 import (
+	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"unsafe"
 
-	"github.com/mscli/mscli/internal/addrslot"
 	"github.com/mscli/mscli/internal/hugemem"
 )
 
@@ -17,16 +17,17 @@ import (
 // them empty fields) they took a gigabyte. Here a line is a row of fixed width —
 // numbers, and names, keys and ids as small numbers into tables that hold each
 // string once — with the fields few records use (an error, a saga's step, a value)
-// kept beside it only when set: 48 bytes an operation, 64 an effect.
+// kept beside it only when set: 48 bytes an operation, 56 an effect.
 //
 // Op and Effect give a record back whole; the column readers (OpTime, EffectKind, …)
 // read one field without building it, for a pass over millions. The history's op ids
 // are numbered densely as they are added (OpIDNum): what an index of the run numbers
 // its operations by.
 //
-// AddOp and AddEffect may run side by side, each in one goroutine (the history and
-// the effects keep tables of their own); reading is safe from any number of
-// goroutines once adding is done.
+// DecodeOp and DecodeEffect read a line straight into the columns; AddOp and
+// AddEffect add a record built in memory. The operations' side (DecodeOp, AddOp) and
+// the effects' side may run side by side, each in one goroutine (they keep tables of
+// their own); reading is safe from any number of goroutines once adding is done.
 type Records struct {
 	ops  opColumns
 	effs effColumns
@@ -39,6 +40,7 @@ type opColumns struct {
 	names symbols[uint16]
 	keys  symbols[uint32]
 	vals  valArena
+	strs  strTable // the few other strings (errors, sources), each copy shared nearby
 }
 
 // opRow is one history line. id is a number of ids + 1 (0: none); typ and f name
@@ -54,6 +56,7 @@ type opRow struct {
 }
 
 type opMore struct {
+	process  int64  // when the row's would not hold it (wideProcess)
 	readID   string // a read's id, numbered with no other's
 	err      string
 	attempts int
@@ -67,21 +70,36 @@ type effColumns struct {
 	more  []effMore
 	names symbols[uint16]
 	keys  symbols[uint32]
+	ids   recentIDs
+	strs  strTable // the few other strings (sagas, steps, replicas), each copy shared nearby
 }
 
 // effRow is one effects line: service, view, kind and state name names, key keys,
-// more is an index into more + 1. The id is kept as the decoder gave it (an
-// interning decoder gives the copy of the history's id, or one shared by the
-// effects near each other): numbering it here would cost the effects, the larger
-// file, a probe of a table of every id on its own; the index looks the ids up in the
-// history's table from several goroutines instead.
+// id ids (see recentIDs); more is an index into more + 1. A row holds no pointer:
+// the collector never reads the rows, the largest part of a loaded run.
 type effRow struct {
 	amount, seq, pos, at       int64
-	id                         string
-	key                        uint32
+	id, key                    uint32
 	service, view, kind, state uint16
 	more                       uint32
 }
+
+// recentIDs keeps the effects' ids as numbers (0 is ""). Numbering them
+// against every id of the run would cost the effects, the larger file, a probe of a
+// table of tens of megabytes each; but an operation's effects come near each other,
+// so a small table of the ids met last gives most lines the number of a copy
+// already kept. An id met again after it left that table is kept a second time, under
+// a second number: a copy more, never a wrong id. (The index looks the ids up in the
+// history's table, from several goroutines.)
+type recentIDs struct {
+	// blocks hold the ids idBlock to a block: growing never copies them (a million
+	// ids appended to one slice left four times their size in copies behind).
+	blocks [][]string
+	seed   maphash.Seed
+	slots  [1 << 14]uint32 // by hash: a number into ids, checked against it
+}
+
+const idBlock = 1 << 14
 
 type effMore struct {
 	value      *int64
@@ -91,6 +109,36 @@ type effMore struct {
 	deliveries int
 	replica    string
 	reason     string
+}
+
+// str is the id numbered n.
+func (r *recentIDs) str(n uint32) string {
+	if n == 0 {
+		return ""
+	}
+	return r.blocks[n/idBlock][n%idBlock]
+}
+
+func (r *recentIDs) number(b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	if r.blocks == nil {
+		r.blocks, r.seed = [][]string{make([]string, 1, idBlock)}, maphash.MakeSeed()
+	}
+	slot := &r.slots[maphash.Bytes(r.seed, b)&(1<<14-1)]
+	if n := *slot; n != 0 && r.str(n) == string(b) {
+		return n
+	}
+	last := &r.blocks[len(r.blocks)-1]
+	if len(*last) == idBlock {
+		r.blocks = append(r.blocks, make([]string, 0, idBlock))
+		last = &r.blocks[len(r.blocks)-1]
+	}
+	*last = append(*last, string(b))
+	n := uint32((len(r.blocks)-1)*idBlock + len(*last) - 1)
+	*slot = n
+	return n
 }
 
 // Grow makes room for ops more operations and effs more effects: a caller that knows
@@ -123,62 +171,26 @@ func growRows[T any](s []T, n int) []T {
 // AddOp appends an operation. It fails only when a run names more than 65,535
 // distinct types and functions, which no workload does.
 func (r *Records) AddOp(o *Op) error {
-	c := &r.ops
-	typ, ok1 := c.names.number(string(o.Type))
-	f, ok2 := c.names.number(o.F)
-	if !ok1 || !ok2 {
-		return fmt.Errorf("more than %d distinct operation types and functions", maxNames)
-	}
-	row := opRow{index: o.Index, time: o.Time, process: int32(o.Process), typ: typ, f: f}
-	row.key, _ = c.keys.number(o.Key)
-	// A read asks for no effect: an id one carries (none the workloads write) is
-	// kept aside, and numbered with no operation's.
-	readID := ""
-	if o.ID != "" && o.F == FRead {
-		readID = o.ID
-	} else if o.ID != "" {
-		row.id = c.ids.number(o.ID) + 1
-	}
-	if len(o.Value) > 0 {
-		if uint64(len(c.vals.b))+uint64(len(o.Value)) > math.MaxUint32 {
-			return fmt.Errorf("the operations' values add up to more than %d bytes", uint32(math.MaxUint32))
-		}
-		row.valOff, row.valLen = c.vals.add(o.Value)
-	}
-	if readID != "" || o.Error != "" || o.Attempts != 0 || len(o.Errors) > 0 || o.Status != 0 || o.Source != "" {
-		c.more = append(c.more, opMore{readID: readID, err: o.Error, attempts: o.Attempts, errors: o.Errors, status: o.Status, source: o.Source})
-		row.more = uint32(len(c.more))
-	}
-	c.rows = append(c.rows, row)
-	return nil
+	l := opLine{index: o.Index, time: o.Time, proc: int64(o.Process), attempts: int64(o.Attempts), status: int64(o.Status),
+		typ: bytesOf(string(o.Type)), f: bytesOf(o.F), key: bytesOf(o.Key), id: bytesOf(o.ID), err: bytesOf(o.Error),
+		source: bytesOf(o.Source), value: o.Value}
+	return r.ops.add(&l, o.Errors)
 }
 
 // AddEffect appends an effect. It fails only when a run names more than 65,535
 // distinct services, views, kinds and states.
 func (r *Records) AddEffect(e *Effect) error {
-	c := &r.effs
-	svc, ok1 := c.names.number(e.Service)
-	view, ok2 := c.names.number(e.View)
-	kind, ok3 := c.names.number(e.Kind)
-	state, ok4 := c.names.number(e.State)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return fmt.Errorf("more than %d distinct services, views, kinds and states", maxNames)
+	l := effLine{service: bytesOf(e.Service), view: bytesOf(e.View), kind: bytesOf(e.Kind), key: bytesOf(e.Key), id: bytesOf(e.ID),
+		state: bytesOf(e.State), saga: bytesOf(e.Saga), step: bytesOf(e.Step), replica: bytesOf(e.Replica), reason: bytesOf(e.Reason),
+		amount: e.Amount, seq: e.Seq, pos: e.Pos, time: e.Time, at: e.At, deliveries: int64(e.Deliveries), undo: e.Undo}
+	if e.Value != nil {
+		l.value, l.hasValue = *e.Value, true
 	}
-	row := effRow{amount: e.Amount, seq: e.Seq, pos: e.Pos, at: e.At, service: svc, view: view, kind: kind, state: state}
-	row.key, _ = c.keys.number(e.Key)
-	row.id = e.ID
-	if e.Value != nil || e.Time != 0 || e.Saga != "" || e.Step != "" || e.Undo || e.Deliveries != 0 || e.Replica != "" || e.Reason != "" {
-		m := effMore{time: e.Time, saga: e.Saga, step: e.Step, undo: e.Undo, deliveries: e.Deliveries, replica: e.Replica, reason: e.Reason}
-		if e.Value != nil {
-			v := *e.Value
-			m.value = &v
-		}
-		c.more = append(c.more, m)
-		row.more = uint32(len(c.more))
-	}
-	c.rows = append(c.rows, row)
-	return nil
+	return r.effs.add(&l)
 }
+
+// bytesOf is a string's bytes, to be read only.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // NumOps is how many operation records there are.
 func (r *Records) NumOps() int { return len(r.ops.rows) }
@@ -188,7 +200,7 @@ func (r *Records) NumOps() int { return len(r.ops.rows) }
 func (r *Records) Op(i int) Op {
 	c := &r.ops
 	row := &c.rows[i]
-	o := Op{Index: row.index, Time: row.time, Process: int(row.process), Type: OpType(c.names.strs[row.typ]),
+	o := Op{Index: row.index, Time: row.time, Process: r.OpProcess(i), Type: OpType(c.names.strs[row.typ]),
 		F: c.names.strs[row.f], Key: c.keys.strs[row.key]}
 	if row.id > 0 {
 		o.ID = c.ids.ids[row.id-1]
@@ -211,7 +223,18 @@ func (r *Records) Op(i int) Op {
 func (r *Records) OpTime(i int) int64  { return r.ops.rows[i].time }
 func (r *Records) OpType(i int) OpType { return OpType(r.ops.names.strs[r.ops.rows[i].typ]) }
 func (r *Records) OpF(i int) string    { return r.ops.names.strs[r.ops.rows[i].f] }
-func (r *Records) OpProcess(i int) int { return int(r.ops.rows[i].process) }
+func (r *Records) OpProcess(i int) int {
+	row := &r.ops.rows[i]
+	if row.process == wideProcess {
+		return int(r.ops.more[row.more-1].process)
+	}
+	return int(row.process)
+}
+
+// wideProcess in a row says its process number is in its more: one a 32-bit
+// number does not hold, which no workload writes and a line may say.
+const wideProcess = math.MinInt32
+
 func (r *Records) OpKey(i int) string  { return r.ops.keys.strs[r.ops.rows[i].key] }
 func (r *Records) OpIsRead(i int) bool { return r.OpF(i) == FRead }
 
@@ -252,7 +275,7 @@ func (r *Records) Effect(i int) Effect {
 	c := &r.effs
 	row := &c.rows[i]
 	e := Effect{Service: c.names.strs[row.service], View: c.names.strs[row.view], Kind: c.names.strs[row.kind],
-		Key: c.keys.strs[row.key], ID: row.id, Amount: row.amount, Seq: row.seq, Pos: row.pos, State: c.names.strs[row.state], At: row.at}
+		Key: c.keys.strs[row.key], ID: c.ids.str(row.id), Amount: row.amount, Seq: row.seq, Pos: row.pos, State: c.names.strs[row.state], At: row.at}
 	if row.more > 0 {
 		m := &c.more[row.more-1]
 		e.Time, e.Saga, e.Step, e.Undo, e.Deliveries, e.Replica, e.Reason = m.time, m.saga, m.step, m.undo, m.deliveries, m.replica, m.reason
@@ -287,7 +310,7 @@ func (r *Records) EffectSaga(i int) string {
 }
 
 // EffectID is effect record i's id, "" if none.
-func (r *Records) EffectID(i int) string { return r.effs.rows[i].id }
+func (r *Records) EffectID(i int) string { return r.effs.ids.str(r.effs.rows[i].id) }
 
 // maxNames bounds the distinct names of one side (types and functions; services,
 // views, kinds and states): a name is a 16-bit number.
@@ -295,39 +318,34 @@ const maxNames = 1<<16 - 1
 
 // symbols numbers strings, 0 for "": strs holds each once. A small cache in front
 // of the map answers the strings just met (a run repeats few names and keys on lines
-// near each other) without probing it.
+// near each other) without hashing them whole.
 type symbols[N uint16 | uint32] struct {
 	strs  []string
 	num   map[string]N
-	cache [1 << 12]N // by where the string's bytes are; a hit is the very string strs holds
+	cache [1 << 12]N // by quickHash; a hit is checked against strs
 }
 
-// number is v's number, numbering it when new; false when the table is full.
-//
-// The cache is keyed by the address of v's bytes: a decoder that interns (Interner)
-// hands the same copy of a name each time, and the table keeps the first copy it was
-// given, so most strings are answered by comparing two addresses. An address is only
-// a hit when it is that of the copy strs holds, which the table keeps alive: no other
-// string can have it.
-func (s *symbols[N]) number(v string) (N, bool) {
+// number is b's number, numbering a copy of it when new; false when the table is
+// full.
+func (s *symbols[N]) number(b []byte) (N, bool) {
 	if s.strs == nil {
 		s.strs = []string{""}
 		s.num = map[string]N{}
 	}
-	if v == "" {
+	if len(b) == 0 {
 		return 0, true
 	}
-	p := unsafe.StringData(v)
-	slot := &s.cache[addrslot.Of(p, len(s.cache))]
-	if n := *slot; n != 0 && unsafe.StringData(s.strs[n]) == p && len(s.strs[n]) == len(v) {
+	slot := &s.cache[quickHash(b)>>(64-12)]
+	if n := *slot; n != 0 && s.strs[n] == string(b) {
 		return n, true
 	}
-	n, ok := s.num[v]
+	n, ok := s.num[string(b)]
 	if !ok {
 		if uint64(len(s.strs)) > uint64(^N(0)) {
 			return 0, false
 		}
 		n = N(len(s.strs))
+		v := string(b)
 		s.strs = append(s.strs, v)
 		s.num[v] = n
 	}
@@ -335,27 +353,42 @@ func (s *symbols[N]) number(v string) (N, bool) {
 	return n, true
 }
 
-// idSet numbers op ids: an idTable over the ids it keeps, with a cache in front
-// keyed by where an id's bytes are, as symbols' (an id recurs on lines near each
-// other: its invoke and completion, its effects, and an interning decoder hands the
-// same copy each time).
+// quickHash mixes a string's length with its first and last eight bytes: enough to
+// spread a run's names and keys over a small cache, at a fraction of a full hash.
+func quickHash(b []byte) uint64 {
+	n := len(b)
+	var x, y uint64
+	if n >= 8 {
+		x, y = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
+	} else {
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
+	}
+	return (x ^ bits.RotateLeft64(y, 31) ^ uint64(n)) * 0x9e3779b97f4a7c15
+}
+
+// idSet numbers op ids: an idTable over the ids it keeps, with a cache in front by
+// the id's hash (an id recurs on lines near each other: its invoke and its
+// completion), which saves a probe of the large table.
 type idSet struct {
 	ids   []string
 	tab   idTable
 	cache [1 << 12]uint32 // its number + 1
 }
 
-func (s *idSet) number(id string) uint32 {
+// number is the number of id b, numbering a copy of it when new.
+func (s *idSet) number(b []byte) uint32 {
 	if s.tab.slots == nil {
 		s.tab = newIDTable(1 << 10)
 	}
-	p := unsafe.StringData(id)
-	slot := &s.cache[addrslot.Of(p, len(s.cache))]
-	if n := *slot; n != 0 && unsafe.StringData(s.ids[n-1]) == p && len(s.ids[n-1]) == len(id) {
+	h := maphash.Bytes(idSeed, b)
+	slot := &s.cache[h>>(64-12)]
+	if n := *slot; n != 0 && s.ids[n-1] == string(b) {
 		return n - 1
 	}
 	var n int32
-	s.ids, n = s.tab.number(s.ids, id)
+	s.ids, n = s.tab.numberHashed(s.ids, unsafe.String(unsafe.SliceData(b), len(b)), h, false)
 	*slot = uint32(n) + 1
 	return uint32(n)
 }

@@ -92,6 +92,50 @@ func BenchmarkCheckRecordedRun(b *testing.B) {
 	b.ReportMetric(cpu.total.sys.Seconds()/float64(b.N), "sys-s/op")
 }
 
+// BenchmarkLoadRecorded is the load alone of BenchmarkCheckRecordedRun's run: both
+// decoders side by side (load-s/op), and each file decoded on its own on one core
+// (history-s/op, effects-s/op), which says which of the two the load waits for.
+func BenchmarkLoadRecorded(b *testing.B) {
+	dir := b.TempDir()
+	if err := writeSynthRun(dir, 1_000_000, 100); err != nil {
+		b.Fatal(err)
+	}
+	var load, ops, effs time.Duration
+	var cpu cpuClock
+	for range b.N {
+		runtime.GC()
+		began := time.Now()
+		cpu.start()
+		in, err := LoadRecorded(dir)
+		cpu.stop()
+		load += time.Since(began)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.KeepAlive(in)
+		in = nil
+		runtime.GC()
+		recs := new(history.Records)
+		began = time.Now()
+		if err := history.ReadFileEach(filepath.Join(dir, HistoryFile), recs.GrowOps, recs.DecodeOp); err != nil {
+			b.Fatal(err)
+		}
+		ops += time.Since(began)
+		began = time.Now()
+		if err := history.ReadFileEach(filepath.Join(dir, EffectsFile), recs.GrowEffects, recs.DecodeEffect); err != nil {
+			b.Fatal(err)
+		}
+		effs += time.Since(began)
+		runtime.KeepAlive(recs)
+	}
+	n := float64(b.N)
+	b.ReportMetric(load.Seconds()/n, "load-s/op")
+	b.ReportMetric(ops.Seconds()/n, "history-s/op")
+	b.ReportMetric(effs.Seconds()/n, "effects-s/op")
+	b.ReportMetric(cpu.total.user.Seconds()/n, "user-s/op")
+	b.ReportMetric(0, "ns/op")
+}
+
 // cpuClock adds up the processor time the process spends between start and stop, in
 // user and in system (the kernel: reading the files, faulting in fresh memory): on a
 // shared machine, what the work cost beside how long it took.

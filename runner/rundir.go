@@ -122,28 +122,14 @@ func LoadRecorded(dir string) (*invariants.Input, error) {
 	in := &invariants.Input{Records: recs}
 	var torn TornRecords
 	// The history and the effects decode side by side straight into the records'
-	// columns (each side keeps tables of its own), each with an interner of its own
-	// (an Interner is for one goroutine); the few faults alongside the history.
+	// columns (each side keeps tables of its own); the few faults alongside the
+	// history.
 	var opsErr, faultsErr, effectsErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		var strs history.Interner
-		var e history.Effect
-		effectsErr = history.ReadFileEach(filepath.Join(dir, EffectsFile), recs.GrowEffects, func(b []byte) error {
-			if err := strs.DecodeEffect(b, &e); err != nil {
-				return err
-			}
-			return recs.AddEffect(&e)
-		})
+		effectsErr = history.ReadFileEach(filepath.Join(dir, EffectsFile), recs.GrowEffects, recs.DecodeEffect)
 	})
-	var strs history.Interner
-	var o history.Op
-	opsErr = history.ReadFileEach(filepath.Join(dir, HistoryFile), recs.GrowOps, func(b []byte) error {
-		if err := strs.DecodeOp(b, &o); err != nil {
-			return err
-		}
-		return recs.AddOp(&o)
-	})
+	opsErr = history.ReadFileEach(filepath.Join(dir, HistoryFile), recs.GrowOps, recs.DecodeOp)
 	in.Faults, faultsErr = history.ReadFile[history.Fault](filepath.Join(dir, FaultsFile))
 	wg.Wait()
 	for _, err := range []error{opsErr, faultsErr, effectsErr} {

@@ -25,6 +25,9 @@ type figure struct {
 var figures = []figure{
 	{"load and check a recorded run of 1,000,000 operations", "CheckRecordedRun", "sec/op", 1.0, true, "%.2f s"},
 	{"  its peak heap", "CheckRecordedRun", "peak-heap-MB", 300, true, "%.0f MB"},
+	{"  the load alone, both files side by side", "LoadRecorded", "load-s/op", 0, true, "%.2f s"},
+	{"  the history file alone, one core", "LoadRecorded", "history-s/op", 0, true, "%.2f s"},
+	{"  the effects file alone, one core", "LoadRecorded", "effects-s/op", 0, true, "%.2f s"},
 	{"the five checks alone, 1,000,000 operations", "CheckAll", "sec/op", 0.5, true, "%.2f s"},
 	{"docker: broker, PostgreSQL, toxiproxy, 2 bank replicas ready", "ReadyTopology", "s-to-ready", 3, true, "%.1f s"},
 	{"  PostgreSQL alone", "ReadyTopology", "s-postgres-ready", 1, true, "%.1f s"},
