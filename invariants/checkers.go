@@ -114,7 +114,7 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 		state, known := opState(num)
 		checked++
 		note := ""
-		switch info.outcome {
+		switch ix.outcome(info) {
 		case history.Ok:
 			switch {
 			case n == 0 && state != history.StateRejected && known:
@@ -141,7 +141,7 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 			}
 		}
 		if note == "" && n > 0 {
-			note = ix.notAsAsked(num, info.outcome, writes)
+			note = ix.notAsAsked(num, ix.outcome(info), writes)
 		}
 		if note != "" {
 			add(num, note)

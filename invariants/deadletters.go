@@ -88,7 +88,7 @@ func (ix *Index) accountProblems(m *message, ps []parking) []string {
 			}
 		}
 	}
-	if m.g != noGuarantee && m.g != atMostOnce && ix.infos[m.ref].outcome == history.Ok && a == 0 && len(ps) == 0 && len(m.redrives) == 0 {
+	if m.g != noGuarantee && m.g != atMostOnce && ix.outcome(ix.infos[m.ref]) == history.Ok && a == 0 && len(ps) == 0 && len(m.redrives) == 0 {
 		p = append(p, fmt.Sprintf("%s (%s) acknowledged by the broker, neither applied nor dead-lettered: lost%s", name, m.g, ix.leftIn(m)))
 	}
 	for _, n := range m.parked {

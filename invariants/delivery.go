@@ -56,7 +56,7 @@ func checkDelivery(ctx context.Context, ix *Index, params map[string]string) Res
 				measures["redelivered_applied"]++
 			}
 		}
-		outcome := ix.infos[m.ref].outcome
+		outcome := ix.outcome(ix.infos[m.ref])
 		lost := outcome == history.Ok && a == 0 && !leftParked(ix.parkings(m))
 		what := fmt.Sprintf("%s (%s)", ix.eventName(m), m.g)
 		note := ""

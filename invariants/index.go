@@ -14,8 +14,17 @@ import (
 type opInfo struct {
 	invoke   int32 // operation record number (history.Records), -1 if missing
 	complete int32 // operation record number (history.Records), -1 if not completed
-	outcome  history.OpType
-	invoked  bool // false for ids only effects name (invented by the system)
+	invoked  bool  // false for ids only effects name (invented by the system)
+}
+
+// outcome is an operation's completion's type (ok, fail, info), "" if it never
+// completed: read from its completion's record, not kept a second time (12 bytes an
+// operation where the type beside them took 32).
+func (ix *Index) outcome(info opInfo) history.OpType {
+	if info.complete < 0 {
+		return ""
+	}
+	return ix.recs.OpType(int(info.complete))
 }
 
 // viewKey names one view of one service.
@@ -140,6 +149,38 @@ func (v *view) setState(n int32, state string) {
 
 // grow makes room for op numbers below n, doubling so that numbers arriving one by
 // one cost amortised constant time.
+// appliedKind says whether an effect of this kind is an operation's effect on a
+// view, one of its applied effects: every kind but those NewIndex reads otherwise.
+func appliedKind(kind string) bool {
+	switch kind {
+	case history.KindState, history.KindOperation, history.KindDeadLetter, history.KindDeadLetterFile, history.KindRedrive,
+		history.KindCalls, history.KindBreaker:
+		return false
+	}
+	return true
+}
+
+// appliedPerView counts each view's applied effects, so that its list is made once
+// to size: appended to, a million effects' list left four times its size in copies
+// behind, most of the index's working memory.
+func appliedPerView(recs *history.Records) map[viewKey]int {
+	out := map[viewKey]int{}
+	var k viewKey
+	n := 0
+	for i := range recs.NumEffects() {
+		if !appliedKind(recs.EffectKind(i)) {
+			continue
+		}
+		if next := (viewKey{recs.EffectService(i), recs.EffectView(i)}); next != k {
+			out[k] += n
+			k, n = next, 0
+		}
+		n++
+	}
+	out[k] += n
+	return out
+}
+
 func (v *view) grow(n int) {
 	if n <= len(v.first) {
 		return
@@ -245,11 +286,11 @@ func newIndex(in *Input, workers int) *Index {
 			info.invoke = int32(i)
 		} else {
 			info.complete = int32(i)
-			info.outcome = typ
 		}
 	}
 	ix.invoked = len(ix.infos)
 	ix.knownEffectOps(workers)
+	applied := appliedPerView(recs)
 	var v *view
 	for i := range recs.NumEffects() {
 		k := viewKey{recs.EffectService(i), recs.EffectView(i)}
@@ -257,7 +298,9 @@ func newIndex(in *Input, workers int) *Index {
 			v = ix.viewsBy[k]
 		}
 		if v == nil {
-			v = &view{viewKey: k, states: map[string]int32{}, extra: map[int32][]int32{}, names: []string{""}}
+			v = &view{viewKey: k, states: map[string]int32{}, extra: map[int32][]int32{}, names: []string{""},
+				applied: make([]int32, 0, applied[k])}
+			hugemem.Advise(v.applied)
 			v.grow(len(ix.infos))
 			ix.viewsBy[k] = v
 			ix.views = append(ix.views, v)
@@ -284,7 +327,7 @@ func newIndex(in *Input, workers int) *Index {
 		case history.KindCalls, history.KindBreaker:
 			// Counts of calls and a breaker's states are no operation's: the
 			// checkers of a gateway read them.
-		default:
+		default: // appliedKind
 			n := ix.effectOp(i)
 			v.grow(int(n) + 1)
 			v.applied = append(v.applied, int32(i))

@@ -74,3 +74,30 @@ func TestViewKeyedGroups(t *testing.T) {
 		t.Fatal("a second call built the groups again")
 	}
 }
+
+// Each view's list of applied effects is made to size: appliedPerView counts the
+// effects NewIndex appends, of every kind, interleaved across views.
+func TestAppliedListsMadeToSize(t *testing.T) {
+	kinds := []string{"debit", "credit", history.KindState, history.KindOperation, history.KindDeadLetter,
+		history.KindDeadLetterFile, history.KindRedrive, history.KindCalls, history.KindBreaker, "reserve"}
+	in := &Input{}
+	for i := range 3000 {
+		id := fmt.Sprintf("op-%d", i%700)
+		if i%3 == 0 {
+			in.Ops = append(in.Ops, history.Op{Index: int64(i), Type: history.Invoke, F: "deposit", ID: id})
+		}
+		in.Effects = append(in.Effects, history.Effect{Service: []string{"bank", "ledger"}[i%2], View: []string{history.WriteView, history.ReadView}[i/2%2],
+			Kind: kinds[i*7%len(kinds)], Key: fmt.Sprintf("acct-%d", i%9), ID: id, State: history.StateApplied})
+	}
+	ix := NewIndex(in)
+	total := 0
+	for _, v := range ix.views {
+		if len(v.applied) != cap(v.applied) {
+			t.Errorf("view %v: %d applied effects in a list made for %d", v.viewKey, len(v.applied), cap(v.applied))
+		}
+		total += len(v.applied)
+	}
+	if total == 0 {
+		t.Fatal("no applied effect: the test judges nothing")
+	}
+}

@@ -88,7 +88,7 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 			s = &saga{id: id, ref: -1}
 			if n, ok := ix.opNum(id); ok {
 				s.ref = OpRef(n)
-				s.outcome = ix.infos[n].outcome
+				s.outcome = ix.outcome(ix.infos[n])
 			}
 			ss.byID[id] = s
 		}
@@ -118,7 +118,7 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 			return nil, false
 		}
 		if req := ix.Request(OpRef(n)); names[req.F] && ss.byID[ix.id(int(n))] == nil {
-			if _, known := opStateIn(writes, int32(n)); known || ix.infos[n].outcome == history.Ok {
+			if _, known := opStateIn(writes, int32(n)); known || ix.outcome(ix.infos[n]) == history.Ok {
 				get(ix.id(int(n)))
 			}
 		}
