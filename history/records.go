@@ -231,12 +231,12 @@ func (r *Records) OpProcess(i int) int {
 	return int(row.process)
 }
 
+func (r *Records) OpKey(i int) string  { return r.ops.keys.strs[r.ops.rows[i].key] }
+func (r *Records) OpIsRead(i int) bool { return r.OpF(i) == FRead }
+
 // wideProcess in a row says its process number is in its more: one a 32-bit
 // number does not hold, which no workload writes and a line may say.
 const wideProcess = math.MinInt32
-
-func (r *Records) OpKey(i int) string  { return r.ops.keys.strs[r.ops.rows[i].key] }
-func (r *Records) OpIsRead(i int) bool { return r.OpF(i) == FRead }
 
 // OpID is operation record i's id, "" if none.
 func (r *Records) OpID(i int) string {

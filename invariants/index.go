@@ -147,8 +147,6 @@ func (v *view) setState(n int32, state string) {
 	v.opState[n] = uint8(i)
 }
 
-// grow makes room for op numbers below n, doubling so that numbers arriving one by
-// one cost amortised constant time.
 // appliedKind says whether an effect of this kind is an operation's effect on a
 // view, one of its applied effects: every kind but those NewIndex reads otherwise.
 func appliedKind(kind string) bool {
@@ -181,6 +179,8 @@ func appliedPerView(recs *history.Records) map[viewKey]int {
 	return out
 }
 
+// grow makes room for op numbers below n, doubling so that numbers arriving one by
+// one cost amortised constant time.
 func (v *view) grow(n int) {
 	if n <= len(v.first) {
 		return
