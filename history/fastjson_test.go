@@ -67,10 +67,12 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	for _, line := range []string{
 		`{"i":1,"ID":"upper-case key"}`, `{"i":1,"i":2}`, `{"t":1e3}`, `{"t":01}`, `{"value":null}`, `{"errors":null}`,
 		`{"key":null}`, `{"key":"a","key":null}`, `{"errors":["a"],"errors":null}`, ` { "i" : 7 , "f" : "deposit" } `, `{}`, `{"value":true}`, `{"errors":[]}`, `{"proc":-0}`, `{"proc":-2147483648}`, `{"proc":2147483648}`,
+		`{"i":-2147483648}`, `{"i":2147483647,"proc":2147483648}`, `{"i":-2147483649,"proc":3}`,
 	} {
 		checkOp(t, &in, recs, []byte(line))
 	}
-	for _, line := range []string{`{"value":null}`, `{"value":-3}`, `{"amount":1.5}`, `{"seq":99999999999999999999}`, `{"Kind":"state"}`, `{"service":"a","service":null}`} {
+	for _, line := range []string{`{"value":null}`, `{"value":-3}`, `{"amount":1.5}`, `{"seq":99999999999999999999}`, `{"Kind":"state"}`, `{"service":"a","service":null}`,
+		`{"amount":-2147483648}`, `{"seq":2147483648,"pos":7}`, `{"pos":-2147483649,"amount":2147483647}`, `{"amount":1,"amount":4294967296}`} {
 		checkEffect(t, &in, recs, []byte(line))
 	}
 }

@@ -2,7 +2,6 @@ package history
 
 import (
 	"hash/maphash"
-	"strings"
 
 	"github.com/mscli/mscli/internal/hugemem"
 )
@@ -12,7 +11,7 @@ import (
 var idSeed = maphash.MakeSeed()
 
 // idTable finds an operation's number by its id: an open-addressing table of
-// numbers into the index's ids (op number → id), which it does not copy. A run of a
+// numbers into an arena of the ids (op number → id), which it keeps its copies in. A run of a
 // million operations numbers a million ids, and Go's map[string]int32 spent most of
 // that time waiting for memory: each probe of a table of tens of megabytes in 4 KiB
 // pages a cache and a TLB miss. This table is a flat slice of 8-byte slots in huge
@@ -38,14 +37,14 @@ func newIDTable(n int) idTable {
 
 // probe is the number of id, whose hash is h, or -1 and the empty slot where its
 // number goes.
-func (t *idTable) probe(ids []string, id string, h uint64) (n int32, empty uint64) {
+func (t *idTable) probe(ids *strArena, id string, h uint64) (n int32, empty uint64) {
 	tag := h &^ 0xffffffff
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := t.slots[i]
 		if s == 0 {
 			return -1, i
 		}
-		if s&^0xffffffff == tag && ids[uint32(s)-1] == id {
+		if s&^0xffffffff == tag && ids.at(int32(uint32(s)-1)) == id {
 			return int32(uint32(s) - 1), i
 		}
 	}
@@ -53,7 +52,7 @@ func (t *idTable) probe(ids []string, id string, h uint64) (n int32, empty uint6
 
 // lookup is id's number, if ids has it. It only reads the table: goroutines may
 // look up side by side.
-func (t *idTable) lookup(ids []string, id string) (int32, bool) {
+func (t *idTable) lookup(ids *strArena, id string) (int32, bool) {
 	if t.slots == nil {
 		return 0, false
 	}
@@ -61,36 +60,35 @@ func (t *idTable) lookup(ids []string, id string) (int32, bool) {
 	return n, n >= 0
 }
 
-// number is id's number, numbering it len(ids) when ids has not got it: ids comes
-// back with it appended.
-func (t *idTable) number(ids []string, id string) ([]string, int32) {
-	return t.numberHashed(ids, id, maphash.String(idSeed, id), true)
+// number is id's number, numbering it ids.len() when ids has not got it: ids keeps
+// a copy of it then (id may be a view of bytes that change). It is false when ids is
+// full.
+func (t *idTable) number(ids *strArena, id string) (int32, bool) {
+	return t.numberHashed(ids, id, maphash.String(idSeed, id))
 }
 
-// numberHashed is number for an id whose hash is h; when the id is new, ids keeps id
-// itself if owned, else a copy (id may be a view of bytes that change).
-func (t *idTable) numberHashed(ids []string, id string, h uint64, owned bool) ([]string, int32) {
+// numberHashed is number for an id whose hash is h.
+func (t *idTable) numberHashed(ids *strArena, id string, h uint64) (int32, bool) {
 	n, empty := t.probe(ids, id, h)
 	if n >= 0 {
-		return ids, n
+		return n, true
 	}
-	if !owned {
-		id = strings.Clone(id)
+	n, ok := ids.add(bytesOf(id))
+	if !ok {
+		return 0, false
 	}
-	n = int32(len(ids))
-	ids = append(ids, id)
 	t.slots[empty] = h&^0xffffffff | uint64(uint32(n)+1)
-	if 2*len(ids) > len(t.slots) {
+	if 2*ids.len() > len(t.slots) {
 		t.grow(ids)
 	}
-	return ids, n
+	return n, true
 }
 
 // grow makes the table twice the size ids need and places every id again.
-func (t *idTable) grow(ids []string) {
-	*t = newIDTable(2 * len(ids))
-	for n, id := range ids {
-		t.place(id, int32(n))
+func (t *idTable) grow(ids *strArena) {
+	*t = newIDTable(2 * ids.len())
+	for n := range int32(ids.len()) {
+		t.place(ids.at(n), n)
 	}
 }
 

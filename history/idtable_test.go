@@ -13,16 +13,18 @@ import (
 // and no number for an id never met.
 func TestIDTable(t *testing.T) {
 	var zero idTable
-	if _, ok := zero.lookup(nil, "x"); ok {
+	if _, ok := zero.lookup(&strArena{}, "x"); ok {
 		t.Fatal("an empty table found an id")
 	}
 	tab := newIDTable(0)
-	var ids []string
+	var ids strArena
 	want := map[string]int32{}
 	for i := range 50_000 {
 		id := fmt.Sprintf("op-%d", (i*7919)%20_000) // each id met two or three times
-		var n int32
-		ids, n = tab.number(ids, id)
+		n, ok := tab.number(&ids, id)
+		if !ok {
+			t.Fatal("the arena is full")
+		}
 		w, seen := want[id]
 		if !seen {
 			w = int32(len(want))
@@ -32,21 +34,21 @@ func TestIDTable(t *testing.T) {
 			t.Fatalf("number(%q) = %d, want %d", id, n, w)
 		}
 	}
-	if len(ids) != len(want) {
-		t.Fatalf("%d ids kept, want %d", len(ids), len(want))
+	if ids.len() != len(want) {
+		t.Fatalf("%d ids kept, want %d", ids.len(), len(want))
 	}
 	for id, w := range want {
-		if n, ok := tab.lookup(ids, id); !ok || n != w || ids[n] != id {
+		if n, ok := tab.lookup(&ids, id); !ok || n != w || ids.at(n) != id {
 			t.Fatalf("lookup(%q) = %d, %v; want %d", id, n, ok, w)
 		}
 	}
 	for i := range 20_000 {
-		if n, ok := tab.lookup(ids, fmt.Sprintf("other-%d", i)); ok {
+		if n, ok := tab.lookup(&ids, fmt.Sprintf("other-%d", i)); ok {
 			t.Fatalf("lookup of an id never numbered found %d", n)
 		}
 	}
-	if len(tab.slots) <= 16 || len(tab.slots) < 2*len(ids) {
-		t.Errorf("%d ids in %d slots: the table did not grow", len(ids), len(tab.slots))
+	if len(tab.slots) <= 16 || len(tab.slots) < 2*ids.len() {
+		t.Errorf("%d ids in %d slots: the table did not grow", ids.len(), len(tab.slots))
 	}
 }
 
@@ -54,17 +56,17 @@ func TestIDTable(t *testing.T) {
 // ids are equal. The slot where "b" starts is made to hold "a" under b's hash bits.
 func TestIDTableSameHashBits(t *testing.T) {
 	tab := newIDTable(0)
-	ids := []string{"a"}
+	var ids strArena
+	ids.add([]byte("a"))
 	h := maphash.String(idSeed, "b")
 	tab.slots[h&tab.mask] = h&^0xffffffff | 1 // number 0, "a"
-	if n, ok := tab.lookup(ids, "b"); ok {
-		t.Fatalf("lookup(b) found %d, the number of %q", n, ids[n])
+	if n, ok := tab.lookup(&ids, "b"); ok {
+		t.Fatalf("lookup(b) found %d, the number of %q", n, ids.at(n))
 	}
-	ids, n := tab.number(ids, "b")
-	if n != 1 || ids[1] != "b" {
-		t.Fatalf("number(b) = %d in %q, want 1", n, ids)
+	if n, _ := tab.number(&ids, "b"); n != 1 || ids.at(1) != "b" || ids.at(0) != "a" {
+		t.Fatalf("number(b) = %d, then ids %q and %q; want 1, a and b", n, ids.at(0), ids.at(1))
 	}
-	if n, ok := tab.lookup(ids, "b"); !ok || n != 1 {
+	if n, ok := tab.lookup(&ids, "b"); !ok || n != 1 {
 		t.Fatalf("lookup(b) after numbering = %d, %v; want 1", n, ok)
 	}
 }
@@ -80,13 +82,13 @@ func BenchmarkIDTable(b *testing.B) {
 	b.Run("table", func(b *testing.B) {
 		for range b.N {
 			tab := newIDTable(n)
-			ids := make([]string, 0, n)
-			hugemem.Advise(ids) // as NewIndex does
+			ids := strArena{ends: make([]uint32, 0, n)}
+			hugemem.Advise(ids.ends) // as the records do
 			for _, id := range in {
-				ids, _ = tab.number(ids, id)
+				tab.number(&ids, id)
 			}
 			for _, id := range in {
-				if _, ok := tab.lookup(ids, id); !ok {
+				if _, ok := tab.lookup(&ids, id); !ok {
 					b.Fatal(id, "not found")
 				}
 			}

@@ -17,7 +17,9 @@ import (
 // them empty fields) they took a gigabyte. Here a line is a row of fixed width —
 // numbers, and names, keys and ids as small numbers into tables that hold each
 // string once — with the fields few records use (an error, a saga's step, a value)
-// kept beside it only when set: 48 bytes an operation, 56 an effect.
+// kept beside it only when set: 40 bytes an operation, 40 an effect. A number a
+// row holds in 32 bits (a line's index and process; an effect's amount, sequence and
+// position) that 32 bits do not hold is kept whole beside it (wide32).
 //
 // Op and Effect give a record back whole; the column readers (OpTime, EffectKind, …)
 // read one field without building it, for a pass over millions. The history's op ids
@@ -45,10 +47,11 @@ type opColumns struct {
 
 // opRow is one history line. id is a number of ids + 1 (0: none); typ and f name
 // names, key keys; the value is vals.b[valOff:valOff+valLen]; more is an index into
-// more + 1 (0: none of those fields is set).
+// more + 1 (0: none of those fields is set). index and process are wide32 when more
+// holds them.
 type opRow struct {
-	index, time    int64
-	process        int32
+	time           int64
+	index, process int32
 	id, key        uint32
 	typ, f         uint16
 	valOff, valLen uint32
@@ -56,7 +59,8 @@ type opRow struct {
 }
 
 type opMore struct {
-	process  int64  // when the row's would not hold it (wideProcess)
+	index    int64 // when the row's would not hold it, or process not (wide32)
+	process  int64
 	readID   string // a read's id, numbered with no other's
 	err      string
 	attempts int
@@ -75,10 +79,12 @@ type effColumns struct {
 }
 
 // effRow is one effects line: service, view, kind and state name names, key keys,
-// id ids (see recentIDs); more is an index into more + 1. A row holds no pointer:
-// the collector never reads the rows, the largest part of a loaded run.
+// id ids (see recentIDs); more is an index into more + 1; amount, seq and pos are
+// wide32 when more holds them. A row holds no pointer: the collector never reads the
+// rows, the largest part of a loaded run.
 type effRow struct {
-	amount, seq, pos, at       int64
+	at                         int64
+	amount, seq, pos           int32
 	id, key                    uint32
 	service, view, kind, state uint16
 	more                       uint32
@@ -92,23 +98,20 @@ type effRow struct {
 // a second number: a copy more, never a wrong id. (The index looks the ids up in the
 // history's table, from several goroutines.)
 type recentIDs struct {
-	// blocks hold the ids idBlock to a block: growing never copies them (a million
-	// ids appended to one slice left four times their size in copies behind).
-	blocks [][]string
-	seed   maphash.Seed
-	slots  [1 << 14]uint32 // by hash: a number into ids, checked against it
+	ids   strArena // id n is ids.at(n-1)
+	seed  maphash.Seed
+	slots [1 << 14]uint32 // by hash: a number of ids, checked against it
 }
 
-const idBlock = 1 << 14
-
 type effMore struct {
-	value      *int64
-	time       int64
-	saga, step string
-	undo       bool
-	deliveries int
-	replica    string
-	reason     string
+	amount, seq, pos int64 // when the row's would not hold one of them (wide32)
+	value            *int64
+	time             int64
+	saga, step       string
+	undo             bool
+	deliveries       int
+	replica          string
+	reason           string
 }
 
 // str is the id numbered n.
@@ -116,29 +119,28 @@ func (r *recentIDs) str(n uint32) string {
 	if n == 0 {
 		return ""
 	}
-	return r.blocks[n/idBlock][n%idBlock]
+	return r.ids.at(int32(n - 1))
 }
 
-func (r *recentIDs) number(b []byte) uint32 {
+// number is id b's number, keeping a copy of it when it is not among the ids met
+// last; false when the ids are full.
+func (r *recentIDs) number(b []byte) (uint32, bool) {
 	if len(b) == 0 {
-		return 0
+		return 0, true
 	}
-	if r.blocks == nil {
-		r.blocks, r.seed = [][]string{make([]string, 1, idBlock)}, maphash.MakeSeed()
+	if r.ids.ends == nil {
+		r.seed = maphash.MakeSeed()
 	}
 	slot := &r.slots[maphash.Bytes(r.seed, b)&(1<<14-1)]
 	if n := *slot; n != 0 && r.str(n) == string(b) {
-		return n
+		return n, true
 	}
-	last := &r.blocks[len(r.blocks)-1]
-	if len(*last) == idBlock {
-		r.blocks = append(r.blocks, make([]string, 0, idBlock))
-		last = &r.blocks[len(r.blocks)-1]
+	n, ok := r.ids.add(b)
+	if !ok {
+		return 0, false
 	}
-	*last = append(*last, string(b))
-	n := uint32((len(r.blocks)-1)*idBlock + len(*last) - 1)
-	*slot = n
-	return n
+	*slot = uint32(n) + 1
+	return *slot, true
 }
 
 // Grow makes room for ops more operations and effs more effects: a caller that knows
@@ -200,10 +202,10 @@ func (r *Records) NumOps() int { return len(r.ops.rows) }
 func (r *Records) Op(i int) Op {
 	c := &r.ops
 	row := &c.rows[i]
-	o := Op{Index: row.index, Time: row.time, Process: r.OpProcess(i), Type: OpType(c.names.strs[row.typ]),
+	o := Op{Index: r.opIndex(row), Time: row.time, Process: r.OpProcess(i), Type: OpType(c.names.strs[row.typ]),
 		F: c.names.strs[row.f], Key: c.keys.strs[row.key]}
 	if row.id > 0 {
-		o.ID = c.ids.ids[row.id-1]
+		o.ID = c.ids.ids.at(int32(row.id - 1))
 	}
 	if row.valLen > 0 {
 		o.Value = json.RawMessage(c.vals.b[row.valOff : row.valOff+row.valLen : row.valOff+row.valLen])
@@ -225,25 +227,41 @@ func (r *Records) OpType(i int) OpType { return OpType(r.ops.names.strs[r.ops.ro
 func (r *Records) OpF(i int) string    { return r.ops.names.strs[r.ops.rows[i].f] }
 func (r *Records) OpProcess(i int) int {
 	row := &r.ops.rows[i]
-	if row.process == wideProcess {
+	if row.process == wide32 {
 		return int(r.ops.more[row.more-1].process)
 	}
 	return int(row.process)
 }
 
+func (r *Records) opIndex(row *opRow) int64 {
+	if row.index == wide32 {
+		return r.ops.more[row.more-1].index
+	}
+	return int64(row.index)
+}
+
 func (r *Records) OpKey(i int) string  { return r.ops.keys.strs[r.ops.rows[i].key] }
 func (r *Records) OpIsRead(i int) bool { return r.OpF(i) == FRead }
 
-// wideProcess in a row says its process number is in its more: one a 32-bit
-// number does not hold, which no workload writes and a line may say.
-const wideProcess = math.MinInt32
+// wide32 in a row's 32-bit number says the number is in the row's more: one 32
+// bits do not hold, which the workloads seldom write and any line may say.
+const wide32 = math.MinInt32
+
+// narrow is v in 32 bits, or wide32 and false when they do not hold it (or it is
+// wide32 itself).
+func narrow(v int64) (int32, bool) {
+	if n := int32(v); int64(n) == v && n != wide32 {
+		return n, true
+	}
+	return wide32, false
+}
 
 // OpID is operation record i's id, "" if none.
 func (r *Records) OpID(i int) string {
 	row := &r.ops.rows[i]
 	switch {
 	case row.id > 0:
-		return r.ops.ids.ids[row.id-1]
+		return r.ops.ids.ids.at(int32(row.id - 1))
 	case row.more > 0:
 		return r.ops.more[row.more-1].readID
 	}
@@ -258,10 +276,10 @@ func (r *Records) OpIDNum(i int) (int32, bool) {
 }
 
 // NumOpIDs is how many distinct ids the history names.
-func (r *Records) NumOpIDs() int { return len(r.ops.ids.ids) }
+func (r *Records) NumOpIDs() int { return r.ops.ids.ids.len() }
 
 // OpIDOf is the history's id numbered n.
-func (r *Records) OpIDOf(n int32) string { return r.ops.ids.ids[n] }
+func (r *Records) OpIDOf(n int32) string { return r.ops.ids.ids.at(n) }
 
 // LookupOpID is the number of an id among the history's ids.
 func (r *Records) LookupOpID(id string) (int32, bool) { return r.ops.ids.lookup(id) }
@@ -275,7 +293,7 @@ func (r *Records) Effect(i int) Effect {
 	c := &r.effs
 	row := &c.rows[i]
 	e := Effect{Service: c.names.strs[row.service], View: c.names.strs[row.view], Kind: c.names.strs[row.kind],
-		Key: c.keys.strs[row.key], ID: c.ids.str(row.id), Amount: row.amount, Seq: row.seq, Pos: row.pos, State: c.names.strs[row.state], At: row.at}
+		Key: c.keys.strs[row.key], ID: c.ids.str(row.id), Amount: r.EffectAmount(i), Seq: r.EffectSeq(i), Pos: r.EffectPos(i), State: c.names.strs[row.state], At: row.at}
 	if row.more > 0 {
 		m := &c.more[row.more-1]
 		e.Time, e.Saga, e.Step, e.Undo, e.Deliveries, e.Replica, e.Reason = m.time, m.saga, m.step, m.undo, m.deliveries, m.replica, m.reason
@@ -290,10 +308,27 @@ func (r *Records) EffectView(i int) string    { return r.effs.names.strs[r.effs.
 func (r *Records) EffectKind(i int) string    { return r.effs.names.strs[r.effs.rows[i].kind] }
 func (r *Records) EffectState(i int) string   { return r.effs.names.strs[r.effs.rows[i].state] }
 func (r *Records) EffectKey(i int) string     { return r.effs.keys.strs[r.effs.rows[i].key] }
-func (r *Records) EffectAmount(i int) int64   { return r.effs.rows[i].amount }
-func (r *Records) EffectSeq(i int) int64      { return r.effs.rows[i].seq }
-func (r *Records) EffectPos(i int) int64      { return r.effs.rows[i].pos }
 func (r *Records) EffectAt(i int) int64       { return r.effs.rows[i].at }
+func (r *Records) EffectAmount(i int) int64 {
+	if row := &r.effs.rows[i]; row.amount != wide32 {
+		return int64(row.amount)
+	}
+	return r.effs.more[r.effs.rows[i].more-1].amount
+}
+
+func (r *Records) EffectSeq(i int) int64 {
+	if row := &r.effs.rows[i]; row.seq != wide32 {
+		return int64(row.seq)
+	}
+	return r.effs.more[r.effs.rows[i].more-1].seq
+}
+
+func (r *Records) EffectPos(i int) int64 {
+	if row := &r.effs.rows[i]; row.pos != wide32 {
+		return int64(row.pos)
+	}
+	return r.effs.more[r.effs.rows[i].more-1].pos
+}
 func (r *Records) EffectTime(i int) int64 {
 	if m := r.effs.rows[i].more; m > 0 {
 		return r.effs.more[m-1].time
@@ -309,8 +344,32 @@ func (r *Records) EffectSaga(i int) string {
 	return ""
 }
 
+// EffectKeyNum is the number of effect record i's key among the effects' keys, dense
+// from 0 ("") and below NumEffectKeys: a checker that groups effects by key counts
+// into a slice by it, with no map.
+func (r *Records) EffectKeyNum(i int) uint32 { return r.effs.rows[i].key }
+
+// NumEffectKeys is how many distinct keys the effects name, "" included.
+func (r *Records) NumEffectKeys() int { return len(r.effs.keys.strs) }
+
+// EffectKeyOf is the effects' key numbered n.
+func (r *Records) EffectKeyOf(n uint32) string { return r.effs.keys.strs[n] }
+
 // EffectID is effect record i's id, "" if none.
 func (r *Records) EffectID(i int) string { return r.effs.ids.str(r.effs.rows[i].id) }
+
+// EffectIDNum is the number of effect record i's id among the effects' ids: 0 for
+// "", below NumEffectIDs. An id has one number on effects near each other and may
+// have several in a run (see recentIDs): a pass over the numbers meets every id the
+// effects name at least once, most of them once, where a pass over the effects meets
+// each several times.
+func (r *Records) EffectIDNum(i int) uint32 { return r.effs.rows[i].id }
+
+// NumEffectIDs is how many numbers the effects' ids have, "" included.
+func (r *Records) NumEffectIDs() int { return r.effs.ids.ids.len() + 1 }
+
+// EffectIDOf is the effects' id numbered n.
+func (r *Records) EffectIDOf(n uint32) string { return r.effs.ids.str(n) }
 
 // maxNames bounds the distinct names of one side (types and functions; services,
 // views, kinds and states): a name is a 16-bit number.
@@ -368,44 +427,47 @@ func quickHash(b []byte) uint64 {
 	return (x ^ bits.RotateLeft64(y, 31) ^ uint64(n)) * 0x9e3779b97f4a7c15
 }
 
-// idSet numbers op ids: an idTable over the ids it keeps, with a cache in front by
-// the id's hash (an id recurs on lines near each other: its invoke and its
+// idSet numbers op ids: an idTable over an arena of the ids, with a cache in front
+// by the id's hash (an id recurs on lines near each other: its invoke and its
 // completion), which saves a probe of the large table.
 type idSet struct {
-	ids   []string
+	ids   strArena
 	tab   idTable
 	cache [1 << 12]uint32 // its number + 1
 }
 
-// number is the number of id b, numbering a copy of it when new.
-func (s *idSet) number(b []byte) uint32 {
+// number is the number of id b, numbering a copy of it when new; false when the
+// ids are full.
+func (s *idSet) number(b []byte) (uint32, bool) {
 	if s.tab.slots == nil {
 		s.tab = newIDTable(1 << 10)
 	}
 	h := maphash.Bytes(idSeed, b)
 	slot := &s.cache[h>>(64-12)]
-	if n := *slot; n != 0 && s.ids[n-1] == string(b) {
-		return n - 1
+	if n := *slot; n != 0 && s.ids.at(int32(n-1)) == string(b) {
+		return n - 1, true
 	}
-	var n int32
-	s.ids, n = s.tab.numberHashed(s.ids, unsafe.String(unsafe.SliceData(b), len(b)), h, false)
+	n, ok := s.tab.numberHashed(&s.ids, unsafe.String(unsafe.SliceData(b), len(b)), h)
+	if !ok {
+		return 0, false
+	}
 	*slot = uint32(n) + 1
-	return uint32(n)
+	return uint32(n), true
 }
 
 // grow makes room for n more ids without growing the table again.
 func (s *idSet) grow(n int) {
-	want := len(s.ids) + n
+	want := s.ids.len() + n
 	if 2*want > len(s.tab.slots) {
 		s.tab = newIDTable(want)
-		for i, id := range s.ids {
-			s.tab.place(id, int32(i))
+		for i := range int32(s.ids.len()) {
+			s.tab.place(s.ids.at(i), i)
 		}
 	}
-	s.ids = growRows(s.ids, n)
+	s.ids.ends = growRows(s.ids.ends, n)
 }
 
-func (s *idSet) lookup(id string) (int32, bool) { return s.tab.lookup(s.ids, id) }
+func (s *idSet) lookup(id string) (int32, bool) { return s.tab.lookup(&s.ids, id) }
 
 // valArena keeps operations' values, each distinct one once as bytes of one arena:
 // a value repeats (the same amount on many lines) more often than not.

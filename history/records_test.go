@@ -3,9 +3,11 @@ package history
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 // randomRecords makes n operations and n effects that use every field, most of them
@@ -28,6 +30,9 @@ func randomRecords(rng *rand.Rand, n int) ([]Op, []Effect) {
 		if rng.IntN(2) == 0 {
 			o.Value = json.RawMessage(fmt.Sprintf(`{"amount":%d}`, rng.IntN(20)))
 		}
+		if rng.IntN(9) == 0 {
+			o.Index = wideNumber(rng) // kept beside the row
+		}
 		if rng.IntN(5) == 0 {
 			o.Attempts = 1 + rng.IntN(3)
 			o.Errors = []string{"reset", "refused"}[:1+rng.IntN(2)]
@@ -45,9 +50,32 @@ func randomRecords(rng *rand.Rand, n int) ([]Op, []Effect) {
 		if rng.IntN(3) == 0 {
 			e.Time = rng.Int64N(1e12)
 		}
+		switch rng.IntN(12) { // kept beside the row
+		case 0:
+			e.Amount = wideNumber(rng)
+		case 1:
+			e.Seq = wideNumber(rng)
+		case 2:
+			e.Pos = wideNumber(rng)
+		}
 		effs[i] = e
 	}
 	return ops, effs
+}
+
+// wideNumber is a number a row's 32 bits do not hold as itself: beyond them, or
+// their sentinel (wide32).
+func wideNumber(rng *rand.Rand) int64 {
+	return []int64{math.MinInt32, math.MaxInt32 + 1, math.MinInt32 - 1, 1 << 40, -1 << 63, math.MaxInt64}[rng.IntN(6)]
+}
+
+// TestRowsAreNarrow: a row is 40 bytes, operations' and effects' alike; a test of
+// the size, because a field added or widened goes unnoticed otherwise (a million
+// operations are five million rows).
+func TestRowsAreNarrow(t *testing.T) {
+	if o, e := unsafe.Sizeof(opRow{}), unsafe.Sizeof(effRow{}); o != 40 || e != 40 {
+		t.Fatalf("an operation's row is %d bytes and an effect's %d, want 40 and 40", o, e)
+	}
 }
 
 // TestRecordsRoundTrip: every record comes back whole and field by field, and ids are
@@ -111,6 +139,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 			r.EffectState(i) != want.State || r.EffectKey(i) != want.Key || r.EffectAmount(i) != want.Amount ||
 			r.EffectSeq(i) != want.Seq || r.EffectPos(i) != want.Pos || r.EffectAt(i) != want.At || r.EffectTime(i) != want.Time || r.EffectID(i) != want.ID || r.EffectSaga(i) != want.Saga {
 			t.Fatalf("effect %d: a column differs from %+v", i, want)
+		}
+		if k := r.EffectKeyNum(i); k >= uint32(r.NumEffectKeys()) || r.EffectKeyOf(k) != want.Key || (k == 0) != (want.Key == "") {
+			t.Fatalf("effect %d: key number %d of %d names %q, want %q", i, k, r.NumEffectKeys(), r.EffectKeyOf(k), want.Key)
+		}
+		if n := r.EffectIDNum(i); n >= uint32(r.NumEffectIDs()) || r.EffectIDOf(n) != want.ID || (n == 0) != (want.ID == "") {
+			t.Fatalf("effect %d: id number %d of %d names %q, want %q", i, n, r.NumEffectIDs(), r.EffectIDOf(n), want.ID)
 		}
 	}
 	// A value changed by its caller after adding is not changed in the records.
