@@ -39,7 +39,7 @@ func (ix *Index) NumOps() int { return len(ix.infos) }
 // Op returns an operation by its reference.
 func (ix *Index) Op(r OpRef) Operation {
 	info := &ix.infos[r]
-	o := Operation{Ref: r, ID: ix.id(int(r)), Outcome: ix.outcome(*info), Invoked: info.invoked}
+	o := Operation{Ref: r, ID: ix.id(int(r)), Outcome: ix.outcome(*info), Invoked: ix.invokedOp(int32(r))}
 	if info.invoke >= 0 {
 		o.Invoke = ptrTo(ix.recs.Op(int(info.invoke)))
 	}

@@ -2,7 +2,9 @@ package invariants
 
 import (
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,11 +16,14 @@ import (
 type opInfo struct {
 	invoke   int32 // operation record number (history.Records), -1 if missing
 	complete int32 // operation record number (history.Records), -1 if not completed
-	invoked  bool  // false for ids only effects name (invented by the system)
 }
 
+// invokedOp tells whether a client invoked op number n: false for an id only effects
+// name (invented by the system), which the index numbers after every invoked one.
+func (ix *Index) invokedOp(n int32) bool { return int(n) < ix.invoked }
+
 // outcome is an operation's completion's type (ok, fail, info), "" if it never
-// completed: read from its completion's record, not kept a second time (12 bytes an
+// completed: read from its completion's record, not kept a second time (8 bytes an
 // operation where the type beside them took 32).
 func (ix *Index) outcome(info opInfo) history.OpType {
 	if info.complete < 0 {
@@ -60,45 +65,42 @@ type keyGroups struct {
 // that reorders one sorts a copy.
 func (v *view) keyed(recs *history.Records) *keyGroups {
 	v.byKeyOnce.Do(func() {
-		at := map[string]int32{}
-		var keys []string
-		var counts []int32
-		var sums []int64
-		group := make([]int32, len(v.applied)) // applied index → its key's number
-		for i, e := range v.applied {
-			key := recs.EffectKey(int(e))
-			n, ok := at[key]
-			if !ok {
-				n = int32(len(keys))
-				at[key] = n
-				keys = append(keys, key)
-				counts = append(counts, 0)
-				sums = append(sums, 0)
+		// Counted by the records' numbers of the keys, with no map and no key
+		// looked up twice: the groups are carved from one array, in order of the
+		// sorted keys.
+		counts := make([]int32, recs.NumEffectKeys())
+		sums := make([]int64, len(counts))
+		for _, e := range v.applied {
+			k := recs.EffectKeyNum(int(e))
+			counts[k]++
+			sums[k] += recs.EffectAmount(int(e))
+		}
+		var nums []uint32 // the keys the view applied effects on
+		for k, c := range counts {
+			if c > 0 {
+				nums = append(nums, uint32(k))
 			}
-			group[i] = n
-			counts[n]++
-			sums[n] += recs.EffectAmount(int(e))
 		}
-		// One backing array for every group, carved in order of the sorted keys.
-		order := make([]int32, len(keys))
-		for i := range order {
-			order[i] = int32(i)
+		slices.SortFunc(nums, func(a, b uint32) int { return strings.Compare(recs.EffectKeyOf(a), recs.EffectKeyOf(b)) })
+		next := counts // from here on: where key k's next effect goes in all
+		var start int32
+		for _, k := range nums {
+			next[k], start = start, start+counts[k]
 		}
-		sort.Slice(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
-		all := make([]int32, 0, len(v.applied))
-		groups := make([][]int32, len(keys)) // by key number
-		for _, n := range order {
-			groups[n] = all[len(all) : len(all) : len(all)+int(counts[n])]
-			all = all[:len(all)+int(counts[n])]
+		all := make([]int32, len(v.applied))
+		for _, e := range v.applied {
+			k := recs.EffectKeyNum(int(e))
+			all[next[k]] = e
+			next[k]++
 		}
-		for i, e := range v.applied {
-			groups[group[i]] = append(groups[group[i]], e)
-		}
-		v.byKey.keys = make([]string, len(keys))
-		v.byKey.groups = make([][]int32, len(keys))
-		v.byKey.sums = make([]int64, len(keys))
-		for i, n := range order {
-			v.byKey.keys[i], v.byKey.groups[i], v.byKey.sums[i] = keys[n], groups[n], sums[n]
+		v.byKey.keys = make([]string, len(nums))
+		v.byKey.groups = make([][]int32, len(nums))
+		v.byKey.sums = make([]int64, len(nums))
+		start = 0
+		for i, k := range nums {
+			end := next[k] // its group's end, now that all of it is placed
+			v.byKey.keys[i], v.byKey.groups[i], v.byKey.sums[i] = recs.EffectKeyOf(k), all[start:end:end], sums[k]
+			start = end
 		}
 	})
 	return &v.byKey
@@ -221,7 +223,7 @@ type Index struct {
 	// (invented, in the order first met).
 	invented  []string         // op number - recs.NumOpIDs() → id
 	inventedN map[string]int32 // id → op number, of the ids only effects name
-	effOps    []int32          // effect record → op number; -1 until numbered, and for an effect of no operation
+	idOps     []int32          // the effects' id number (EffectIDNum) → op number; -1 until numbered, and for an id of no operation
 	infos     []opInfo         // op number → its history lines
 	invoked   int              // the first `invoked` numbers are the ops in invoke order
 	reads     []readOp         // reads through the public API, in completion order
@@ -281,7 +283,6 @@ func newIndex(in *Input, workers int) *Index {
 		}
 		ix.lastWrite = max(ix.lastWrite, t)
 		info := &ix.infos[n]
-		info.invoked = true
 		if typ == history.Invoke {
 			info.invoke = int32(i)
 		} else {
@@ -386,7 +387,7 @@ func (ix *Index) pairFaults() {
 
 // effectNum is the op number of an effect, -1 if its id names no operation.
 func (ix *Index) effectNum(e int32) int32 {
-	if n := ix.effOps[e]; n >= 0 {
+	if n := ix.idOps[ix.recs.EffectIDNum(int(e))]; n >= 0 {
 		return n
 	}
 	n, _ := ix.opNum(ix.recs.EffectID(int(e)))

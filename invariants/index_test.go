@@ -63,10 +63,11 @@ func TestViewKeyedGroups(t *testing.T) {
 		{Service: "bank", View: w, Kind: "deposit", Key: "b", ID: "op-3", Amount: 2, Seq: 2},
 		{Service: "bank", View: w, Kind: history.KindState, Key: "c", Value: new(int64)},
 		{Service: "bank", View: w, Kind: "deposit", Key: "a", ID: "op-4", Amount: 1, Seq: 2},
+		{Service: "bank", View: w, Kind: "deposit", Key: "aa", ID: "op-5", Amount: 3, Seq: 1},
 	}}
 	ix := NewIndex(in)
 	kg := ix.views[0].keyed(ix.recs)
-	want := keyGroups{keys: []string{"a", "b"}, groups: [][]int32{{1, 5}, {0, 3}}, sums: []int64{8, -3}}
+	want := keyGroups{keys: []string{"a", "aa", "b"}, groups: [][]int32{{1, 5}, {6}, {0, 3}}, sums: []int64{8, 3, -3}}
 	if !reflect.DeepEqual(*kg, want) {
 		t.Fatalf("keyed = %+v, want %+v", *kg, want)
 	}

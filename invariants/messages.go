@@ -195,7 +195,7 @@ func (ix *Index) messages(ctx context.Context, gs map[string]guarantee) (*messag
 		case m != nil:
 		case e.Kind == history.KindDeadLetter || e.Kind == history.KindDeadLetterFile:
 			m = &message{ref: OpRef(n)}
-			if ix.infos[n].invoked {
+			if ix.invokedOp(n) {
 				m.f = ix.Request(OpRef(n)).F
 			}
 			ms.others = append(ms.others, m)

@@ -2,10 +2,8 @@ package invariants
 
 import (
 	"sync"
-	"unsafe"
 
 	"github.com/mscli/mscli/history"
-	"github.com/mscli/mscli/internal/addrslot"
 	"github.com/mscli/mscli/internal/hugemem"
 )
 
@@ -37,11 +35,12 @@ func (ix *Index) opNum(id string) (int32, bool) {
 // no client invoked when it first meets it (the empty id of an effect that names
 // none included).
 func (ix *Index) effectOp(i int) int32 {
-	if n := ix.effOps[i]; n >= 0 {
+	k := ix.recs.EffectIDNum(i)
+	if n := ix.idOps[k]; n >= 0 {
 		return n
 	}
-	id := ix.recs.EffectID(i)
-	n, ok := ix.inventedN[id]
+	id := ix.recs.EffectIDOf(k)
+	n, ok := ix.inventedN[id] // the id may be met again under another number
 	if !ok {
 		n = int32(len(ix.infos))
 		if ix.inventedN == nil {
@@ -51,7 +50,7 @@ func (ix *Index) effectOp(i int) int32 {
 		ix.invented = append(ix.invented, id)
 		ix.infos = append(ix.infos, opInfo{invoke: -1, complete: -1})
 	}
-	ix.effOps[i] = n
+	ix.idOps[k] = n
 	return n
 }
 
@@ -61,53 +60,29 @@ func numbersEffect(kind string) bool {
 }
 
 // knownEffectOps looks up, with workers goroutines side by side, the op number of
-// each effect that names an operation the history numbered: most of the effects,
-// and most of the indexing's time, a probe each of a table of every op id. An
-// effect's id recurs on the effects near it, as one copy of its bytes, so a small
-// cache by that address answers most of them. The rest stay -1, NewIndex's to number
-// in order.
+// each of the effects' ids that the history numbered: most of the indexing's time, a
+// probe each of a table of every op id. It looks up the ids by their numbers among
+// the effects' (EffectIDNum), each once, where a pass over the effects met each id
+// three times or more. The rest stay -1, NewIndex's to number in order.
 func (ix *Index) knownEffectOps(workers int) {
 	recs := ix.recs
-	n := recs.NumEffects()
-	ix.effOps = make([]int32, n)
-	hugemem.Advise(ix.effOps)
+	n := recs.NumEffectIDs()
+	ix.idOps = make([]int32, n)
+	hugemem.Advise(ix.idOps)
+	ix.idOps[0] = -1 // ""
 	per := max((n+workers-1)/max(workers, 1), 1)
 	var wg sync.WaitGroup
-	for from := 0; from < n; from += per {
+	for from := 1; from < n; from += per {
 		to := min(from+per, n)
 		wg.Go(func() {
-			var cache idCache
-			for i := from; i < to; i++ {
-				ix.effOps[i] = -1
-				if id := recs.EffectID(i); id != "" && numbersEffect(recs.EffectKind(i)) {
-					ix.effOps[i] = cache.lookup(recs, id)
+			for k := from; k < to; k++ {
+				op, ok := recs.LookupOpID(recs.EffectIDOf(uint32(k)))
+				if !ok {
+					op = -1
 				}
+				ix.idOps[k] = op
 			}
 		})
 	}
 	wg.Wait()
-}
-
-// idCache remembers the op numbers of the ids looked up last, by the address of
-// their bytes. An effect's id is kept by the records as long as the index is, so
-// no other string can have that address: one that does is the same id.
-type idCache [1 << 12]struct {
-	p *byte
-	l int
-	n int32
-}
-
-// lookup is id's number in the history, -1 if it names none.
-func (c *idCache) lookup(recs *history.Records, id string) int32 {
-	p := unsafe.StringData(id)
-	slot := &c[addrslot.Of(p, len(c))]
-	if slot.p == p && slot.l == len(id) {
-		return slot.n
-	}
-	n, ok := recs.LookupOpID(id)
-	if !ok {
-		n = -1
-	}
-	slot.p, slot.l, slot.n = p, len(id), n
-	return n
 }

@@ -109,7 +109,7 @@ func (ix *Index) sagas(ctx context.Context) (*sagaSet, bool) {
 	writes := ix.writeViews()
 	names := map[string]bool{}
 	for _, s := range ss.byID {
-		if s.ref >= 0 && ix.infos[s.ref].invoked {
+		if s.ref >= 0 && ix.invokedOp(int32(s.ref)) {
 			names[ix.Request(s.ref).F] = true
 		}
 	}
@@ -386,7 +386,7 @@ func (ix *Index) sagaEffects(s *saga, step *string) []history.Effect {
 // when each effect happened. A step's id is none a client invoked, so the effects'
 // own operations would stand for the whole run.
 func (ix *Index) sagaWitness(note string, effs []history.Effect, sagas ...*saga) Witness {
-	if len(sagas) == 1 && sagas[0].ref >= 0 && ix.infos[sagas[0].ref].invoked {
+	if len(sagas) == 1 && sagas[0].ref >= 0 && ix.invokedOp(int32(sagas[0].ref)) {
 		return ix.OpWitness(sagas[0].ref, "", note, effs)
 	}
 	w := Witness{Note: note, Effects: effs}
@@ -395,7 +395,7 @@ func (ix *Index) sagaWitness(note string, effs []history.Effect, sagas ...*saga)
 	}
 	fs := faultSet{ix: ix}
 	for _, s := range sagas {
-		if s.ref >= 0 && ix.infos[s.ref].invoked {
+		if s.ref >= 0 && ix.invokedOp(int32(s.ref)) {
 			w.Ops = append(w.Ops, ix.OpLines(s.ref)...)
 			fs.during(ix.OpSpan(s.ref))
 		}
