@@ -75,7 +75,7 @@ func TestTableNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, f := range figures {
-		if f.bench == "Withdrawals/sqlite" && (len(got[i]) != 1 || got[i][0] != 100) {
+		if f.bench == "Withdrawals/sqlite" && f.unit == "withdrawals/s" && (len(got[i]) != 1 || got[i][0] != 100) {
 			t.Errorf("Withdrawals/sqlite read %v, want [100]", got[i])
 		}
 	}

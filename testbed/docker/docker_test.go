@@ -309,10 +309,14 @@ func TestBankOnPostgres(t *testing.T) {
 }
 
 // BenchmarkReadyTopology measures the time from nothing to a ready topology — broker,
-// PostgreSQL, toxiproxy and two bank replicas — with the images present.
+// PostgreSQL, toxiproxy and two bank replicas — with the images present. Beside it, in
+// the same iterations, the engine's floor: five bare containers, one per node, started
+// together (EngineFloor), which no work of mscli's can go under; ready÷floor is what
+// mscli adds, a figure that carries from one machine to another.
 func BenchmarkReadyTopology(b *testing.B) {
-	var total, pg time.Duration
-	for range b.N {
+	const nodes = 5 // broker, PostgreSQL, toxiproxy, two replicas
+	var total, pg, floor time.Duration
+	for i := range b.N {
 		id := fmt.Sprintf("b%d", time.Now().UnixNano())
 		began := time.Now()
 		var pgReady atomic.Int64
@@ -337,9 +341,16 @@ func BenchmarkReadyTopology(b *testing.B) {
 		if err := e.Down(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		f, err := docker.EngineFloor(context.Background(), fmt.Sprintf("%s-floor%d", id, i), images.MscliImage("test"), nodes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		floor += f
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-ready")
 	b.ReportMetric(pg.Seconds()/float64(b.N), "s-postgres-ready")
+	b.ReportMetric(floor.Seconds()/float64(b.N), "s-engine-floor")
+	b.ReportMetric(total.Seconds()/floor.Seconds(), "ready/floor")
 	b.ReportMetric(0, "ns/op")
 }
 

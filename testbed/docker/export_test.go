@@ -5,7 +5,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 
 	"github.com/mscli/mscli/fixtures/images"
 )
@@ -79,4 +85,47 @@ func (e *Env) ContainerID(name string) string {
 		return ""
 	}
 	return n.c.GetContainerID()
+}
+
+// EngineFloor is the engine's own time to start n containers at once: n bare
+// containers of image (mscli's, each a toxiproxy server that waits: a container that
+// exited at once would have the engine tear it down beside the starts) on a network
+// of their own, all created first, then started together; the time from the first start
+// to the last start's answer. No readiness, no port, no volume: what any topology of n
+// nodes costs before mscli's work. Everything it made carries run's labels and is
+// removed before it returns.
+func EngineFloor(ctx context.Context, run, image string, n int) (time.Duration, error) {
+	e, err := connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close()
+	defer e.removeRun(context.WithoutCancel(ctx), run)
+	labels := runLabels(run)
+	net := "mscli-" + run + "-floor"
+	if _, err := e.NetworkCreate(ctx, net, client.NetworkCreateOptions{Driver: "bridge", Labels: labels}); err != nil {
+		return 0, fmt.Errorf("network: %w", err)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Config:     &container.Config{Image: image, Cmd: []string{"fixture", "toxiproxy", "--listen", "0.0.0.0:8474"}, Labels: labels},
+			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(net)},
+			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+				net: {Aliases: []string{fmt.Sprintf("floor-%d", i)}}}},
+			Name: fmt.Sprintf("mscli-%s-floor-%d", run, i),
+		})
+		if err != nil {
+			return 0, fmt.Errorf("create: %w", err)
+		}
+		ids[i] = c.ID
+	}
+	began := time.Now()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { _, errs[i] = e.ContainerStart(ctx, id, client.ContainerStartOptions{}) })
+	}
+	wg.Wait()
+	return time.Since(began), errors.Join(errs...)
 }
