@@ -109,7 +109,7 @@ func EngineFloor(ctx context.Context, run, image string, n int) (time.Duration, 
 	ids := make([]string, n)
 	for i := range ids {
 		c, err := e.ContainerCreate(ctx, client.ContainerCreateOptions{
-			Config:     &container.Config{Image: image, Cmd: []string{"fixture", "toxiproxy", "--listen", "0.0.0.0:8474"}, Labels: labels},
+			Config:     &container.Config{Image: image, Cmd: []string{"fixture", "toxiproxy", "--listen", "0.0.0.0:" + toxiAPIPort}, Labels: labels},
 			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(net)},
 			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 				net: {Aliases: []string{fmt.Sprintf("floor-%d", i)}}}},
