@@ -84,89 +84,116 @@ type effLine struct {
 // scanOp reads a history line into l; false when the line is not one the fast path
 // reads exactly as encoding/json would.
 func scanOp(b []byte, l *opLine) bool {
-	return scanObject(b, func(k, v []byte) (ok bool) {
+	s := lineScanner{b: b}
+	if ok, empty := s.open(); !ok || empty {
+		return ok
+	}
+	for {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
 		switch string(k) {
 		case "i":
-			l.index, ok = integer(v)
+			l.index, ok = s.integer()
 		case "t":
-			l.time, ok = integer(v)
+			l.time, ok = s.integer()
 		case "proc":
-			l.proc, ok = integer(v)
+			l.proc, ok = s.integer()
 		case "type":
-			ok = plain(v, &l.typ)
+			ok = s.str(&l.typ)
 		case "f":
-			ok = plain(v, &l.f)
+			ok = s.str(&l.f)
 		case "key":
-			ok = plain(v, &l.key)
+			ok = s.str(&l.key)
 		case "id":
-			ok = plain(v, &l.id)
+			ok = s.str(&l.id)
 		case "value":
 			// encoding/json keeps "null" in a RawMessage; leave that to it.
-			l.value, ok = v, string(v) != "null"
+			l.value, ok = s.raw()
+			ok = ok && string(l.value) != "null"
 		case "error":
-			ok = plain(v, &l.err)
+			ok = s.str(&l.err)
 		case "attempts":
-			l.attempts, ok = integer(v)
+			l.attempts, ok = s.integer()
 		case "errors":
-			l.errors, ok = v, eachPlain(v, nil)
+			l.errors, ok = s.raw()
+			ok = ok && eachPlain(l.errors, nil)
 		case "status":
-			l.status, ok = integer(v)
+			l.status, ok = s.integer()
 		case "source":
-			ok = plain(v, &l.source)
+			ok = s.str(&l.source)
+		default:
+			return false // an unknown key is encoding/json's to match (case-insensitively)
 		}
-		return ok // an unknown key is encoding/json's to match (case-insensitively)
-	})
+		if !ok {
+			return false
+		}
+		if more, ok := s.next(); !more {
+			return ok
+		}
+	}
 }
 
 // scanEffect reads an effects line into l, as scanOp.
 func scanEffect(b []byte, l *effLine) bool {
-	return scanObject(b, func(k, v []byte) (ok bool) {
+	s := lineScanner{b: b}
+	if ok, empty := s.open(); !ok || empty {
+		return ok
+	}
+	for {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
 		switch string(k) {
 		case "service":
-			ok = plain(v, &l.service)
+			ok = s.str(&l.service)
 		case "view":
-			ok = plain(v, &l.view)
+			ok = s.str(&l.view)
 		case "kind":
-			ok = plain(v, &l.kind)
+			ok = s.str(&l.kind)
 		case "key":
-			ok = plain(v, &l.key)
+			ok = s.str(&l.key)
 		case "id":
-			ok = plain(v, &l.id)
+			ok = s.str(&l.id)
 		case "amount":
-			l.amount, ok = integer(v)
+			l.amount, ok = s.integer()
 		case "seq":
-			l.seq, ok = integer(v)
+			l.seq, ok = s.integer()
 		case "pos":
-			l.pos, ok = integer(v)
+			l.pos, ok = s.integer()
 		case "value":
-			l.value, ok = integer(v) // null (no value) is encoding/json's
+			l.value, ok = s.integer() // null (no value) is encoding/json's
 			l.hasValue = ok
 		case "state":
-			ok = plain(v, &l.state)
+			ok = s.str(&l.state)
 		case "t":
-			l.time, ok = integer(v)
+			l.time, ok = s.integer()
 		case "at":
-			l.at, ok = integer(v)
+			l.at, ok = s.integer()
 		case "saga":
-			ok = plain(v, &l.saga)
+			ok = s.str(&l.saga)
 		case "step":
-			ok = plain(v, &l.step)
+			ok = s.str(&l.step)
 		case "deliveries":
-			l.deliveries, ok = integer(v)
+			l.deliveries, ok = s.integer()
 		case "replica":
-			ok = plain(v, &l.replica)
+			ok = s.str(&l.replica)
 		case "reason":
-			ok = plain(v, &l.reason)
+			ok = s.str(&l.reason)
 		case "undo":
-			switch string(v) {
-			case "true":
-				l.undo, ok = true, true
-			case "false":
-				l.undo, ok = false, true
-			}
+			l.undo, ok = s.boolean()
+		default:
+			return false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+		if more, ok := s.next(); !more {
+			return ok
+		}
+	}
 }
 
 // op fills o from a line the fast path read, interning its strings.

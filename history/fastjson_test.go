@@ -143,6 +143,8 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"i":1,"t":2,"proc":3,"type":"ok","f":"withdraw","key":"acct-1","id":"w-1","value":{"amount":5},"attempts":2,"errors":["a","b"]}`,
 		`{"service":"bank","view":"write","kind":"state","key":"acct-1","value":10,"t":5}`,
+		`{"service":"payments","view":"saga","kind":"refund","saga":"o-1","step":"charge","undo":true,"amount":5}`,
+		`{"undo":false}`, `{"undo":tru}`, `{"i":-0}`, `{"i":12345678901234567890}`,
 		`{"i":1,"i":2}`, `{"t":1e3}`, `{"value":null}`, `{"f":"\u00e9"}`, `[]`, `{`, `{"a":}`,
 	} {
 		f.Add([]byte(s))

@@ -1,0 +1,146 @@
+package history
+
+// lineScanner reads one flat JSON object field by field, each value as the type its
+// key expects, in a single pass over the bytes: the fast path of scanOp and
+// scanEffect. (scanObject first found each value's end and the field then read it
+// again: an integer's digits were walked twice, and every field was a call through a
+// closure.) It accepts what scanObject accepts and gives up — false — on the same
+// lines, so that encoding/json decodes them.
+type lineScanner struct {
+	b []byte
+	i int
+}
+
+// open reads up to the first key; false when b is no object. empty is an object
+// with no key, whole when nothing but space follows it.
+func (s *lineScanner) open() (ok, empty bool) {
+	s.i = skipSpace(s.b, 0)
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return false, false
+	}
+	s.i = skipSpace(s.b, s.i+1)
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		return skipSpace(s.b, s.i+1) == len(s.b), true
+	}
+	return true, false
+}
+
+// key reads a key and its colon, leaving s at the value.
+func (s *lineScanner) key() ([]byte, bool) {
+	b, i := s.b, s.i
+	if i >= len(b) || b[i] != '"' {
+		return nil, false
+	}
+	end := plainString(b, i)
+	if end < 0 {
+		return nil, false
+	}
+	k := b[i+1 : end-1]
+	i = skipSpace(b, end)
+	if i >= len(b) || b[i] != ':' {
+		return nil, false
+	}
+	s.i = skipSpace(b, i+1)
+	return k, true
+}
+
+// next reads what follows a value: more is true after a comma (s at the next key),
+// false after the closing brace, which must end the line but for space.
+func (s *lineScanner) next() (more, ok bool) {
+	b := s.b
+	i := skipSpace(b, s.i)
+	if i >= len(b) {
+		return false, false
+	}
+	switch b[i] {
+	case ',':
+		s.i = skipSpace(b, i+1)
+		return true, true
+	case '}':
+		return false, skipSpace(b, i+1) == len(b)
+	}
+	return false, false
+}
+
+// str reads a plain string value into *dst (its bytes, without the quotes); null
+// leaves *dst as it is, as encoding/json leaves a string field.
+func (s *lineScanner) str(dst *[]byte) bool {
+	b, i := s.b, s.i
+	if i < len(b) && b[i] == '"' {
+		end := plainString(b, i)
+		if end < 0 {
+			return false
+		}
+		*dst = b[i+1 : end-1 : end-1]
+		s.i = end
+		return true
+	}
+	if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
+		s.i = i + 4
+		return true
+	}
+	return false
+}
+
+// integer reads an integer value as integer does; null, a float or a leading zero is
+// encoding/json's.
+func (s *lineScanner) integer() (int64, bool) {
+	b, i := s.b, s.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var n int64
+	for i < len(b) {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + int64(d)
+		i++
+	}
+	digits := i - start
+	if digits == 0 || b[start] == '0' && digits > 1 {
+		return 0, false
+	}
+	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return 0, false
+	}
+	if digits > 18 {
+		// Up to 18 digits cannot overflow; more are strconv's to judge.
+		v, ok := integer(b[s.i:i])
+		s.i = i
+		return v, ok
+	}
+	s.i = i
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// raw reads any value scanObject accepts and returns its bytes.
+func (s *lineScanner) raw() ([]byte, bool) {
+	end := value(s.b, s.i, 0)
+	if end < 0 {
+		return nil, false
+	}
+	v := s.b[s.i:end]
+	s.i = end
+	return v, true
+}
+
+// boolean reads true or false.
+func (s *lineScanner) boolean() (v, ok bool) {
+	b, i := s.b, s.i
+	switch {
+	case len(b)-i >= 4 && string(b[i:i+4]) == "true":
+		s.i = i + 4
+		return true, true
+	case len(b)-i >= 5 && string(b[i:i+5]) == "false":
+		s.i = i + 5
+		return false, true
+	}
+	return false, false
+}
