@@ -101,3 +101,46 @@ func (t *idTable) place(id string, n int32) {
 	}
 	t.slots[i] = h&^0xffffffff | uint64(uint32(n)+1)
 }
+
+// lookupBatch is how many lookups lookupEach overlaps.
+const lookupBatch = 16
+
+// lookupEach sets out[j] to the number of keys[j], or -1 when the table has not got
+// it. A lookup in a table of tens of megabytes waits for a slot from memory; one at
+// a time, each waits in turn. lookupEach reads the first slot of each of a batch of
+// keys before it compares any of them, so that their waits overlap.
+func (t *idTable) lookupEach(ids *strArena, keys []string, out []int32) {
+	if t.slots == nil {
+		for j := range out {
+			out[j] = -1
+		}
+		return
+	}
+	var hs, first [lookupBatch]uint64
+	for base := 0; base < len(keys); base += lookupBatch {
+		batch := keys[base:min(base+lookupBatch, len(keys))]
+		for j, id := range batch {
+			hs[j] = maphash.String(idSeed, id)
+			first[j] = t.slots[hs[j]&t.mask]
+		}
+		for j, id := range batch {
+			out[base+j] = t.probeFrom(ids, id, hs[j], first[j])
+		}
+	}
+}
+
+// probeFrom is probe's number (-1 when absent) for an id whose hash is h, its first
+// slot read already as s.
+func (t *idTable) probeFrom(ids *strArena, id string, h, s uint64) int32 {
+	tag := h &^ 0xffffffff
+	for i := h & t.mask; ; {
+		if s == 0 {
+			return -1
+		}
+		if s&^0xffffffff == tag && ids.at(int32(uint32(s)-1)) == id {
+			return int32(uint32(s) - 1)
+		}
+		i = (i + 1) & t.mask
+		s = t.slots[i]
+	}
+}

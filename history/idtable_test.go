@@ -3,6 +3,7 @@ package history
 import (
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"testing"
 
 	"github.com/mscli/mscli/internal/hugemem"
@@ -68,6 +69,49 @@ func TestIDTableSameHashBits(t *testing.T) {
 	}
 	if n, ok := tab.lookup(&ids, "b"); !ok || n != 1 {
 		t.Fatalf("lookup(b) after numbering = %d, %v; want 1", n, ok)
+	}
+}
+
+// TestIDTableLookupEach: the batched lookup finds what lookup finds, one id at a
+// time, over batches cut anywhere (a last batch short, ids present and absent mixed,
+// ids whose first slot is taken by another), and nothing in a table never filled.
+func TestIDTableLookupEach(t *testing.T) {
+	var zero idTable
+	out := []int32{7, 7}
+	zero.lookupEach(&strArena{}, []string{"a", "b"}, out)
+	if out[0] != -1 || out[1] != -1 {
+		t.Fatalf("an empty table found %v", out)
+	}
+	tab := newIDTable(0)
+	var ids strArena
+	for i := range 3_000 {
+		if _, ok := tab.number(&ids, fmt.Sprintf("op-%d", i)); !ok {
+			t.Fatal("the arena is full")
+		}
+	}
+	var keys []string
+	for i := range 2*lookupBatch*10 + 3 {
+		if i%3 == 0 {
+			keys = append(keys, fmt.Sprintf("other-%d", i))
+		} else {
+			keys = append(keys, fmt.Sprintf("op-%d", i*7))
+		}
+	}
+	for _, n := range []int{0, 1, lookupBatch - 1, lookupBatch, lookupBatch + 1, len(keys)} {
+		out := make([]int32, n)
+		tab.lookupEach(&ids, keys[:n], out)
+		for j, id := range keys[:n] {
+			w, ok := tab.lookup(&ids, id)
+			if !ok {
+				w = -1
+			}
+			if out[j] != w {
+				t.Fatalf("%d keys: lookupEach gave %q number %d, lookup %d", n, id, out[j], w)
+			}
+			if ok != strings.HasPrefix(id, "op-") {
+				t.Fatalf("lookup(%q) = %d, %v", id, w, ok)
+			}
+		}
 	}
 }
 

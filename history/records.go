@@ -284,6 +284,20 @@ func (r *Records) OpIDOf(n int32) string { return r.ops.ids.ids.at(n) }
 // LookupOpID is the number of an id among the history's ids.
 func (r *Records) LookupOpID(id string) (int32, bool) { return r.ops.ids.lookup(id) }
 
+// EffectIDOps sets out[k-from] to the number among the history's ids of the effects'
+// id numbered k, for each k in [from, from+len(out)), or to -1 when the history has no
+// such id. It only reads: goroutines may call it side by side, for separate outs.
+func (r *Records) EffectIDOps(from uint32, out []int32) {
+	var keys [lookupBatch]string
+	for base := 0; base < len(out); base += lookupBatch {
+		part := out[base:min(base+lookupBatch, len(out))]
+		for j := range part {
+			keys[j] = r.effs.ids.str(from + uint32(base+j))
+		}
+		r.ops.ids.tab.lookupEach(&r.ops.ids.ids, keys[:len(part)], part)
+	}
+}
+
 // NumEffects is how many effect records there are.
 func (r *Records) NumEffects() int { return len(r.effs.rows) }
 

@@ -74,15 +74,7 @@ func (ix *Index) knownEffectOps(workers int) {
 	var wg sync.WaitGroup
 	for from := 1; from < n; from += per {
 		to := min(from+per, n)
-		wg.Go(func() {
-			for k := from; k < to; k++ {
-				op, ok := recs.LookupOpID(recs.EffectIDOf(uint32(k)))
-				if !ok {
-					op = -1
-				}
-				ix.idOps[k] = op
-			}
-		})
+		wg.Go(func() { recs.EffectIDOps(uint32(from), ix.idOps[from:to]) })
 	}
 	wg.Wait()
 }
