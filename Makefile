@@ -53,11 +53,11 @@ test: deps build images examples
 demo: image
 	./$(BIN) run bank-idempotency --seed 1
 
-## bench: every benchmark BENCHCOUNT (3) times, then the performance figures as a table: each one's median, its target, met or not
+## bench: every benchmark BENCHCOUNT (3) times, one package at a time (-p 1: two packages' benchmarks side by side took each other's processor), then the performance figures as a table: each one's median, its target, met or not
 BENCHTIME  ?= 3x
 BENCHCOUNT ?= 3
 bench: deps images
-	set -o pipefail; MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 60m $(PKGS) | $(GO) run ./internal/benchtable
+	set -o pipefail; MSCLI_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 60m $(PKGS) | $(GO) run ./internal/benchtable
 
 ## fuzz: fuzz the scenario loader, the record decoder and the observation's decoders, FUZZTIME each (default 60s; a count such as 10000000x works too)
 FUZZTIME ?= 60s
