@@ -4,8 +4,10 @@ package history
 // key expects, in a single pass over the bytes: the fast path of scanOp and
 // scanEffect. (scanObject first found each value's end and the field then read it
 // again: an integer's digits were walked twice, and every field was a call through a
-// closure.) It accepts what scanObject accepts and gives up — false — on the same
-// lines, so that encoding/json decodes them.
+// closure.) It gives up — false — on what it cannot read exactly as encoding/json
+// would, as scanObject does, so that encoding/json decodes those lines; it also reads
+// a boolean where a key expects one (an effect's undo), which scanObject left to
+// encoding/json.
 type lineScanner struct {
 	b []byte
 	i int
