@@ -1,5 +1,120 @@
 package history
 
+// scanOp reads a history line into l; false when the line is not one the fast path
+// reads exactly as encoding/json would.
+func scanOp(b []byte, l *opLine) bool {
+	s := lineScanner{b: b}
+	if ok, empty := s.open(); !ok || empty {
+		return ok
+	}
+	for {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
+		switch string(k) {
+		case "i":
+			l.index, ok = s.integer()
+		case "t":
+			l.time, ok = s.integer()
+		case "proc":
+			l.proc, ok = s.integer()
+		case "type":
+			ok = s.str(&l.typ)
+		case "f":
+			ok = s.str(&l.f)
+		case "key":
+			ok = s.str(&l.key)
+		case "id":
+			ok = s.str(&l.id)
+		case "value":
+			// encoding/json keeps "null" in a RawMessage; leave that to it.
+			l.value, ok = s.raw()
+			ok = ok && string(l.value) != "null"
+		case "error":
+			ok = s.str(&l.err)
+		case "attempts":
+			l.attempts, ok = s.integer()
+		case "errors":
+			l.errors, ok = s.raw()
+			ok = ok && eachPlain(l.errors, nil)
+		case "status":
+			l.status, ok = s.integer()
+		case "source":
+			ok = s.str(&l.source)
+		default:
+			return false // an unknown key is encoding/json's to match (case-insensitively)
+		}
+		if !ok {
+			return false
+		}
+		if more, ok := s.next(); !more {
+			return ok
+		}
+	}
+}
+
+// scanEffect reads an effects line into l, as scanOp.
+func scanEffect(b []byte, l *effLine) bool {
+	s := lineScanner{b: b}
+	if ok, empty := s.open(); !ok || empty {
+		return ok
+	}
+	for {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
+		switch string(k) {
+		case "service":
+			ok = s.str(&l.service)
+		case "view":
+			ok = s.str(&l.view)
+		case "kind":
+			ok = s.str(&l.kind)
+		case "key":
+			ok = s.str(&l.key)
+		case "id":
+			ok = s.str(&l.id)
+		case "amount":
+			l.amount, ok = s.integer()
+		case "seq":
+			l.seq, ok = s.integer()
+		case "pos":
+			l.pos, ok = s.integer()
+		case "value":
+			l.value, ok = s.integer() // null (no value) is encoding/json's
+			l.hasValue = ok
+		case "state":
+			ok = s.str(&l.state)
+		case "t":
+			l.time, ok = s.integer()
+		case "at":
+			l.at, ok = s.integer()
+		case "saga":
+			ok = s.str(&l.saga)
+		case "step":
+			ok = s.str(&l.step)
+		case "deliveries":
+			l.deliveries, ok = s.integer()
+		case "replica":
+			ok = s.str(&l.replica)
+		case "reason":
+			ok = s.str(&l.reason)
+		case "undo":
+			l.undo, ok = s.boolean()
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if more, ok := s.next(); !more {
+			return ok
+		}
+	}
+}
+
 // lineScanner reads one flat JSON object field by field, each value as the type its
 // key expects, in a single pass over the bytes: the fast path of scanOp and
 // scanEffect. (scanObject first found each value's end and the field then read it

@@ -441,48 +441,6 @@ func quickHash(b []byte) uint64 {
 	return (x ^ bits.RotateLeft64(y, 31) ^ uint64(n)) * 0x9e3779b97f4a7c15
 }
 
-// idSet numbers op ids: an idTable over an arena of the ids, with a cache in front
-// by the id's hash (an id recurs on lines near each other: its invoke and its
-// completion), which saves a probe of the large table.
-type idSet struct {
-	ids   strArena
-	tab   idTable
-	cache [1 << 12]uint32 // its number + 1
-}
-
-// number is the number of id b, numbering a copy of it when new; false when the
-// ids are full.
-func (s *idSet) number(b []byte) (uint32, bool) {
-	if s.tab.slots == nil {
-		s.tab = newIDTable(1 << 10)
-	}
-	h := maphash.Bytes(idSeed, b)
-	slot := &s.cache[h>>(64-12)]
-	if n := *slot; n != 0 && s.ids.at(int32(n-1)) == string(b) {
-		return n - 1, true
-	}
-	n, ok := s.tab.numberHashed(&s.ids, unsafe.String(unsafe.SliceData(b), len(b)), h)
-	if !ok {
-		return 0, false
-	}
-	*slot = uint32(n) + 1
-	return uint32(n), true
-}
-
-// grow makes room for n more ids without growing the table again.
-func (s *idSet) grow(n int) {
-	want := s.ids.len() + n
-	if 2*want > len(s.tab.slots) {
-		s.tab = newIDTable(want)
-		for i := range int32(s.ids.len()) {
-			s.tab.place(s.ids.at(i), i)
-		}
-	}
-	s.ids.ends = growRows(s.ids.ends, n)
-}
-
-func (s *idSet) lookup(id string) (int32, bool) { return s.tab.lookup(&s.ids, id) }
-
 // valArena keeps operations' values, each distinct one once as bytes of one arena:
 // a value repeats (the same amount on many lines) more often than not.
 type valArena struct {
