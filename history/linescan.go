@@ -54,7 +54,9 @@ func scanOp(b []byte, l *opLine) bool {
 	}
 }
 
-// scanEffect reads an effects line into l, as scanOp.
+// scanEffect reads an effects line into l, as scanOp: the same loop, written out
+// again, since a function called per field (scanObject's closure) is part of what
+// this pass saves.
 func scanEffect(b []byte, l *effLine) bool {
 	s := lineScanner{b: b}
 	if ok, empty := s.open(); !ok || empty {
