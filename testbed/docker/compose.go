@@ -230,7 +230,7 @@ func (e *engine) buildContext(ctx context.Context, ref string, b *plan.Build, la
 	return readStream(res.Body, progress)
 }
 
-// HostAddr is 127.0.0.1:<published port> of a node's container port: a service's
+// HostAddr is where the host reaches a node's container port (node.hostAddr): a service's
 // (its first replica's), a replica's, a database's or the broker's. "" for a port the
 // node does not publish.
 func (e *Env) HostAddr(name string, port int) string {

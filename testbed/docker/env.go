@@ -25,7 +25,8 @@ import (
 )
 
 // Ports inside the containers; only the toxiproxy API and the proxies of client links
-// (and the services' HTTP ports, for observing) are published, on 127.0.0.1.
+// (and the services' HTTP ports, for observing) are published, on 127.0.0.1. A host on
+// the run's bridge reaches the same ports at the containers' addresses (route.go).
 const (
 	brokerPort   = "4222"
 	brokerHTTP   = "8222"
@@ -68,6 +69,12 @@ type Env struct {
 	noFreeze  error // set by tests: what every pause answers, as on an engine without a freezer
 	// ReadyAfter is how long the topology took to become ready.
 	ReadyAfter time.Duration
+	// direct: the host sits on the run's bridge network and reaches the containers at
+	// their addresses there, not through their published ports (route.go).
+	direct bool
+	// procs is the GOMAXPROCS of mscli's own containers, 0 for the Go default
+	// (share.go).
+	procs int
 }
 
 type service struct {
@@ -159,6 +166,10 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 	if e.net, err = tcnetwork.New(ctx, tcnetwork.WithLabels(e.labels("network"))); err != nil {
 		return fmt.Errorf("docker testbed: network: %w", err)
 	}
+	if bridge := e.onBridge(ctx); bridge != "" {
+		e.direct = true
+		e.opts.Progressf("this host is on the run's network (%s): reaching the containers at their addresses on it", bridge)
+	}
 
 	// Every link is a proxy in the toxiproxy container, listening on a port of its own:
 	// one per replica and link — client->replica when the service serves a port, a
@@ -224,6 +235,7 @@ func (e *Env) up(ctx context.Context, pl *plan.Plan) error {
 		e.services[s.Name] = svc
 		e.order = append(e.order, s.Name)
 	}
+	e.procs = procsShare(e.engineCPUs(ctx), e.ownContainers(pl))
 	// Toxiproxy, the broker, the sidecars and the databases have no dependencies:
 	// start together.
 	first := []*node{e.toxi}
@@ -420,7 +432,7 @@ func (e *Env) ObserveURLs(service string) []string {
 }
 
 // DatabaseURL is the DSN of a service's PostgreSQL from the host, direct (not through
-// a proxy): its published port on 127.0.0.1, the service's name as user and database,
+// a proxy): its hostAddr, the service's name as user and database,
 // the run's random password. "" without database: postgres.
 func (e *Env) DatabaseURL(service string) string {
 	s := e.services[service]

@@ -75,8 +75,11 @@ func BuildImage(ctx context.Context, ref, dockerfile string, executables map[str
 // RunID is the run's id, on the labels of everything it started.
 func (e *Env) RunID() string { return e.opts.RunID }
 
-// ContainerID is the container of a node ("" when it has none).
+// ContainerID is the container of a node, or of toxiproxy ("" when it has none).
 func (e *Env) ContainerID(name string) string {
+	if name == toxiAlias && e.toxi != nil && e.toxi.c != nil {
+		return e.toxi.c.GetContainerID()
+	}
 	if nodes, err := e.Nodes(name); err != nil || len(nodes) != 1 {
 		return ""
 	}

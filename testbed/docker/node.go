@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,11 +73,17 @@ func (n *node) request() testcontainers.GenericContainerRequest {
 	if n.shared != "" {
 		mounts = append(mounts, vol(n.shared, "/shared"))
 	}
+	envVars := n.envVars
+	if n.image == n.env.image && n.env.procs > 0 {
+		// mscli's own containers share the engine's processors (share.go).
+		envVars = map[string]string{"GOMAXPROCS": strconv.Itoa(n.env.procs)}
+		maps.Copy(envVars, n.envVars)
+	}
 	return testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{
 		Image:          n.image,
 		Entrypoint:     n.entrypoint,
 		Cmd:            n.cmd,
-		Env:            n.envVars,
+		Env:            envVars,
 		Labels:         labels,
 		Name:           "mscli-" + n.env.opts.RunID + "-" + alias(n.name),
 		Networks:       []string{n.env.net.Name},
@@ -134,7 +143,11 @@ func (n *node) startLocked(ctx context.Context) error {
 	}
 	n.running, n.paused = true, false
 	if err := n.waitReady(ctx); err != nil {
-		return fmt.Errorf("%s not ready after %s: %w\n%s", n.name, time.Since(began).Round(time.Millisecond), err, n.logTail())
+		hint := ""
+		if n.env.direct {
+			hint = " (checked at its address on the run's network; where a firewall drops this host's packets to the network, " + publishedEnv + "=1 checks through its published port)"
+		}
+		return fmt.Errorf("%s not ready after %s%s: %w\n%s", n.name, time.Since(began).Round(time.Millisecond), hint, err, n.logTail())
 	}
 	n.env.opts.Node(n.name, testbed.NodeReady, "%s ready (container %.12s) in %s", n.name, n.c.GetContainerID(), time.Since(began).Round(time.Millisecond))
 	return nil
@@ -157,7 +170,7 @@ func (n *node) startContainer(ctx context.Context) error {
 	}
 }
 
-// hostURL is http://127.0.0.1:<published port> of a container port.
+// hostURL is http://<hostAddr> of a container port.
 func (n *node) hostURL(ctx context.Context, port string) (string, error) {
 	addr, err := n.hostAddr(ctx, port)
 	if err != nil {
@@ -166,9 +179,17 @@ func (n *node) hostURL(ctx context.Context, port string) (string, error) {
 	return "http://" + addr, nil
 }
 
+// hostAddr is where the host reaches a container port: the container's address on the
+// run's network when the host sits on its bridge (onBridge), else 127.0.0.1:<published
+// port>. Either changes when the container is started again, so callers ask anew.
 func (n *node) hostAddr(ctx context.Context, port string) (string, error) {
 	if n.c == nil {
 		return "", fmt.Errorf("%s has no container", n.name)
+	}
+	if n.env.direct && n.publishes(port) {
+		if ip, ok := n.networkAddr(ctx); ok {
+			return net.JoinHostPort(ip.String(), port), nil
+		}
 	}
 	p, err := n.c.MappedPort(ctx, port+"/tcp")
 	if err != nil {

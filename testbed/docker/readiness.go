@@ -20,8 +20,7 @@ import (
 // readiness says when a started container is ready: one check, polled until it
 // passes. The zero value is ready as soon as the container runs.
 type readiness struct {
-	// port is the container port the checks below reach, through its published
-	// port on 127.0.0.1.
+	// port is the container port the checks below reach, at its hostAddr.
 	port string
 	http string // a path there that answers 200
 	tcp  bool   // or a connection there that the service takes
