@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mscli/mscli/testbed/docker"
 )
@@ -78,11 +79,12 @@ func hostOnBridge(t *testing.T) bool {
 		}
 	}
 	// None yet: the engine makes one per network; a network of its own tells.
-	out, err := exec.Command("docker", "network", "create", "mscli-route-probe").Output()
+	name := fmt.Sprintf("mscli-route-probe-%d", time.Now().UnixNano())
+	out, err := exec.Command("docker", "network", "create", name).Output()
 	if err != nil {
 		t.Fatalf("docker network create: %v", err)
 	}
-	defer exec.Command("docker", "network", "rm", "mscli-route-probe").Run()
+	defer exec.Command("docker", "network", "rm", name).Run()
 	_, err = net.InterfaceByName("br-" + strings.TrimSpace(string(out))[:12])
 	return err == nil
 }
