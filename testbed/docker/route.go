@@ -2,15 +2,79 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/mscli/mscli/plan"
 )
 
 // ---- how the host reaches the containers ----
+
+// BrokerURL is the broker's NATS URL from the host, not through a proxy.
+func (e *Env) BrokerURL() string {
+	if e.broker == nil {
+		return ""
+	}
+	addr, err := e.broker.hostAddr(context.Background(), brokerPort)
+	if err != nil {
+		return ""
+	}
+	return "nats://" + addr
+}
+
+// Endpoints are the replicas' base URLs through their client->replica proxies.
+func (e *Env) Endpoints(service string) []string {
+	var out []string
+	for _, l := range e.links {
+		if l.from == plan.ClientNode && plan.ServiceOf(l.to) == service {
+			if addr, err := e.toxi.hostAddr(context.Background(), l.proxy.port); err == nil {
+				out = append(out, "http://"+addr)
+			}
+		}
+	}
+	return out
+}
+
+// ObserveURLs are the replicas' base URLs on their ports, direct (none for a service
+// without a port).
+func (e *Env) ObserveURLs(service string) []string {
+	s := e.services[service]
+	if s == nil || s.port == "" {
+		return nil
+	}
+	var out []string
+	for _, r := range s.replicas {
+		if u, err := r.hostURL(context.Background(), s.port); err == nil {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// DatabaseURL is the DSN of a service's PostgreSQL from the host, direct (not through
+// a proxy): its hostAddr, the service's name as user and database,
+// the run's random password. "" without database: postgres.
+func (e *Env) DatabaseURL(service string) string {
+	s := e.services[service]
+	if s == nil || s.db == nil {
+		return ""
+	}
+	addr, err := s.db.hostAddr(context.Background(), postgresPort)
+	if err != nil {
+		return ""
+	}
+	return s.databaseURL(addr)
+}
+
+// databaseURL is the DSN of the service's PostgreSQL at addr (host:port).
+func (s *service) databaseURL(addr string) string {
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", s.name, s.password, addr, s.name)
+}
 
 // bridgeOption names a bridge network's interface on the engine's host when the
 // network was created with one; otherwise the engine names it br-<first 12 of its id>.
