@@ -187,8 +187,9 @@ func (n *node) hostAddr(ctx context.Context, port string) (string, error) {
 		return "", fmt.Errorf("%s has no container", n.name)
 	}
 	if n.env.direct && n.publishes(port) {
-		if ip, ok := n.networkAddr(ctx); ok {
-			return net.JoinHostPort(ip.String(), port), nil
+		// The container's one network is the run's (wireSidecars reads it the same way).
+		if ip, err := n.c.ContainerIP(ctx); err == nil && ip != "" {
+			return net.JoinHostPort(ip, port), nil
 		}
 	}
 	p, err := n.c.MappedPort(ctx, port+"/tcp")

@@ -155,19 +155,6 @@ func bridgeHere(name string, subnets []netip.Prefix, addrs func(string) ([]net.A
 	return false
 }
 
-// networkAddr is the container's address on the run's network, if it has one now.
-func (n *node) networkAddr(ctx context.Context) (netip.Addr, bool) {
-	info, err := n.c.Inspect(ctx)
-	if err != nil || info.NetworkSettings == nil {
-		return netip.Addr{}, false
-	}
-	ep := info.NetworkSettings.Networks[n.env.net.Name]
-	if ep == nil || !ep.IPAddress.IsValid() {
-		return netip.Addr{}, false
-	}
-	return ep.IPAddress, true
-}
-
 // publishes reports whether the node publishes that TCP port: the ports the host may
 // reach, whichever way it reaches them.
 func (n *node) publishes(port string) bool {
