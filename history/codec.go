@@ -114,10 +114,16 @@ func (e *TornLine) Error() string {
 func (e *TornLine) Unwrap() error { return e.Err }
 
 func readLines[T any](r io.Reader, decode func([]byte, *T) error, lines int) ([]T, error) {
-	out := make([]T, 0, lines)
+	return readLinesWith(func(each func([]byte) error) error { return eachLine(r, each) }, decode, lines)
+}
+
+// readLinesWith decodes the lines lines hands out, lines of them at most without
+// growing the slice.
+func readLinesWith[T any](lines func(func([]byte) error) error, decode func([]byte, *T) error, n int) ([]T, error) {
+	out := make([]T, 0, n)
 	hugemem.Advise(out)
 	var zero T
-	err := eachLine(r, func(b []byte) error {
+	err := lines(func(b []byte) error {
 		if len(out) < cap(out) {
 			out = out[:len(out)+1] // zero: made so, and never written
 		} else {
@@ -177,9 +183,9 @@ func ReadFile[T any](path string) ([]T, error) { return ReadFileWith(path, unmar
 // Interner.DecodeEffect read a large history fast and small).
 func ReadFileWith[T any](path string, decode func([]byte, *T) error) ([]T, error) {
 	var v []T
-	err := readFile(path, func(f *os.File, lines int) error {
+	err := readFile(path, func(fl *fileLines) error {
 		var err error
-		v, err = readLines(f, decode, lines)
+		v, err = readLinesWith(fl.each, decode, fl.lines)
 		return err
 	})
 	return v, err
@@ -189,30 +195,21 @@ func ReadFileWith[T any](path string, decode func([]byte, *T) error) ([]T, error
 // grow with the count of its lines (an upper bound of the records to come); errors
 // as ReadFile's. It is how a large run is decoded straight into Records.
 func ReadFileEach(path string, grow func(lines int), each func([]byte) error) error {
-	return readFile(path, func(f *os.File, lines int) error {
-		grow(lines)
-		return eachLine(f, each)
+	return readFile(path, func(fl *fileLines) error {
+		grow(fl.lines)
+		return fl.each(each)
 	})
 }
 
-// readFile opens path, counts its lines and hands both to read, naming the file in
-// the error it returns (a *TornLine keeps its type).
-func readFile(path string, read func(f *os.File, lines int) error) error {
-	f, err := os.Open(path)
+// readFile opens path, counts its lines and hands the count and the lines to read,
+// naming the file in the error it returns (a *TornLine keeps its type).
+func readFile(path string, read func(fl *fileLines) error) error {
+	fl, err := openLines(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	// Counting the lines first costs a read of the file and saves growing the records
-	// by copies, which for a moment doubled the memory of a large load.
-	lines, err := countLines(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	err = read(f, lines)
+	defer fl.close()
+	err = read(fl)
 	if torn, ok := err.(*TornLine); ok {
 		torn.Path = path
 		return torn

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -29,5 +30,43 @@ func TestDecodeOpHead(t *testing.T) {
 		DecodeOpHead([]byte(`{"i":7,"t":1500,"proc":2,"type":"ok","f":"deposit","key":"acct-1","id":"d-1"}`))
 	}); n > 1 {
 		t.Errorf("%v allocations per line", n)
+	}
+}
+
+// plainString, eight bytes at a time, ends a string where a byte-by-byte reading does:
+// each kind of byte that stops it, at every position in and past the first eight,
+// after strings of every length up to three words.
+func TestPlainStringMatchesBytewise(t *testing.T) {
+	bytewise := func(b []byte, i int) int {
+		for j := i + 1; j < len(b); j++ {
+			switch c := b[j]; {
+			case c == '"':
+				return j + 1
+			case c == '\\' || c < 0x20 || c >= 0x80:
+				return -1
+			}
+		}
+		return -1
+	}
+	stops := []byte{'"', '\\', 0, 0x1f, 0x80, 0xff, 0xc3}
+	passes := []byte{' ', '!', '#', '[', ']', '~', 0x7f, 'a'}
+	for n := 0; n <= 26; n++ {
+		for _, stop := range stops {
+			for _, fill := range passes {
+				for tail := 0; tail <= 9; tail++ {
+					b := append([]byte{'"'}, bytes.Repeat([]byte{fill}, n)...)
+					b = append(b, stop)
+					b = append(b, bytes.Repeat([]byte{'"'}, tail)...)
+					if got, want := plainString(b, 0), bytewise(b, 0); got != want {
+						t.Fatalf("%q: %d, byte by byte %d", b, got, want)
+					}
+					// The same with no stop at all: the string runs off the line.
+					b = append([]byte{'"'}, bytes.Repeat([]byte{fill}, n+tail)...)
+					if got := plainString(b, 0); got != -1 {
+						t.Fatalf("%q: %d, want -1", b, got)
+					}
+				}
+			}
+		}
 	}
 }

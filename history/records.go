@@ -363,6 +363,15 @@ func (r *Records) EffectSaga(i int) string {
 // into a slice by it, with no map.
 func (r *Records) EffectKeyNum(i int) uint32 { return r.effs.rows[i].key }
 
+// EffectViewNum numbers effect record i's service and view together: two effects have
+// one number exactly when they have the same service and the same view. A pass over
+// the effects that groups them by view compares it, not two strings, and keys a map
+// by it, not by a pair of strings.
+func (r *Records) EffectViewNum(i int) uint32 {
+	row := &r.effs.rows[i]
+	return uint32(row.service)<<16 | uint32(row.view)
+}
+
 // NumEffectKeys is how many distinct keys the effects name, "" included.
 func (r *Records) NumEffectKeys() int { return len(r.effs.keys.strs) }
 

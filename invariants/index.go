@@ -163,15 +163,15 @@ func appliedKind(kind string) bool {
 // appliedPerView counts each view's applied effects, so that its list is made once
 // to size: appended to, a million effects' list left four times its size in copies
 // behind, most of the index's working memory.
-func appliedPerView(recs *history.Records) map[viewKey]int {
-	out := map[viewKey]int{}
-	var k viewKey
+func appliedPerView(recs *history.Records) map[uint32]int {
+	out := map[uint32]int{}
+	var k uint32
 	n := 0
 	for i := range recs.NumEffects() {
 		if !appliedKind(recs.EffectKind(i)) {
 			continue
 		}
-		if next := (viewKey{recs.EffectService(i), recs.EffectView(i)}); next != k {
+		if next := recs.EffectViewNum(i); next != k {
 			out[k] += n
 			k, n = next, 0
 		}
@@ -260,6 +260,11 @@ func newIndex(in *Input, workers int) *Index {
 	for i := range ix.infos {
 		ix.infos[i] = opInfo{invoke: -1, complete: -1}
 	}
+	// Counting the applied effects of each view is a pass over the effects of its
+	// own, which needs nothing of the history's: it runs beside the pass over the
+	// operations.
+	counted := make(chan map[uint32]int, 1)
+	go func() { counted <- appliedPerView(recs) }()
 	pendingReads := map[int]int32{} // process → its read's invoke line
 	for i := range recs.NumOps() {
 		t := recs.OpTime(i)
@@ -291,19 +296,24 @@ func newIndex(in *Input, workers int) *Index {
 	}
 	ix.invoked = len(ix.infos)
 	ix.knownEffectOps(workers)
-	applied := appliedPerView(recs)
+	applied := <-counted
+	// The effects of a run alternate between views (an operation's write, then its
+	// read): the views are found by their numbers, not by their names.
 	var v *view
+	var vn uint32
+	byNum := map[uint32]*view{}
 	for i := range recs.NumEffects() {
-		k := viewKey{recs.EffectService(i), recs.EffectView(i)}
-		if v == nil || v.viewKey != k {
-			v = ix.viewsBy[k]
+		if n := recs.EffectViewNum(i); v == nil || n != vn {
+			v, vn = byNum[n], n
 		}
 		if v == nil {
+			k := viewKey{recs.EffectService(i), recs.EffectView(i)}
 			v = &view{viewKey: k, states: map[string]int32{}, extra: map[int32][]int32{}, names: []string{""},
-				applied: make([]int32, 0, applied[k])}
+				applied: make([]int32, 0, applied[vn])}
 			hugemem.Advise(v.applied)
 			v.grow(len(ix.infos))
 			ix.viewsBy[k] = v
+			byNum[vn] = v
 			ix.views = append(ix.views, v)
 		}
 		switch recs.EffectKind(i) {

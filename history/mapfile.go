@@ -1,0 +1,124 @@
+package history
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+)
+
+// errNotMapped says a file is read with read(2), not mapped: an empty file, one that
+// is not regular (a pipe), or a platform where mapfile_linux.go does not build.
+var errNotMapped = errors.New("not mapped")
+
+// eachMapped is eachLine over a whole file mapped into memory: the lines are handed
+// out of the mapping, never copied. A large run's files were read twice through
+// read(2), once to count their lines and once to decode them, and the copies were a
+// sixth of loading them; mapped, counting the lines reads the same pages the decoder
+// then reads. each must not keep a line past its call (eachLine's buffer is reused
+// too). A file cut shorter while it is mapped makes the reads past its new end fault:
+// that is an error naming the file's change, not a crash.
+func eachMapped(data []byte, each func([]byte) error) error {
+	return guarded(func() error { return eachLineIn(data, each) })
+}
+
+// guarded runs read, which reads a mapping, turning a fault in it (the file cut
+// shorter) into an error.
+func guarded(read func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			err = errors.New("the file was cut shorter while it was read")
+		}
+	}()
+	return read()
+}
+
+// eachLineIn hands every line of data but blank ones to each, as eachLine does for a
+// reader: a trailing carriage return dropped, the same errors (a *TornLine for a last
+// line without a newline that does not decode), the same bound on a line's length.
+func eachLineIn(data []byte, each func([]byte) error) error {
+	line := 0
+	for len(data) > 0 {
+		line++
+		var b []byte
+		n := bytes.IndexByte(data, '\n')
+		unterminated := n < 0
+		if unterminated {
+			b, data = data, nil
+		} else {
+			b, data = data[:n], data[n+1:]
+		}
+		// bufio.Scanner's buffer of maxLine holds a line shorter than it, and its
+		// newline.
+		if len(b) >= maxLine {
+			return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line, maxLine>>20)
+		}
+		if k := len(b); k > 0 && b[k-1] == '\r' {
+			b = b[:k-1]
+		}
+		if len(b) == 0 {
+			continue
+		}
+		if err := each(b); err != nil {
+			if unterminated {
+				return &TornLine{Line: line, Err: err}
+			}
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	return nil
+}
+
+// fileLines is an open record file and the count of its lines (an upper bound of its
+// records), read either from a mapping of the whole file or through read(2).
+type fileLines struct {
+	f     *os.File
+	data  []byte       // the mapping; nil when read through read(2)
+	unmap func() error // releases data
+	lines int
+}
+
+func openLines(path string) (*fileLines, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fl := &fileLines{f: f}
+	if data, unmap, err := mapFile(f); err == nil {
+		fl.data, fl.unmap = data, unmap
+		if err := guarded(func() error { fl.lines = bytes.Count(data, []byte{'\n'}) + 1; return nil }); err != nil {
+			fl.close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return fl, nil
+	}
+	// Counting the lines first costs a read of the file and saves growing the records
+	// by copies, which for a moment doubled the memory of a large load.
+	if fl.lines, err = countLines(f); err == nil {
+		_, err = f.Seek(0, 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fl, nil
+}
+
+func (fl *fileLines) each(each func([]byte) error) error {
+	if fl.data != nil {
+		return eachMapped(fl.data, each)
+	}
+	return eachLine(fl.f, each)
+}
+
+func (fl *fileLines) close() {
+	if fl.unmap != nil {
+		fl.unmap()
+	}
+	fl.f.Close()
+}
