@@ -207,9 +207,7 @@ func (r *Records) Op(i int) Op {
 	if row.id > 0 {
 		o.ID = c.ids.ids.at(int32(row.id - 1))
 	}
-	if row.valLen > 0 {
-		o.Value = json.RawMessage(c.vals.b[row.valOff : row.valOff+row.valLen : row.valOff+row.valLen])
-	}
+	o.Value = r.OpValue(i)
 	if row.more > 0 {
 		m := &c.more[row.more-1]
 		o.Error, o.Attempts, o.Errors, o.Status, o.Source = m.err, m.attempts, m.errors, m.status, m.source
@@ -241,6 +239,15 @@ func (r *Records) opIndex(row *opRow) int64 {
 }
 
 func (r *Records) OpKey(i int) string  { return r.ops.keys.strs[r.ops.rows[i].key] }
+
+// OpValue is operation record i's value, nil if none; shared: read it, never change it.
+func (r *Records) OpValue(i int) json.RawMessage {
+	row := &r.ops.rows[i]
+	if row.valLen == 0 {
+		return nil
+	}
+	return json.RawMessage(r.ops.vals.b[row.valOff : row.valOff+row.valLen : row.valOff+row.valLen])
+}
 func (r *Records) OpIsRead(i int) bool { return r.OpF(i) == FRead }
 
 // wide32 in a row's 32-bit number says the number is in the row's more: one 32

@@ -94,14 +94,22 @@ func (ix *Index) Request(r OpRef) *history.Op {
 
 // request is Request by value: false for an operation no client invoked.
 func (ix *Index) request(r OpRef) (history.Op, bool) {
+	if i, ok := ix.requestLine(r); ok {
+		return ix.recs.Op(i), true
+	}
+	return history.Op{}, false
+}
+
+// requestLine is the history line of Request.
+func (ix *Index) requestLine(r OpRef) (int, bool) {
 	info := ix.infos[r]
 	switch {
 	case info.invoke >= 0:
-		return ix.recs.Op(int(info.invoke)), true
+		return int(info.invoke), true
 	case info.complete >= 0:
-		return ix.recs.Op(int(info.complete)), true
+		return int(info.complete), true
 	}
-	return history.Op{}, false
+	return 0, false
 }
 
 // OpSpan is the time an operation was in flight; an operation never completed (or

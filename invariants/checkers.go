@@ -161,11 +161,11 @@ func checkDurable(ctx context.Context, ix *Index, _ map[string]string) Result {
 // key the client named and for the amount it asked. It describes the first
 // difference, "" when there is none.
 func (ix *Index) notAsAsked(num int32, outcome history.OpType, views []*view) string {
-	req, ok := ix.request(OpRef(num))
+	line, ok := ix.requestLine(OpRef(num))
 	if !ok {
 		return ""
 	}
-	key, amount, hasAmount := requested(&req)
+	key, amount, hasAmount := requestedAt(ix.recs, line)
 	who := func() string { // only for a difference: most operations have none
 		switch outcome {
 		case history.Ok:
@@ -178,7 +178,7 @@ func (ix *Index) notAsAsked(num int32, outcome history.OpType, views []*view) st
 	check := func(e int32) string {
 		eKey, eAmount := ix.recs.EffectKey(int(e)), ix.recs.EffectAmount(int(e))
 		switch {
-		case req.Key != "" && eKey != key:
+		case key != "" && eKey != key:
 			return fmt.Sprintf("%s took effect on %s, asked %s", who(), eKey, key)
 		case hasAmount && eAmount != amount:
 			return fmt.Sprintf("%s took effect for %+d on %s, asked %+d", who(), eAmount, eKey, amount)
