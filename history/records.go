@@ -238,7 +238,7 @@ func (r *Records) opIndex(row *opRow) int64 {
 	return int64(row.index)
 }
 
-func (r *Records) OpKey(i int) string  { return r.ops.keys.strs[r.ops.rows[i].key] }
+func (r *Records) OpKey(i int) string { return r.ops.keys.strs[r.ops.rows[i].key] }
 
 // OpValue is operation record i's value, nil if none; shared: read it, never change it.
 func (r *Records) OpValue(i int) json.RawMessage {
