@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +67,42 @@ func TestPlainStringMatchesBytewise(t *testing.T) {
 						t.Fatalf("%q: %d, want -1", b, got)
 					}
 				}
+			}
+		}
+	}
+}
+
+// A key table finds each of its keys where a line has room for two words after it
+// and where it has not, with space before its colon too, and no other key.
+func TestKeyTable(t *testing.T) {
+	for _, tab := range []*keyTable{opKeys, effKeys} {
+		for num, k := range tab.keys {
+			for _, line := range []string{
+				`"` + k + `":1,"padding":"0123456789abcdef"}`, // room for the words
+				`"` + k + `":1}`, // near the end
+				`"` + k + `" : 1,"padding":"0123456789abcdef"}`,
+			} {
+				s := lineScanner{b: []byte(line)}
+				if got := s.field(tab); got != num {
+					t.Errorf("%s: key number %d, want %d", line, got, num)
+				}
+				if n, ok := s.integer(); !ok || n != 1 {
+					t.Errorf("%s: left at %q, not at the value", line, line[s.i:])
+				}
+			}
+			for _, other := range []string{k + "x", k[:len(k)-1], "x" + k, strings.ToUpper(k)} {
+				for _, line := range []string{`"` + other + `":1,"padding":"0123456789abcdef"}`, `"` + other + `":1}`} {
+					s := lineScanner{b: []byte(line)}
+					if got := s.field(tab); got >= 0 && tab.keys[got] != other {
+						t.Errorf("%s: read as key %q", line, tab.keys[got])
+					}
+				}
+			}
+		}
+		for _, line := range []string{`"":1,"padding":"0123456789abcdef"}`, `"":1}`, `1:1}`, `"\u00e9":1}`, `"é":1,"padding":"0123456789abcdef"}`} {
+			s := lineScanner{b: []byte(line)}
+			if got := s.field(tab); got != -1 {
+				t.Errorf("%s: key number %d, want none", line, got)
 			}
 		}
 	}
