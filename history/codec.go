@@ -153,21 +153,29 @@ func eachLine(r io.Reader, each func([]byte) error) error {
 	line := 0
 	for sc.Scan() {
 		line++
-		b := sc.Bytes()
-		if len(b) == 0 {
-			continue
-		}
-		if err := each(b); err != nil {
-			if unterminated {
-				return &TornLine{Line: line, Err: err}
-			}
-			return fmt.Errorf("line %d: %w", line, err)
+		if err := handOut(each, sc.Bytes(), line, unterminated); err != nil {
+			return err
 		}
 	}
 	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
 		return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line+1, maxLine>>20)
 	} else if err != nil {
 		return fmt.Errorf("line %d: %w", line+1, err)
+	}
+	return nil
+}
+
+// handOut hands line number line, b, to each unless it is blank; its error names the
+// line, a *TornLine when the line is the last and has no newline.
+func handOut(each func([]byte) error, b []byte, line int, unterminated bool) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := each(b); err != nil {
+		if unterminated {
+			return &TornLine{Line: line, Err: err}
+		}
+		return fmt.Errorf("line %d: %w", line, err)
 	}
 	return nil
 }

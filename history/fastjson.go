@@ -241,6 +241,11 @@ func plainString(b []byte, i int) int {
 			return -1
 		}
 	}
+	return plainStringFrom(b, j)
+}
+
+// plainStringFrom is plainString byte by byte from b[j], inside the string.
+func plainStringFrom(b []byte, j int) int {
 	for ; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':

@@ -38,17 +38,7 @@ func TestDecodeOpHead(t *testing.T) {
 // each kind of byte that stops it, at every position in and past the first eight,
 // after strings of every length up to three words.
 func TestPlainStringMatchesBytewise(t *testing.T) {
-	bytewise := func(b []byte, i int) int {
-		for j := i + 1; j < len(b); j++ {
-			switch c := b[j]; {
-			case c == '"':
-				return j + 1
-			case c == '\\' || c < 0x20 || c >= 0x80:
-				return -1
-			}
-		}
-		return -1
-	}
+	bytewise := func(b []byte, i int) int { return plainStringFrom(b, i+1) }
 	stops := []byte{'"', '\\', 0, 0x1f, 0x80, 0xff, 0xc3}
 	passes := []byte{' ', '!', '#', '[', ']', '~', 0x7f, 'a'}
 	for n := 0; n <= 26; n++ {

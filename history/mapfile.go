@@ -61,14 +61,8 @@ func eachLineIn(data []byte, each func([]byte) error) error {
 		if k := len(b); k > 0 && b[k-1] == '\r' {
 			b = b[:k-1]
 		}
-		if len(b) == 0 {
-			continue
-		}
-		if err := each(b); err != nil {
-			if unterminated {
-				return &TornLine{Line: line, Err: err}
-			}
-			return fmt.Errorf("line %d: %w", line, err)
+		if err := handOut(each, b, line, unterminated); err != nil {
+			return err
 		}
 	}
 	return nil
