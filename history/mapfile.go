@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
+	"unsafe"
 )
 
 // errNotMapped says a file is read with read(2), not mapped: an empty file, one that
@@ -20,16 +22,19 @@ var errNotMapped = errors.New("not mapped")
 // too). A file cut shorter while it is mapped makes the reads past its new end fault:
 // that is an error naming the file's change, not a crash.
 func eachMapped(data []byte, each func([]byte) error) error {
-	return guarded(func() error { return eachLineIn(data, each) })
+	return guarded(data, func() error { return eachLineIn(data, each) })
 }
 
-// guarded runs read, which reads a mapping, turning a fault in it (the file cut
-// shorter) into an error.
-func guarded(read func() error) (err error) {
+// guarded runs read, which reads the mapping data, turning a fault inside the mapping
+// (the file cut shorter) into an error. Any other panic, a fault elsewhere (a nil
+// pointer in the decoder) among them, goes on as it was.
+func guarded(data []byte, read func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+			f, fault := r.(interface{ Addr() uintptr })
+			start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+			if !fault || f.Addr() < start || f.Addr()-start >= uintptr(len(data)) {
 				panic(r)
 			}
 			err = errors.New("the file was cut shorter while it was read")
@@ -99,7 +104,7 @@ func openLines(path string) (*fileLines, error) {
 	fl := &fileLines{f: f}
 	if data, unmap, err := mapFile(f); err == nil {
 		fl.data, fl.unmap = data, unmap
-		if err := guarded(func() error { fl.lines = countIn(data) + 1; return nil }); err != nil {
+		if err := guarded(data, func() error { fl.lines = countIn(data) + 1; return nil }); err != nil {
 			fl.close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -108,7 +113,7 @@ func openLines(path string) (*fileLines, error) {
 	// Counting the lines first costs a read of the file and saves growing the records
 	// by copies, which for a moment doubled the memory of a large load.
 	if fl.lines, err = countLines(f); err == nil {
-		_, err = f.Seek(0, 0)
+		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		f.Close()
