@@ -2,9 +2,7 @@ package history
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -138,33 +136,6 @@ func readLinesWith[T any](lines func(func([]byte) error) error, decode func([]by
 	return out, err
 }
 
-// eachLine hands every line of r but blank ones to each, in order, and stops at the
-// first error: a *TornLine when that line is the last and has no newline, else an
-// error naming the line.
-func eachLine(r io.Reader, each func([]byte) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	unterminated := false // the line just scanned is the last and has no newline
-	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-		n, tok, err := bufio.ScanLines(data, atEOF)
-		unterminated = atEOF && n > 0 && data[n-1] != '\n'
-		return n, tok, err
-	})
-	line := 0
-	for sc.Scan() {
-		line++
-		if err := handOut(each, sc.Bytes(), line, unterminated); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
-		return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line+1, maxLine>>20)
-	} else if err != nil {
-		return fmt.Errorf("line %d: %w", line+1, err)
-	}
-	return nil
-}
-
 // handOut hands line number line, b, to each unless it is blank; its error names the
 // line, a *TornLine when the line is the last and has no newline.
 func handOut(each func([]byte) error, b []byte, line int, unterminated bool) error {
@@ -226,21 +197,6 @@ func readFile(path string, read func(fl *fileLines) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-func countLines(r io.Reader) (int, error) {
-	buf := make([]byte, 256<<10)
-	n := 0
-	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n + 1, nil // a last line without its newline
-		}
-		if err != nil {
-			return n, err
-		}
-	}
 }
 
 // Interner makes equal strings of decoded records share one copy. A history repeats
