@@ -74,9 +74,15 @@ func eachLine(r io.Reader, each func([]byte) error) error {
 
 // eachLineBuf is eachLine reading into buf, which it grows (to maxLine at most) to
 // hold a line longer than it. The lines are handed out of buf: each must not keep
-// one past its call.
+// one past its call. A read that fails is an error naming the line it stopped in,
+// even when part of that line was read (a partial line is no torn line: the file may
+// go on); a reader that returns nothing many times in a row is io.ErrNoProgress, as
+// for bufio.Scanner.
 func eachLineBuf(r io.Reader, buf []byte, each func([]byte) error) error {
-	line, have := 0, 0
+	if len(buf) == 0 {
+		buf = make([]byte, 4<<10)
+	}
+	line, have, empty := 0, 0, 0
 	for {
 		k, err := r.Read(buf[have:])
 		have += k
@@ -87,6 +93,11 @@ func eachLineBuf(r io.Reader, buf []byte, each func([]byte) error) error {
 				return err
 			}
 			have = copy(buf, buf[end+1:have])
+		}
+		if k > 0 {
+			empty = 0
+		} else if empty++; empty == maxEmptyReads && err == nil {
+			err = io.ErrNoProgress
 		}
 		switch {
 		case err == io.EOF:
@@ -101,6 +112,10 @@ func eachLineBuf(r io.Reader, buf []byte, each func([]byte) error) error {
 		}
 	}
 }
+
+// maxEmptyReads is how many reads in a row may return no bytes and no error before
+// eachLineBuf gives up on the reader (bufio.Scanner's bound).
+const maxEmptyReads = 100
 
 // eachLineIn hands every line of data but blank ones to each, numbering them on
 // from *line: a trailing carriage return dropped, a *TornLine for a last line that has

@@ -103,15 +103,43 @@ func TestEachLineMatchesScanner(t *testing.T) {
 	}
 }
 
-// A read that fails is an error naming the line it stopped at.
+// A read that fails is an error naming the line it stopped in, whether or not part
+// of that line was read; a reader that returns nothing over and over is no progress,
+// not a loop.
 func TestEachLineReadError(t *testing.T) {
-	r := io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(errors.New("disk gone")))
+	for _, c := range []struct{ in, want string }{
+		{"a\nb\n", `["a" "b"] line 3: disk gone`},
+		{"a\nb", `["a"] line 2: disk gone`},
+		{"a\nbad", `["a"] line 2: disk gone`}, // not a torn line: the file may go on
+	} {
+		r := io.MultiReader(strings.NewReader(c.in), iotest.ErrReader(errors.New("disk gone")))
+		var got []string
+		err := eachLine(r, func(b []byte) error {
+			if string(b) == "bad" {
+				return errors.New("does not decode")
+			}
+			got = append(got, string(b))
+			return nil
+		})
+		if s := fmt.Sprintf("%q %v", got, err); s != c.want {
+			t.Errorf("%q then a failing read: %s, want %s", c.in, s, c.want)
+		}
+	}
+	err := eachLine(io.MultiReader(strings.NewReader("a\nb"), emptyReader{}), func([]byte) error { return nil })
+	if !errors.Is(err, io.ErrNoProgress) || !strings.HasPrefix(err.Error(), "line 2: ") {
+		t.Errorf("a reader that returns nothing: %v, want line 2: %v", err, io.ErrNoProgress)
+	}
 	var got []string
-	err := eachLine(r, func(b []byte) error { got = append(got, string(b)); return nil })
-	if err == nil || err.Error() != "line 3: disk gone" || len(got) != 2 {
-		t.Errorf("lines %q, error %v; want a and b, then line 3: disk gone", got, err)
+	err = eachLineBuf(strings.NewReader("a\nb\n"), nil, func(b []byte) error { got = append(got, string(b)); return nil })
+	if err != nil || len(got) != 2 {
+		t.Errorf("no buffer given: %q, %v", got, err)
 	}
 }
+
+// emptyReader returns no bytes and no error, forever.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
 
 // A file of several reads' worth is counted and handed out line by line, lines
 // across the reads' edges whole; a file cut shorter after its count hands out what it
