@@ -136,24 +136,6 @@ func readLinesWith[T any](lines func(func([]byte) error) error, decode func([]by
 	return out, err
 }
 
-// handOut hands line number line, b, to each unless it is blank; its error names the
-// line, a *TornLine when the line is the last and has no newline.
-func handOut(each func([]byte) error, b []byte, line int, unterminated bool) error {
-	if len(b) == 0 {
-		return nil
-	}
-	if err := each(b); err != nil {
-		if unterminated {
-			return &TornLine{Line: line, Err: err}
-		}
-		return fmt.Errorf("line %d: %w", line, err)
-	}
-	return nil
-}
-
-// maxLine bounds a line Read reads: its buffer grows to it, never more.
-const maxLine = 16 << 20
-
 // ReadFile decodes a JSON Lines file; a missing file is an error, and a torn last
 // line a *TornLine (see Read).
 func ReadFile[T any](path string) ([]T, error) { return ReadFileWith(path, unmarshal[T]) }

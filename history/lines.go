@@ -106,7 +106,7 @@ func eachLineBuf(r io.Reader, buf []byte, each func([]byte) error) error {
 			return fmt.Errorf("line %d: %w", line+1, err)
 		case have == len(buf) && have >= maxLine:
 			// A buffer of maxLine holds a line shorter than it, and its newline.
-			return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line+1, maxLine>>20)
+			return tooLong(line + 1)
 		case have == len(buf):
 			buf = append(buf, make([]byte, min(len(buf), maxLine-len(buf)))...)
 		}
@@ -132,7 +132,7 @@ func eachLineIn(data []byte, line *int, each func([]byte) error) error {
 			b, data = data[:n], data[n+1:]
 		}
 		if len(b) >= maxLine {
-			return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", *line, maxLine>>20)
+			return tooLong(*line)
 		}
 		if k := len(b); k > 0 && b[k-1] == '\r' {
 			b = b[:k-1]
@@ -142,4 +142,27 @@ func eachLineIn(data []byte, line *int, each func([]byte) error) error {
 		}
 	}
 	return nil
+}
+
+// handOut hands line number line, b, to each unless it is blank; its error names the
+// line, a *TornLine when the line is the last and has no newline.
+func handOut(each func([]byte) error, b []byte, line int, unterminated bool) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := each(b); err != nil {
+		if unterminated {
+			return &TornLine{Line: line, Err: err}
+		}
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	return nil
+}
+
+// maxLine bounds a line Read reads: its buffer grows to it, never more.
+const maxLine = 16 << 20
+
+// tooLong is the error for line number line, of maxLine bytes or more.
+func tooLong(line int) error {
+	return fmt.Errorf("line %d: longer than %d MiB, the most a record may be", line, maxLine>>20)
 }
