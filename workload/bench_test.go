@@ -3,7 +3,6 @@ package workload
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -111,22 +110,7 @@ func BenchmarkProxyOverhead(b *testing.B) {
 // forwarder serves a plain TCP forwarder to upstream on 127.0.0.1 until the benchmark
 // ends and returns its address.
 func forwarder(b *testing.B, upstream string) string {
-	return testkit.Serve(b, func(down net.Conn) {
-		up, err := net.Dial("tcp", upstream)
-		if err != nil {
-			return
-		}
-		defer up.Close()
-		done := make(chan struct{})
-		go func() {
-			io.Copy(up, down)
-			up.(*net.TCPConn).CloseWrite()
-			close(done)
-		}()
-		io.Copy(down, up)
-		down.(*net.TCPConn).CloseWrite()
-		<-done
-	})
+	return testkit.Serve(b, testkit.Forward(upstream))
 }
 
 // toxiproxyServer runs toxiproxy's server behind its HTTP API until the benchmark

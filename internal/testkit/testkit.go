@@ -1,5 +1,5 @@
 // Package testkit holds the small helpers many packages' tests share: a TCP server per
-// test and a bounded wait for a condition.
+// test, an echo and a forwarder to run in it, and a bounded wait for a condition.
 package testkit
 
 import (
@@ -36,6 +36,27 @@ func Serve(t testing.TB, handle func(net.Conn)) string {
 
 // Echo writes back what it reads until the connection closes: a handler for Serve.
 func Echo(c net.Conn) { io.Copy(c, c) }
+
+// Forward copies a connection to and from upstream (a new connection there for each),
+// each way until its sender closes it: a plain TCP forwarder, a handler for Serve.
+func Forward(upstream string) func(net.Conn) {
+	return func(down net.Conn) {
+		up, err := net.Dial("tcp", upstream)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		done := make(chan struct{})
+		go func() {
+			io.Copy(up, down)
+			up.(*net.TCPConn).CloseWrite()
+			close(done)
+		}()
+		io.Copy(down, up)
+		down.(*net.TCPConn).CloseWrite()
+		<-done
+	}
+}
 
 // Eventually polls cond every poll until it holds, and fails the test with what after d.
 func Eventually(t testing.TB, d, poll time.Duration, what string, cond func() bool) {
