@@ -93,24 +93,56 @@ func (tm *tmux) keys(keys ...string) {
 
 func (tm *tmux) screen() string { tm.t.Helper(); return tm.run("capture-pane", "-p", "-t", "t") }
 
+// waitForSelected polls the screen until its selected row (the one that starts with
+// "› ") holds name.
+func (tm *tmux) waitForSelected(what, name string) string {
+	tm.t.Helper()
+	return tm.poll(what, func(s string) string {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, "› ") && strings.Contains(l, name) {
+				return ""
+			}
+		}
+		return fmt.Sprintf("a selected row with %q", name)
+	})
+}
+
+// waitForGone polls the screen until it no longer holds gone.
+func (tm *tmux) waitForGone(what, gone string) string {
+	tm.t.Helper()
+	return tm.poll(what, func(s string) string {
+		if strings.Contains(s, gone) {
+			return fmt.Sprintf("no %q", gone)
+		}
+		return ""
+	})
+}
+
 // waitFor polls the screen until it holds every want.
 func (tm *tmux) waitFor(what string, want ...string) string {
+	tm.t.Helper()
+	return tm.poll(what, func(s string) string {
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				return fmt.Sprintf("%q", w)
+			}
+		}
+		return ""
+	})
+}
+
+// poll captures the screen until missing finds nothing missing on it.
+func (tm *tmux) poll(what string, missing func(screen string) string) string {
 	tm.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		s := tm.screen()
-		missing := ""
-		for _, w := range want {
-			if !strings.Contains(s, w) {
-				missing = w
-				break
-			}
-		}
-		if missing == "" {
+		m := missing(s)
+		if m == "" {
 			return s
 		}
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("%s: the screen never showed %q:\n%s", what, missing, s)
+			tm.t.Fatalf("%s: the screen never showed %s:\n%s", what, m, s)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -143,8 +175,12 @@ func testExploreInATerminal(t *testing.T, bin, dir string) {
 	tm.keys("Enter")
 	tm.waitFor("run page", "invariants", inv.Name, "history", "records indexed")
 
-	for range failing {
+	// A key is sent only once the screen shows the last one's effect: keys that reach
+	// the program in one read are one message to it ("jj" is no j, and an Escape just
+	// before "/" makes alt+/).
+	for i := 1; i <= failing; i++ {
 		tm.keys("j")
+		tm.waitForSelected("cursor on "+res.Results[i].Name, res.Results[i].Name)
 	}
 	tm.keys("Enter")
 	tm.waitFor("failing invariant", "witnesses (", wit.Note)
@@ -163,8 +199,11 @@ func testExploreInATerminal(t *testing.T, bin, dir string) {
 	tm.keys("?")
 	tm.waitFor("help", "keys", "search op id or key", "any key closes this help")
 	tm.keys("Escape")
+	tm.waitForGone("help closed", "any key closes this help")
 	tm.keys("Escape")
+	tm.waitFor("back at the witness", "faults active between")
 	tm.keys("/")
+	tm.waitFor("search prompt", "/op id or key")
 	tm.keys(wit.Key, "Enter")
 	tm.waitFor("search", "records whose id or key is", wit.Key)
 
