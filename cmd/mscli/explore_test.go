@@ -94,16 +94,17 @@ func (tm *tmux) keys(keys ...string) {
 func (tm *tmux) screen() string { tm.t.Helper(); return tm.run("capture-pane", "-p", "-t", "t") }
 
 // waitForSelected polls the screen until its selected row (the one that starts with
-// "› ") holds name.
+// "› ") is name's: a verdict's symbol and word, then the name.
 func (tm *tmux) waitForSelected(what, name string) string {
 	tm.t.Helper()
 	return tm.poll(what, func(s string) string {
 		for _, l := range strings.Split(s, "\n") {
-			if strings.HasPrefix(l, "› ") && strings.Contains(l, name) {
+			row, ok := strings.CutPrefix(l, "› ")
+			if f := strings.Fields(row); ok && len(f) > 2 && f[2] == name {
 				return ""
 			}
 		}
-		return fmt.Sprintf("a selected row with %q", name)
+		return fmt.Sprintf("the selected row on %q", name)
 	})
 }
 
@@ -178,6 +179,11 @@ func testExploreInATerminal(t *testing.T, bin, dir string) {
 	// A key is sent only once the screen shows the last one's effect: keys that reach
 	// the program in one read are one message to it ("jj" is no j, and an Escape just
 	// before "/" makes alt+/).
+	last := len(res.Results) - 1
+	tm.keys("G")
+	tm.waitForSelected("cursor on the last invariant", res.Results[last].Name)
+	tm.keys("g")
+	tm.waitForSelected("cursor on the first invariant", res.Results[0].Name)
 	for i := 1; i <= failing; i++ {
 		tm.keys("j")
 		tm.waitForSelected("cursor on "+res.Results[i].Name, res.Results[i].Name)
