@@ -113,7 +113,7 @@ func (tm *tmux) waitForGone(what, gone string) string {
 	tm.t.Helper()
 	return tm.poll(what, func(s string) string {
 		if strings.Contains(s, gone) {
-			return fmt.Sprintf("no %q", gone)
+			return fmt.Sprintf("%q to go", gone)
 		}
 		return ""
 	})
@@ -132,7 +132,8 @@ func (tm *tmux) waitFor(what string, want ...string) string {
 	})
 }
 
-// poll captures the screen until missing finds nothing missing on it.
+// poll captures the screen until missing finds nothing missing on it (it says what it
+// waits for otherwise).
 func (tm *tmux) poll(what string, missing func(screen string) string) string {
 	tm.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -143,7 +144,7 @@ func (tm *tmux) poll(what string, missing func(screen string) string) string {
 			return s
 		}
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("%s: the screen never showed %s:\n%s", what, m, s)
+			tm.t.Fatalf("%s: still waiting for %s after 15 s:\n%s", what, m, s)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
